@@ -1,0 +1,46 @@
+// The state the drop-ins ask for, computed by plan/desired.ts: links with
+// their attributes, addresses and routes. Names, never ifindexes: an ifindex is
+// an observation.
+
+export type DesiredKind = 'vlan' | 'macvlan' | 'ipvlan' | 'dummy';
+
+export interface DesiredRoute {
+  /** Destination prefix, canonical CIDR. */
+  dst: string;
+  family: 4 | 6;
+  /** Link name the route points at. */
+  dev: string;
+  metric: number;
+}
+
+export interface DesiredLink {
+  name: string;
+  kind: DesiredKind;
+  /** Lower link name (vlan/macvlan/ipvlan); null for dummy. */
+  parent: string | null;
+  vlanId: number | null;
+  mode: string | null;
+  ipvlanFlag: string | null;
+  /** null = leave as the kernel chooses (inherits the parent's). */
+  mtu: number | null;
+  /** null = leave the kernel's random one (vlan links inherit the parent's MAC). */
+  mac: string | null;
+  /** null = do not manage IFF_PROMISC. */
+  promisc: boolean | null;
+  /** Our ownership mark (`flatnet:a,b`). */
+  alias: string;
+  /** Networks that need this link; a shared VLAN parent serves several. */
+  networks: string[];
+  role: 'parent' | 'shim';
+  /** Addresses in CIDR form. */
+  addresses: string[];
+  routes: DesiredRoute[];
+}
+
+/** A network whose owned links must be left exactly as they are this round:
+ *  its drop-in is invalid and there is no last good config to hold to. */
+export interface Desired {
+  links: DesiredLink[];
+  /** Networks whose owned links are not to be touched (neither fixed nor deleted). */
+  frozen: string[];
+}
