@@ -54,7 +54,12 @@ export function effectiveParentName(n: Pick<NetworkConfig, 'parent' | 'vlan' | '
   return n.vlan === null ? n.parent : `${n.parent}.${n.vlan}`;
 }
 
-/** Internal networks hang off a dummy link of our own: `fn-<name>` cut to 15 bytes. */
+/** Internal networks hang off a dummy link of our own: `dummy-<name>` cut to 15 bytes. */
 export function dummyParentName(network: string): string {
-  return `fn-${network}`.slice(0, 15);
+  return `dummy-${network}`.slice(0, 15);
+}
+
+/** Default shim name when [Shim] has no Name=: `shim-<name>` cut to 15 bytes. */
+export function defaultShimName(network: string): string {
+  return `shim-${network}`.slice(0, 15);
 }
