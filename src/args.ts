@@ -1,0 +1,83 @@
+// flatnetd's command line. Pure: argv in, options or a usage error out.
+
+import { parseArgs } from 'node:util';
+import type { Level } from './log.js';
+
+export const DEFAULT_CONFIG_DIRS = ['/etc/flatnet.d', '/run/flatnet.d', '/usr/lib/flatnet.d'];
+
+export interface DaemonOptions {
+  configDirs: string[];
+  parentWaitMs: number;
+  kernelDebounceMs: number;
+  configDebounceMs: number;
+  bus: boolean;
+  logLevel: Level;
+  machineIdFile: string;
+  netns: string | undefined;
+  help: boolean;
+  version: boolean;
+}
+
+export const USAGE = `Usage: flatnetd [OPTIONS]
+
+Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
+
+  --config-dir DIR     read drop-ins from DIR (repeatable; replaces the defaults
+                       ${DEFAULT_CONFIG_DIRS.join(', ')})
+  --parent-wait SECS   how long a missing parent may hold back READY=1 (default 5)
+  --debounce-ms MS     coalesce kernel events within MS (default 10)
+  --no-bus             do not take org.flatnet.flatnet1 on the system bus
+  --log-level LEVEL    debug, info, notice, warning or error (default info)
+  --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)
+  --version            print the version
+  -h, --help           this text
+`;
+
+export class UsageError extends Error {}
+
+const LEVELS: readonly Level[] = ['debug', 'info', 'notice', 'warning', 'error'];
+
+function number(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name}=${v}: must be a number in ${min}..${max}`);
+  return n;
+}
+
+export function parseDaemonArgs(argv: string[]): DaemonOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        'config-dir': { type: 'string', multiple: true },
+        'parent-wait': { type: 'string' },
+        'debounce-ms': { type: 'string' },
+        'no-bus': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'machine-id': { type: 'string' },
+        netns: { type: 'string' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  const v = parsed.values;
+  const level = v['log-level'] ?? 'info';
+  if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level=${level}: must be one of ${LEVELS.join(', ')}`);
+  return {
+    configDirs: v['config-dir'] ?? DEFAULT_CONFIG_DIRS,
+    parentWaitMs: number('parent-wait', v['parent-wait'], 5, 0, 3600) * 1000,
+    kernelDebounceMs: number('debounce-ms', v['debounce-ms'], 10, 0, 10_000),
+    configDebounceMs: 200,
+    bus: v['no-bus'] !== true,
+    logLevel: level as Level,
+    machineIdFile: v['machine-id'] ?? '/etc/machine-id',
+    netns: v.netns,
+    help: v.help === true,
+    version: v.version === true,
+  };
+}

@@ -1,0 +1,34 @@
+// One readable line per event. Under systemd (JOURNAL_STREAM set) each line
+// carries a syslog priority prefix (`<6>`) so journalctl shows the right level.
+
+export type Level = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+
+const PRIORITY: Record<Level, number> = { debug: 7, info: 6, notice: 5, warning: 4, error: 3 };
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  notice(msg: string): void;
+  warning(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface LoggerOptions {
+  /** Prefix lines with `<N>` for the journal. */
+  journal: boolean;
+  /** Lowest level written. */
+  level: Level;
+  write: (line: string) => void;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const min = PRIORITY[opts.level];
+  const emit = (level: Level) => (msg: string): void => {
+    const p = PRIORITY[level];
+    if (p > min) return;
+    for (const line of msg.split('\n')) opts.write(opts.journal ? `<${p}>${line}` : line);
+  };
+  return { debug: emit('debug'), info: emit('info'), notice: emit('notice'), warning: emit('warning'), error: emit('error') };
+}
+
+export const silentLogger: Logger = createLogger({ journal: false, level: 'error', write: () => undefined });

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Composition root: the only place that reads process.* and builds the
+// adapters (kernel, config loader, notifier, bus) the daemon is given.
+
+import { readFile } from 'node:fs/promises';
+import { DaemonOptions, USAGE, UsageError, parseDaemonArgs } from './args.js';
+import { describeError } from './errors.js';
+import { loadConfig } from './config/load.js';
+import { IpRoute2Kernel } from './kernel/iproute2.js';
+import { createLogger, type Logger } from './log.js';
+import { systemdNotifier } from './notify.js';
+import { Daemon } from './reconcile/daemon.js';
+import { watchConfigDirs } from './watch/config-watch.js';
+import { debounce } from './watch/debounce.js';
+import { attachBus } from './bus-attach.js';
+
+async function packageVersion(): Promise<string> {
+  try {
+    const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && 'version' in v && typeof v.version === 'string') return v.version;
+  } catch { /* fall through */ }
+  return 'unknown';
+}
+
+async function machineId(file: string, log: Logger): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (e) {
+    log.warning(`${file}: ${describeError(e)}; shim MACs derived without a machine id will still be stable on this host only while the network name stays`);
+    return '';
+  }
+}
+
+async function run(opts: DaemonOptions): Promise<void> {
+  const journal = process.env['JOURNAL_STREAM'] !== undefined;
+  const log = createLogger({ journal, level: opts.logLevel, write: (l) => process.stderr.write(l + '\n') });
+  const version = await packageVersion();
+  if (opts.version) {
+    process.stdout.write(`flatnetd ${version}\n`);
+    return;
+  }
+  const notifier = await systemdNotifier(process.env);
+  const kernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), onLog: (l) => log.debug(l) });
+  const daemon = new Daemon({
+    kernel,
+    loadConfig: () => loadConfig(opts.configDirs),
+    machineId: await machineId(opts.machineIdFile, log),
+    log,
+    notifier,
+    version,
+    parentWaitMs: opts.parentWaitMs,
+    kernelDebounceMs: opts.kernelDebounceMs,
+    nowUsec: () => BigInt(Date.now()) * 1000n,
+  });
+  log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    await watcher.close();
+    await daemon.stop();
+    await bus?.close();
+    process.exit(0);
+  };
+  const reload = debounce(() => {
+    daemon.reload().catch((e: unknown) => log.error(`reload failed: ${describeError(e)}`));
+  }, opts.configDebounceMs);
+  const watcher = watchConfigDirs(opts.configDirs, () => reload.trigger(), log);
+  process.on('SIGHUP', () => reload.trigger());
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  // The bus comes up before the first reconcile so `busctl` can watch the
+  // start, but READY=1 waits for the reconcile (Type=notify).
+  const bus = opts.bus ? await attachBus(daemon, log) : undefined;
+  await daemon.start();
+}
+
+try {
+  const opts = parseDaemonArgs(process.argv.slice(2));
+  if (opts.help) process.stdout.write(USAGE);
+  else await run(opts);
+} catch (e) {
+  if (e instanceof UsageError) {
+    process.stderr.write(`flatnetd: ${e.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  process.stderr.write(`flatnetd: ${describeError(e)}\n`);
+  process.exit(1);
+}

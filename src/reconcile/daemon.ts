@@ -1,0 +1,349 @@
+// The daemon's state and its one loop. Everything that can change the kernel
+// goes through `request()`: runs never overlap, triggers that arrive during a
+// run are coalesced into one more run, and each run is the same idempotent
+// reconcile (reconcile/run.ts).
+
+import { FlatnetError, describeError, formatDiagnostic, type Diagnostic } from '../errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { ConfigSet } from '../config/load.js';
+import type { NetworkConfig } from '../model/config.js';
+import { emptyObserved, type Observed } from '../model/observed.js';
+import type { DaemonApi, DaemonChange, ManagerState, NetworkStatus } from '../model/status.js';
+import { buildDesired } from '../plan/desired.js';
+import { planOps } from '../plan/diff.js';
+import { describeOp, type Op } from '../plan/ops.js';
+import { dockerNetworkCreateArgs } from '../docker/args.js';
+import type { Logger } from '../log.js';
+import type { Notifier } from '../notify.js';
+import { reconcileOnce, type RunResult } from './run.js';
+import { deriveStatus, followedSubnets, summaryLine } from './status.js';
+import { ConfigHolder } from './config-holder.js';
+
+export interface DaemonDeps {
+  kernel: Kernel;
+  loadConfig: () => Promise<ConfigSet>;
+  machineId: string;
+  log: Logger;
+  notifier: Notifier;
+  version: string;
+  /** How long a missing parent may hold READY=1 back. */
+  parentWaitMs: number;
+  /** Kernel events within this window are coalesced into one reconcile. */
+  kernelDebounceMs: number;
+  /** CLOCK_REALTIME in µs. */
+  nowUsec: () => bigint;
+}
+
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 60_000;
+
+export class Daemon implements DaemonApi {
+  readonly version: string;
+  private readonly d: DaemonDeps;
+  private readonly config = new ConfigHolder();
+  private readonly downSet = new Set<string>();
+  private statuses = new Map<string, NetworkStatus>();
+  private readonly restoreCounts = new Map<string, number>();
+  private managerState: ManagerState = 'starting';
+  private lastObserved: Observed = emptyObserved();
+  private readonly listeners = new Set<(c: DaemonChange) => void>();
+  private running = false;
+  private pending = false;
+  private waiters: (() => void)[] = [];
+  private eventTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private readyTimer: NodeJS.Timeout | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  private watchdogDue = false;
+  private ready = false;
+  private stopped = false;
+  private unsubscribe: (() => void) | undefined;
+  private lastStatusLine = '';
+  /** Runs so far and kernel events seen (for tests, bench and Describe). */
+  readonly counters = { runs: 0, events: 0, resyncs: 0, writes: 0 };
+
+  constructor(deps: DaemonDeps) {
+    this.d = deps;
+    this.version = deps.version;
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.d.kernel.subscribe((e) => {
+      this.counters.events++;
+      if (e.what === 'resync') {
+        this.counters.resyncs++;
+        this.d.log.warning('kernel event monitor restarted: re-reading everything');
+      }
+      this.scheduleSoon();
+    });
+    await this.loadConfig();
+    const wd = this.d.notifier.watchdogIntervalMs();
+    if (wd > 0) {
+      this.watchdogTimer = setInterval(() => this.watchdogTick(), wd);
+    }
+    this.readyTimer = setTimeout(() => this.becomeReady('parent wait over'), this.d.parentWaitMs);
+    await this.request();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.setManagerState('stopping');
+    this.d.notifier.stopping();
+    for (const t of [this.eventTimer, this.retryTimer, this.readyTimer]) if (t) clearTimeout(t);
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    this.unsubscribe?.();
+    // Wait for a run in flight: never leave a batch half-applied on purpose.
+    if (this.running) await new Promise<void>((res) => this.waiters.push(res));
+    this.d.log.info('stopping; every link stays in place');
+  }
+
+  // ---- the loop --------------------------------------------------------
+
+  /** Resolves after a full reconcile that started after this call. */
+  private request(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((res) => {
+      this.waiters.push(res);
+      this.pending = true;
+      if (!this.running) void this.loop();
+    });
+  }
+
+  private scheduleSoon(): void {
+    if (this.eventTimer !== undefined || this.stopped) return;
+    this.eventTimer = setTimeout(() => {
+      this.eventTimer = undefined;
+      void this.request();
+    }, this.d.kernelDebounceMs);
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    while (this.pending && !this.stopped) {
+      this.pending = false;
+      const waiters = this.waiters;
+      this.waiters = [];
+      try {
+        await this.runOnce();
+      } catch (e) {
+        this.d.log.error(`reconcile failed: ${describeError(e)}`);
+        this.scheduleRetry();
+      }
+      for (const w of waiters) w();
+      if (this.watchdogDue) this.watchdogTick();
+    }
+    this.running = false;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private watchdogTick(): void {
+    // Sent only when the loop is idle: a loop stuck in a run starves it and
+    // systemd restarts us (WatchdogSec=).
+    if (this.running) {
+      this.watchdogDue = true;
+      return;
+    }
+    this.watchdogDue = false;
+    this.d.notifier.watchdog();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.stopped) return;
+    const ms = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    this.d.log.info(`will try again in ${Math.round(ms / 1000)} s`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.request();
+    }, ms);
+  }
+
+  private async runOnce(): Promise<void> {
+    this.counters.runs++;
+    const input = this.config.runInput([...this.downSet], this.d.machineId);
+    const writesBefore = this.d.kernel.writes;
+    const result = await reconcileOnce(this.d.kernel, input, this.d.log);
+    this.counters.writes += this.d.kernel.writes - writesBefore;
+    this.lastObserved = result.observed;
+    this.publish(result);
+    const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
+    if (troubled) this.scheduleRetry();
+    else this.retryMs = RETRY_MIN_MS;
+    if (!this.ready && ![...this.statuses.values()].some((s) => s.state === 'waiting-for-parent')) {
+      this.becomeReady('first reconcile done');
+    }
+  }
+
+  private publish(result: RunResult): void {
+    const next = new Map<string, NetworkStatus>();
+    const now = this.d.nowUsec();
+    for (const entry of this.config.entries()) {
+      const prev = this.statuses.get(entry.name);
+      const outcome = result.outcomes.get(entry.name);
+      // A heal: ops were needed although the drop-in is the one last seen
+      // configured, so someone or something undid our work.
+      const healed = outcome !== undefined && outcome.applied.length > 0 && !this.downSet.has(entry.name)
+        && this.config.unchangedSinceConfigured(entry.name);
+      if (healed && outcome !== undefined) {
+        this.restoreCounts.set(entry.name, (this.restoreCounts.get(entry.name) ?? 0) + 1);
+        this.d.log.notice(`${entry.name}: restored (${outcome.applied.map(describeOp).join('; ')})`);
+      }
+      const status = deriveStatus({
+        name: entry.name,
+        file: entry.file,
+        net: entry.net,
+        configErrors: entry.errors,
+        down: this.downSet.has(entry.name),
+        outcome,
+        observed: result.observed,
+        prev,
+        restoreCount: this.restoreCounts.get(entry.name) ?? 0,
+        nowUsec: now,
+      });
+      if (status.state === 'configured') this.config.markConfigured(entry.name);
+      if (prev === undefined || prev.state !== status.state || prev.lastError !== status.lastError) {
+        const from = prev === undefined ? 'new' : prev.state;
+        const why = status.lastError ? ` (${status.lastError})` : '';
+        const line = `${entry.name}: ${from} → ${status.state}${why}`;
+        if (status.state === 'failed' || status.state === 'invalid') this.d.log.error(line);
+        else if (status.state === 'degraded' || status.state === 'waiting-for-parent') this.d.log.warning(line);
+        else this.d.log.info(line);
+      }
+      next.set(entry.name, status);
+    }
+    const before = this.statuses;
+    this.statuses = next;
+    for (const name of before.keys()) if (!next.has(name)) this.emit({ what: 'network-removed', name });
+    for (const [name, s] of next) {
+      const prev = before.get(name);
+      if (prev === undefined) this.emit({ what: 'network-added', name });
+      else if (!sameStatus(prev, s)) this.emit({ what: 'network', name });
+    }
+    if (this.managerState !== 'starting' && this.managerState !== 'reloading' && this.managerState !== 'stopping') {
+      this.setManagerState(this.healthState());
+    }
+    const line = summaryLine([...next.values()]);
+    if (line !== this.lastStatusLine) {
+      this.lastStatusLine = line;
+      this.d.notifier.status(line);
+    }
+  }
+
+  private healthState(): ManagerState {
+    const bad = [...this.statuses.values()].some((s) => s.state !== 'configured' && s.state !== 'down');
+    return bad ? 'degraded' : 'running';
+  }
+
+  private becomeReady(why: string): void {
+    if (this.ready || this.stopped) return;
+    this.ready = true;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.setManagerState(this.healthState());
+    this.d.notifier.ready();
+    this.d.log.info(`ready (${why}): ${summaryLine([...this.statuses.values()])}`);
+  }
+
+  private setManagerState(s: ManagerState): void {
+    if (this.managerState === s) return;
+    this.managerState = s;
+    this.emit({ what: 'manager' });
+  }
+
+  private emit(c: DaemonChange): void {
+    for (const l of this.listeners) {
+      try { l(c); } catch (e) { this.d.log.error(`change listener failed: ${describeError(e)}`); }
+    }
+  }
+
+  private async loadConfig(): Promise<void> {
+    const set = await this.d.loadConfig();
+    for (const diag of set.diagnostics) {
+      const line = formatDiagnostic(diag);
+      if (diag.severity === 'error') this.d.log.error(line);
+      else this.d.log.warning(line);
+    }
+    this.config.update(set);
+  }
+
+  // ---- DaemonApi -------------------------------------------------------
+
+  state(): ManagerState { return this.managerState; }
+  networks(): NetworkStatus[] { return [...this.statuses.values()]; }
+  network(name: string): NetworkStatus | undefined { return this.statuses.get(name); }
+  diagnostics(): Diagnostic[] { return this.config.diagnostics(); }
+
+  describe(): unknown {
+    return {
+      version: this.version,
+      state: this.managerState,
+      networks: this.networks().map((s) => ({ ...s, lastChangeUSec: s.lastChangeUSec.toString() })),
+      diagnostics: this.diagnostics(),
+      counters: this.counters,
+    };
+  }
+
+  async plan(): Promise<Op[]> {
+    const input = this.config.runInput([...this.downSet], this.d.machineId);
+    const observed = await this.d.kernel.observe();
+    const { desired } = buildDesired({ ...input, observed });
+    return planOps(desired, observed).ops;
+  }
+
+  dockerArgs(name: string): string[] {
+    const net: NetworkConfig | null = this.requireNetwork(name).net;
+    if (net === null) throw new FlatnetError('invalid-value', `network "${name}" has an invalid drop-in and no last good version; run flatnetctl check`, { object: name });
+    return dockerNetworkCreateArgs(net, followedSubnets(net, this.lastObserved));
+  }
+
+  async reload(): Promise<void> {
+    this.setManagerState('reloading');
+    this.d.notifier.reloading();
+    this.d.log.info('reloading drop-ins');
+    this.downSet.clear();
+    await this.loadConfig();
+    await this.request();
+    this.setManagerState(this.healthState());
+    this.d.notifier.ready();
+  }
+
+  reconcile(): Promise<void> { return this.request(); }
+
+  async up(name: string): Promise<void> {
+    this.requireNetwork(name);
+    if (this.downSet.delete(name)) {
+      this.d.log.info(`${name}: up requested`);
+      this.config.forgetConfigured(name);
+    }
+    await this.request();
+  }
+
+  async down(name: string): Promise<void> {
+    this.requireNetwork(name);
+    if (!this.downSet.has(name)) this.d.log.info(`${name}: down requested; removing the links flatnetd made for it`);
+    this.downSet.add(name);
+    await this.request();
+  }
+
+  onChange(listener: (c: DaemonChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private requireNetwork(name: string): { net: NetworkConfig | null } {
+    const e = this.config.entry(name);
+    if (e === undefined) throw new FlatnetError('not-found', `no network named "${name}" (see flatnetctl list)`, { object: name });
+    return e;
+  }
+}
+
+function sameStatus(a: NetworkStatus, b: NetworkStatus): boolean {
+  return JSON.stringify(a, bigintSafe) === JSON.stringify(b, bigintSafe);
+}
+
+function bigintSafe(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}

@@ -1,0 +1,155 @@
+// One reconcile: observe → desired → plan → apply, repeated until the plan is
+// empty or the round bound is hit. Every trigger (boot, kernel event, drop-in
+// edit, D-Bus call) runs exactly this; it is level-triggered and idempotent, so
+// a run with nothing to do observes and writes nothing.
+
+import type { Diagnostic } from '../errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { NetworkConfig } from '../model/config.js';
+import type { Desired } from '../model/desired.js';
+import type { Observed } from '../model/observed.js';
+import { aliasNetworks } from '../model/ownership.js';
+import { checkAgainstKernel } from '../config/kernel-checks.js';
+import { buildDesired } from '../plan/desired.js';
+import { planOps } from '../plan/diff.js';
+import { describeOp, type Op } from '../plan/ops.js';
+import type { Logger } from '../log.js';
+
+export interface RunInput {
+  /** Networks to make true: valid drop-ins plus the last good version of invalid ones. */
+  networks: NetworkConfig[];
+  /** Networks whose owned links are left exactly as they are. */
+  frozen: string[];
+  /** Networks taken down on request: their owned links are removed. */
+  down: string[];
+  machineId: string;
+}
+
+export interface NetworkOutcome {
+  /** The parent link this network waits for, or null. */
+  waitingFor: string | null;
+  /** Errors that stop the network being configured (conflicts, kernel refusals, kernel checks). */
+  errors: Diagnostic[];
+  /** Warnings worth showing (kept VLAN parent with foreign children, …). */
+  warnings: Diagnostic[];
+  notes: string[];
+  /** Ops applied for this network during the run. */
+  applied: Op[];
+  /** The kernel refused an op and the network was rolled back (new) or left as it was (existing). */
+  failed: boolean;
+}
+
+export interface RunResult {
+  observed: Observed;
+  desired: Desired;
+  outcomes: Map<string, NetworkOutcome>;
+  applied: Op[];
+  rounds: number;
+  /** Ops still planned when the round bound was hit (should be empty). */
+  leftover: Op[];
+}
+
+export const MAX_ROUNDS = 4;
+
+function outcomeFor(map: Map<string, NetworkOutcome>, name: string): NetworkOutcome {
+  let o = map.get(name);
+  if (o === undefined) {
+    o = { waitingFor: null, errors: [], warnings: [], notes: [], applied: [], failed: false };
+    map.set(name, o);
+  }
+  return o;
+}
+
+/** Networks that already have links of ours in the kernel. */
+function networksWithLinks(observed: Observed): Set<string> {
+  const s = new Set<string>();
+  for (const l of observed.links) for (const n of aliasNetworks(l.alias)) s.add(n);
+  return s;
+}
+
+export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger): Promise<RunResult> {
+  const outcomes = new Map<string, NetworkOutcome>();
+  for (const n of input.networks) outcomeFor(outcomes, n.name);
+  const frozen = new Set(input.frozen);
+  // Networks dropped from desired for this run: new networks whose creation the
+  // kernel refused, so what was made of them is rolled back (never half-applied).
+  const rolledBack = new Set<string>();
+  const applied: Op[] = [];
+  let observed = await kernel.observe();
+  const existedAtStart = networksWithLinks(observed);
+
+  // Checks that need the kernel (MTU above the parent's, macvlan on Wi-Fi) keep
+  // the kernel from ever seeing a value it would reject.
+  for (const net of input.networks) {
+    if (net.parent === null) continue;
+    const lower = observed.links.find((l) => l.name === net.parent);
+    const problems = checkAgainstKernel(net, lower).filter((d) => d.severity === 'error');
+    if (problems.length > 0) {
+      outcomeFor(outcomes, net.name).errors.push(...problems);
+      frozen.add(net.name);
+    }
+  }
+
+  let rounds = 0;
+  let leftover: Op[] = [];
+  let desired: Desired = { links: [], frozen: [] };
+  for (;;) {
+    rounds++;
+    const live = input.networks.filter((n) => !rolledBack.has(n.name));
+    const built = buildDesired({
+      networks: live,
+      frozen: [...frozen],
+      down: [...input.down, ...rolledBack],
+      machineId: input.machineId,
+      observed,
+    });
+    desired = built.desired;
+    const plan = planOps(desired, observed);
+    if (rounds === 1 || plan.ops.length === 0) {
+      for (const [name, notes] of built.notes) outcomeFor(outcomes, name).notes = notes;
+      for (const w of plan.waiting) outcomeFor(outcomes, w.network).waitingFor = w.parent;
+      for (const c of plan.conflicts) {
+        const o = outcomeFor(outcomes, c.network ?? '');
+        (c.severity === 'error' ? o.errors : o.warnings).push(c);
+      }
+    }
+    for (const name of plan.adopted) log.notice(`adopted hand-made link ${name}: it matches the drop-in exactly`);
+    if (plan.ops.length === 0) break;
+    if (rounds > MAX_ROUNDS) {
+      leftover = plan.ops;
+      for (const op of plan.ops) for (const n of op.networks) {
+        outcomeFor(outcomes, n).errors.push({ severity: 'error', code: 'internal', network: n, message: `did not converge: still wants to ${describeOp(op)}` });
+      }
+      break;
+    }
+    const result = await kernel.apply(plan.ops);
+    const done = plan.ops.slice(0, result.applied);
+    for (const op of done) {
+      applied.push(op);
+      log.info(describeOp(op));
+      for (const n of op.networks) outcomeFor(outcomes, n).applied.push(op);
+    }
+    if (result.failed !== undefined) {
+      const { op, message } = result.failed;
+      log.error(`kernel refused to ${describeOp(op)}: ${message}`);
+      for (const n of op.networks) {
+        const o = outcomeFor(outcomes, n);
+        o.failed = true;
+        o.errors.push({ severity: 'error', code: 'kernel', network: n, object: linkOf(op), message: `${describeOp(op)}: ${message}` });
+        if (existedAtStart.has(n)) frozen.add(n);
+        else rolledBack.add(n);
+      }
+    }
+    observed = await kernel.observe();
+  }
+  return { observed, desired, outcomes, applied, rounds, leftover };
+}
+
+function linkOf(op: Op): string {
+  switch (op.op) {
+    case 'link-add': return op.link.name;
+    case 'link-set': case 'link-del': return op.name;
+    case 'addr-add': case 'addr-del': return op.dev;
+    case 'route-add': case 'route-del': return op.route.dev;
+  }
+}

@@ -1,0 +1,108 @@
+// Status is derived, never stored as truth: from the config in use, the last
+// run's outcome and what the kernel showed at its end.
+
+import ipaddr from 'ipaddr.js';
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
+import { effectiveParentName, type NetworkConfig } from '../model/config.js';
+import type { Observed } from '../model/observed.js';
+import type { NetworkState, NetworkStatus } from '../model/status.js';
+import type { NetworkOutcome } from './run.js';
+
+/** The prefixes a network without Subnet= follows: its parent's global addresses, as networks. */
+export function followedSubnets(net: NetworkConfig, observed: Observed): string[] {
+  if (net.subnets.length > 0) return net.subnets;
+  const parent = observed.links.find((l) => l.name === effectiveParentName(net));
+  if (parent === undefined) return [];
+  const out: string[] = [];
+  for (const a of observed.addresses) {
+    if (a.ifindex !== parent.ifindex || a.scope !== 'global') continue;
+    const [addr, len] = ipaddr.parseCIDR(a.cidr);
+    const bytes = addr.toByteArray();
+    for (let i = 0; i < bytes.length; i++) {
+      const keep = Math.max(0, Math.min(8, len - i * 8));
+      bytes[i] = (bytes[i] ?? 0) & (0xff << (8 - keep)) & 0xff;
+    }
+    const prefix = `${ipaddr.fromByteArray(bytes).toString()}/${len}`;
+    if (!out.includes(prefix)) out.push(prefix);
+  }
+  return out;
+}
+
+export interface StatusInput {
+  name: string;
+  file: string;
+  /** The config in use (valid, or the last good one); null when there is none. */
+  net: NetworkConfig | null;
+  /** The drop-in currently has errors (these). */
+  configErrors: Diagnostic[];
+  down: boolean;
+  outcome: NetworkOutcome | undefined;
+  observed: Observed;
+  prev: NetworkStatus | undefined;
+  restoreCount: number;
+  nowUsec: bigint;
+}
+
+function pickState(i: StatusInput): { state: NetworkState; error: string } {
+  const first = (ds: Diagnostic[]): string => (ds[0] === undefined ? '' : formatDiagnostic(ds[0]));
+  if (i.down) return { state: 'down', error: '' };
+  if (i.net === null) return { state: 'invalid', error: first(i.configErrors) };
+  const o = i.outcome;
+  if (o?.waitingFor) return { state: 'waiting-for-parent', error: `waiting for ${o.waitingFor} to appear` };
+  if (o !== undefined && o.errors.length > 0) {
+    const shimMissing = i.net.shim !== null && !i.observed.links.some((l) => l.name === i.net?.shim?.name);
+    const hard = o.errors.some((d) => d.code === 'conflict' || d.code === 'unsupported' || d.code === 'invalid-value');
+    return { state: hard || (o.failed && shimMissing) ? 'failed' : 'degraded', error: first(o.errors) };
+  }
+  if (i.configErrors.length > 0) return { state: 'degraded', error: `drop-in has errors, keeping its last good version: ${first(i.configErrors)}` };
+  return { state: 'configured', error: '' };
+}
+
+export function deriveStatus(i: StatusInput): NetworkStatus {
+  const { state, error } = pickState(i);
+  const net = i.net;
+  const parentName = net === null ? '' : effectiveParentName(net);
+  const parent = i.observed.links.find((l) => l.name === parentName);
+  const shimName = net?.shim?.name ?? '';
+  const shim = shimName === '' ? undefined : i.observed.links.find((l) => l.name === shimName);
+  const changed = i.prev === undefined || i.prev.state !== state || i.prev.lastError !== error;
+  return {
+    name: i.name,
+    state,
+    configFile: i.file,
+    parent: parentName,
+    parentIfIndex: parent?.ifindex ?? 0,
+    vlan: net?.vlan ?? 0,
+    driver: net?.driver ?? '',
+    mode: net?.mode ?? '',
+    shim: shimName,
+    shimIfIndex: shim?.ifindex ?? 0,
+    carrier: parent?.carrier ?? false,
+    addresses: net?.shim?.addresses ?? [],
+    routes: net?.shim?.routes ?? [],
+    ipRanges: net?.ipRanges ?? [],
+    subnets: net === null ? [] : followedSubnets(net, i.observed),
+    gateways: net?.gateways ?? [],
+    lastError: error,
+    lastChangeUSec: changed ? i.nowUsec : (i.prev?.lastChangeUSec ?? i.nowUsec),
+    restoreCount: i.restoreCount,
+  };
+}
+
+/** `3 networks configured, 1 waiting for enp5s0` — the sd_notify STATUS= line. */
+export function summaryLine(statuses: readonly NetworkStatus[]): string {
+  if (statuses.length === 0) return 'no networks configured (no drop-ins)';
+  const count = (s: NetworkState): NetworkStatus[] => statuses.filter((n) => n.state === s);
+  const parts: string[] = [];
+  const configured = count('configured').length;
+  parts.push(`${configured} network${configured === 1 ? '' : 's'} configured`);
+  const waiting = count('waiting-for-parent');
+  if (waiting.length) parts.push(`${waiting.length} waiting for ${[...new Set(waiting.map((n) => n.parent))].join(', ')}`);
+  for (const s of ['degraded', 'failed', 'invalid', 'down'] as const) {
+    const n = count(s).length;
+    if (n) parts.push(`${n} ${s}`);
+  }
+  const noCarrier = statuses.filter((n) => n.state === 'configured' && !n.carrier).length;
+  if (noCarrier) parts.push(`${noCarrier} without carrier`);
+  return parts.join(', ');
+}
