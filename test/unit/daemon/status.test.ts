@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deriveStatus, followedSubnets, summaryLine } from '../../../src/reconcile/status.js';
+import type { Observed, ObservedLink } from '../../../src/model/observed.js';
+import type { NetworkStatus } from '../../../src/model/status.js';
+import { seed000 } from './fixtures.js';
+
+function link(over: Partial<ObservedLink>): ObservedLink {
+  return { ifindex: 2, name: 'enp3s0', kind: null, parentIndex: null, vlanId: null, mode: null, ipvlanFlag: null, mtu: 1500, mac: 'a8:a1:59:24:d0:61', up: true, carrier: true, promisc: false, alias: null, maxMtu: 9000, wireless: false, ...over };
+}
+const observed: Observed = {
+  links: [link({}), link({ ifindex: 7, name: 'docker-link', kind: 'macvlan', parentIndex: 2, mode: 'bridge', alias: 'flatnet:lan' })],
+  addresses: [
+    { ifindex: 2, cidr: '192.168.88.9/24', family: 4, scope: 'global', dynamic: true },
+    { ifindex: 2, cidr: 'fd00:88::9/64', family: 6, scope: 'global', dynamic: true },
+    { ifindex: 2, cidr: 'fe80::1/64', family: 6, scope: 'link', dynamic: false },
+  ],
+  routes: [],
+};
+
+test('a network without Subnet= follows its parent\'s prefixes (v4 and v6, not link-local)', () => {
+  assert.deepEqual(followedSubnets(seed000({ subnets: [] }), observed), ['192.168.88.0/24', 'fd00:88::/64']);
+  assert.deepEqual(followedSubnets(seed000(), observed), ['192.168.88.0/24']);
+  assert.deepEqual(followedSubnets(seed000({ subnets: [], parent: 'eth9' }), observed), []);
+});
+
+const base = { name: 'lan', file: '/etc/flatnet.d/10-lan.conf', configErrors: [], down: false, observed, prev: undefined, restoreCount: 0, nowUsec: 5n };
+const outcome = { waitingFor: null, errors: [], warnings: [], notes: [], applied: [], failed: false };
+
+test('status: configured, with ifindexes, carrier and lastChange', () => {
+  const s = deriveStatus({ ...base, net: seed000(), outcome });
+  assert.equal(s.state, 'configured');
+  assert.equal(s.parentIfIndex, 2);
+  assert.equal(s.shimIfIndex, 7);
+  assert.equal(s.carrier, true);
+  assert.equal(s.lastChangeUSec, 5n);
+  const later = deriveStatus({ ...base, net: seed000(), outcome, prev: s, nowUsec: 9n });
+  assert.equal(later.lastChangeUSec, 5n, 'unchanged state keeps its timestamp');
+});
+
+test('status: waiting, down, invalid, degraded on a broken drop-in, failed on a conflict', () => {
+  assert.equal(deriveStatus({ ...base, net: seed000(), outcome: { ...outcome, waitingFor: 'enp5s0' } }).state, 'waiting-for-parent');
+  assert.equal(deriveStatus({ ...base, net: seed000(), down: true, outcome }).state, 'down');
+  const err = { severity: 'error' as const, code: 'invalid-value' as const, file: '/etc/flatnet.d/10-lan.conf', line: 7, key: 'VLAN', value: '5000', message: 'must be 1..4094' };
+  const inv = deriveStatus({ ...base, net: null, configErrors: [err], outcome: undefined });
+  assert.equal(inv.state, 'invalid');
+  assert.equal(inv.lastError, '/etc/flatnet.d/10-lan.conf:7: VLAN=5000: must be 1..4094');
+  const kept = deriveStatus({ ...base, net: seed000(), configErrors: [err], outcome });
+  assert.equal(kept.state, 'degraded');
+  assert.match(kept.lastError, /keeping its last good version: .*10-lan\.conf:7: VLAN=5000/);
+  const conflict = { severity: 'error' as const, code: 'conflict' as const, object: 'docker-link', message: 'exists and is not ours' };
+  assert.equal(deriveStatus({ ...base, net: seed000(), outcome: { ...outcome, errors: [conflict] } }).state, 'failed');
+});
+
+test('the STATUS= line says what a person needs', () => {
+  const s = (name: string, state: NetworkStatus['state'], parent = 'enp3s0', carrier = true) => ({ ...deriveStatus({ ...base, net: seed000(), outcome }), name, state, parent, carrier });
+  assert.equal(summaryLine([]), 'no networks configured (no drop-ins)');
+  assert.equal(summaryLine([s('a', 'configured'), s('b', 'configured'), s('c', 'configured'), s('d', 'waiting-for-parent', 'enp5s0')]), '3 networks configured, 1 waiting for enp5s0');
+  assert.equal(summaryLine([s('a', 'configured', 'enp3s0', false), s('b', 'failed')]), '1 network configured, 1 failed, 1 without carrier');
+});
