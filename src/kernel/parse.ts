@@ -35,7 +35,7 @@ const SCOPE_NAMES: Readonly<Record<string, string>> = {
 const ROUTE_TYPE_UNICAST = new Set(['unicast', '1']);
 
 function fail(where: string, message: string): never {
-  throw new FlatnetError('internal', `cannot read iproute2 output: ${message}`, { object: where });
+  throw new FlatnetError('internal', `cannot read iproute2 output: ${where}: ${message}`, { object: where });
 }
 
 function isObject(v: unknown): v is Json {

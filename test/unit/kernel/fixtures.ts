@@ -1,0 +1,16 @@
+// Reads test/fixtures/kernel/* from the source tree (tsc does not copy them
+// into dist/, so the path is resolved from the repository root).
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// dist/test/unit/kernel/fixtures.js → repository root is four levels up.
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export function fixtureText(name: string): string {
+  return readFileSync(`${root}test/fixtures/kernel/${name}`, 'utf8');
+}
+
+export function fixtureJson(name: string): unknown {
+  return JSON.parse(fixtureText(name)) as unknown;
+}
