@@ -1,0 +1,154 @@
+// Finding the drop-ins, systemd style: directories in priority order, a name
+// in an earlier directory hides the same name in later ones, a symlink to
+// /dev/null masks it. This is the only file of src/config that touches the
+// filesystem; one bad file never stops the others.
+
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import type { Diagnostic, Severity } from '../errors.js';
+import { compareFiles } from './validate.js';
+
+/** Highest priority first: /etc (the admin) over /run (runtime) over /usr/lib (the vendor). */
+export const DEFAULT_CONFIG_DIRS: readonly string[] = ['/etc/flatnet.d', '/run/flatnet.d', '/usr/lib/flatnet.d'];
+
+/** A drop-in is a few hundred bytes; anything this big is a mistake, not a config. */
+export const MAX_DROPIN_BYTES = 1024 * 1024;
+
+export interface DropInFile {
+  path: string;
+  text: string;
+}
+
+export interface Discovered {
+  files: DropInFile[];
+  diagnostics: Diagnostic[];
+}
+
+function errnoText(e: unknown): string {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ELOOP': return 'too many levels of symbolic links';
+    default: return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function unreadable(path: string, message: string, severity: Severity = 'error'): Diagnostic {
+  return { severity, code: 'unreadable', file: path, message };
+}
+
+/**
+ * Read one drop-in as UTF-8 text, refusing what cannot be a drop-in.
+ * @param path what to open (a symlink already resolved by the caller)
+ * @param shownAs the path to name in diagnostics
+ */
+export async function readDropIn(path: string, shownAs: string = path): Promise<{ text: string } | { diagnostic: Diagnostic }> {
+  let fh;
+  try {
+    // O_NONBLOCK: a FIFO named *.conf must not hang the daemon on open.
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return { diagnostic: unreadable(shownAs, `cannot open: ${errnoText(e)}`) };
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { diagnostic: unreadable(shownAs, 'not a regular file') };
+    if (st.size > MAX_DROPIN_BYTES) return { diagnostic: unreadable(shownAs, `larger than 1 MiB (${st.size} bytes)`) };
+    const buf = Buffer.alloc(MAX_DROPIN_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > MAX_DROPIN_BYTES) return { diagnostic: unreadable(shownAs, 'larger than 1 MiB') };
+    }
+    const bytes = buf.subarray(0, n);
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) return { diagnostic: unreadable(shownAs, `binary file (NUL byte at offset ${nul})`) };
+    try {
+      return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    } catch {
+      return { diagnostic: unreadable(shownAs, 'not valid UTF-8 text') };
+    }
+  } catch (e) {
+    return { diagnostic: unreadable(shownAs, `cannot read: ${errnoText(e)}`) };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function realDirs(dirs: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of dirs) {
+    try {
+      out.push(await realpath(d));
+    } catch {
+      // a missing directory holds nothing to follow into
+    }
+  }
+  return out;
+}
+
+/** What to read for one chosen name: a path, a mask, or a diagnostic. */
+async function resolveEntry(path: string, inside: readonly string[]): Promise<{ read: string } | 'masked' | Diagnostic> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (e) {
+    return unreadable(path, `cannot stat: ${errnoText(e)}`);
+  }
+  if (!st.isSymbolicLink()) return st.isFile() ? { read: path } : unreadable(path, 'not a regular file, skipped', 'warning');
+  let target: string;
+  try {
+    if ((await readlink(path)) === '/dev/null') return 'masked';
+    target = await realpath(path);
+  } catch (e) {
+    return unreadable(path, `broken symlink: ${errnoText(e)}`);
+  }
+  if (target === '/dev/null') return 'masked';
+  if (!inside.some((d) => target.startsWith(d.endsWith(sep) ? d : d + sep))) {
+    return unreadable(path, `symlink to ${target}, outside the config directories: skipped`, 'warning');
+  }
+  return { read: target };
+}
+
+/**
+ * The drop-ins to use, sorted by file name.
+ * @param dirs in priority order (first wins); missing ones are fine
+ */
+export async function discoverDropIns(dirs: readonly string[]): Promise<Discovered> {
+  const diagnostics: Diagnostic[] = [];
+  const files: DropInFile[] = [];
+  const inside = await realDirs(dirs);
+  const seen = new Set<string>();
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') diagnostics.push(unreadable(dir, `cannot list the directory: ${errnoText(e)}`));
+      continue;
+    }
+    for (const name of names.sort()) {
+      if (!name.endsWith('.conf') || name.startsWith('.')) continue;
+      // The name is claimed even if the file then turns out unreadable: an
+      // admin's broken override must not silently bring back the vendor's file.
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const path = join(dir, name);
+      const r = await resolveEntry(path, inside);
+      if (r === 'masked') continue;
+      if ('read' in r) {
+        const got = await readDropIn(r.read, path);
+        if ('text' in got) files.push({ path, text: got.text });
+        else diagnostics.push(got.diagnostic);
+      } else diagnostics.push(r);
+    }
+  }
+  files.sort((a, b) => compareFiles(a.path, b.path));
+  return { files, diagnostics };
+}

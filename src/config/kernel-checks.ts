@@ -1,0 +1,36 @@
+// Checks that need the kernel as it is now, run by the daemon on every
+// reconcile (a parent's MTU or the NIC behind a name can change at any time),
+// so the kernel never sees a value it would refuse.
+
+import type { Diagnostic, Place } from '../errors.js';
+import type { NetworkConfig } from '../model/config.js';
+import type { ObservedLink } from '../model/observed.js';
+
+function placeOf(net: NetworkConfig, id: string, key: string, value: string): Place {
+  return net.where[id] ?? { file: net.file, key, value };
+}
+
+/**
+ * @param parent the observed link named by Parent= (the lower device, before any VLAN); undefined when absent
+ */
+export function checkAgainstKernel(net: NetworkConfig, parent: ObservedLink | undefined): Diagnostic[] {
+  if (parent === undefined || net.parent === null) return [];
+  const out: Diagnostic[] = [];
+  if (net.mtu !== null && net.mtu > parent.mtu) {
+    out.push({
+      severity: 'error', code: 'invalid-value', network: net.name,
+      ...placeOf(net, 'Network.MTU', 'MTU', String(net.mtu)),
+      message: `above the MTU of the parent ${parent.name} (${parent.mtu})`,
+    });
+  }
+  // 802.11 (outside 4-address/WDS mode) accepts only the station's own MAC,
+  // so macvlan children with MACs of their own never get a frame back.
+  if (parent.wireless && net.driver === 'macvlan') {
+    out.push({
+      severity: 'error', code: 'unsupported', network: net.name,
+      ...placeOf(net, 'Network.Parent', 'Parent', net.parent),
+      message: `${parent.name} is a Wi-Fi interface: 802.11 drops frames from extra MACs; use Driver=ipvlan`,
+    });
+  }
+  return out;
+}

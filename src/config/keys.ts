@@ -1,0 +1,218 @@
+// The drop-in keys as one table, systemd-networkd style: `Section.Key` →
+// value parser → NetworkConfig field, and whether repeated assignments
+// accumulate (lists) or replace (scalars). collectKeys walks parsed sections
+// through the table; network.ts turns what it collected into a NetworkConfig.
+
+import type { Diagnostic, Place } from '../errors.js';
+import { parsePrefixText, prefixText, networkAddr, parseAddr } from './ip.js';
+import type { UnitSection } from './unitfile.js';
+
+export type SectionName = 'Network' | 'Shim';
+export const SECTIONS: readonly SectionName[] = ['Network', 'Shim'];
+
+export type KeyValue = string | number | boolean;
+export type ParseResult = { ok: true; value: KeyValue } | { ok: false; message: string };
+export type Parser = (text: string) => ParseResult;
+
+export interface KeySpec {
+  section: SectionName;
+  key: string;
+  /** Repeated assignments accumulate; an empty assignment empties the list. */
+  list: boolean;
+  /** What the value is, for the man page and `check`. */
+  type: string;
+  parse: Parser;
+  /** The NetworkConfig field it fills. */
+  field: string;
+}
+
+const ok = (value: KeyValue): ParseResult => ({ ok: true, value });
+const bad = (message: string): ParseResult => ({ ok: false, message });
+
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
+export const IFNAMSIZ_MAX = 15;
+
+/** The kernel's dev_valid_name(): 1..15 bytes, not `.`/`..`, no `/`, `:` or whitespace. */
+export function ifnameProblem(name: string): string | null {
+  if (name === '') return 'interface name must not be empty';
+  if (utf8Length(name) > IFNAMSIZ_MAX) return `interface name longer than ${IFNAMSIZ_MAX} bytes`;
+  if (name === '.' || name === '..') return `"${name}" is not a valid interface name`;
+  if (/[/:\s]/.test(name)) return 'interface name must not contain "/", ":" or whitespace';
+  return null;
+}
+
+export const parseIfname: Parser = (t) => {
+  const p = ifnameProblem(t);
+  return p === null ? ok(t) : bad(p);
+};
+
+export const NETWORK_NAME_MAX = 64;
+
+/** Network names end up in Docker network names and in our link alias (`flatnet:a,b`). */
+export function networkNameProblem(name: string): string | null {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+    return 'network name must start with a letter or digit and hold only letters, digits, "_", "." and "-"';
+  }
+  if (name.length > NETWORK_NAME_MAX) return `network name longer than ${NETWORK_NAME_MAX} characters`;
+  return null;
+}
+
+const parseNetworkName: Parser = (t) => {
+  const p = networkNameProblem(t);
+  return p === null ? ok(t) : bad(p);
+};
+
+export function uintParser(lo: number, hi: number): Parser {
+  return (t) => {
+    const n = /^[0-9]{1,6}$/.test(t) ? Number(t) : NaN;
+    return n >= lo && n <= hi ? ok(n) : bad(`must be ${lo}..${hi}`);
+  };
+}
+
+const TRUE = ['yes', 'true', 'on', '1'];
+const FALSE = ['no', 'false', 'off', '0'];
+export const parseBool: Parser = (t) => {
+  const l = t.toLowerCase();
+  if (TRUE.includes(l)) return ok(true);
+  if (FALSE.includes(l)) return ok(false);
+  return bad('must be a boolean: yes/no, true/false, on/off or 1/0');
+};
+
+export function orList(values: readonly string[]): string {
+  return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1] ?? ''}`;
+}
+
+export function enumParser(values: readonly string[], what = `must be ${orList(values)}`): Parser {
+  return (t) => (values.includes(t) ? ok(t) : bad(what));
+}
+
+export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
+export const IPVLAN_MODES = ['l2', 'l3', 'l3s'] as const;
+export const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
+export const DRIVERS = ['macvlan', 'ipvlan'] as const;
+
+/** A prefix in network form: `192.168.88.192/27`. A host bit set is an error that names the network form. */
+export const parsePrefix: Parser = (t) => {
+  const r = parsePrefixText(t, false);
+  if (!r.ok) return bad(r.message);
+  const net = networkAddr(r.prefix.addr, r.prefix.len).toString();
+  const canonical = prefixText({ text: net, len: r.prefix.len });
+  if (net !== r.prefix.text) return bad(`host bits set, did you mean ${canonical}?`);
+  return ok(canonical);
+};
+
+/** An interface address, prefix optional (`192.168.88.192` = `/32`); host bits are the point. */
+export const parseHostAddress: Parser = (t) => {
+  const r = parsePrefixText(t, true);
+  return r.ok ? ok(prefixText(r.prefix)) : bad(r.message);
+};
+
+export const parseAddress: Parser = (t) => {
+  if (t.includes('/')) return bad('must be an address without a prefix length');
+  const a = parseAddr(t);
+  return a === null ? bad('not an IP address') : ok(a.text);
+};
+
+export const parseMac: Parser = (t) => {
+  if (!/^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$/.test(t)) return bad('not a MAC address (xx:xx:xx:xx:xx:xx)');
+  const mac = t.toLowerCase();
+  if (mac === '00:00:00:00:00:00') return bad('the all-zero MAC address cannot be used');
+  if ((parseInt(mac.slice(0, 2), 16) & 1) === 1) return bad('a multicast MAC address; a link needs a unicast one');
+  return ok(mac);
+};
+
+export const KEYS: readonly KeySpec[] = [
+  { section: 'Network', key: 'Name', list: false, type: 'network name', parse: parseNetworkName, field: 'name' },
+  { section: 'Network', key: 'Parent', list: false, type: 'interface name', parse: parseIfname, field: 'parent' },
+  { section: 'Network', key: 'VLAN', list: false, type: 'integer 1..4094', parse: uintParser(1, 4094), field: 'vlan' },
+  { section: 'Network', key: 'Driver', list: false, type: 'macvlan|ipvlan', parse: enumParser(DRIVERS), field: 'driver' },
+  {
+    section: 'Network', key: 'Mode', list: false, type: 'bridge|vepa|private|passthru|l2|l3|l3s',
+    parse: enumParser([...MACVLAN_MODES, ...IPVLAN_MODES],
+      `must be ${MACVLAN_MODES.join(', ')} (macvlan) or ${IPVLAN_MODES.join(', ')} (ipvlan)`),
+    field: 'mode',
+  },
+  { section: 'Network', key: 'IPVlanFlag', list: false, type: 'bridge|private|vepa', parse: enumParser(IPVLAN_FLAGS), field: 'ipvlanFlag' },
+  { section: 'Network', key: 'Subnet', list: true, type: 'prefix', parse: parsePrefix, field: 'subnets' },
+  { section: 'Network', key: 'Gateway', list: true, type: 'address', parse: parseAddress, field: 'gateways' },
+  { section: 'Network', key: 'IPRange', list: true, type: 'prefix', parse: parsePrefix, field: 'ipRanges' },
+  { section: 'Network', key: 'MTU', list: false, type: 'integer 68..65535', parse: uintParser(68, 65535), field: 'mtu' },
+  { section: 'Network', key: 'Promiscuous', list: false, type: 'boolean', parse: parseBool, field: 'promiscuous' },
+  { section: 'Shim', key: 'Name', list: false, type: 'interface name', parse: parseIfname, field: 'shim.name' },
+  { section: 'Shim', key: 'Address', list: true, type: 'address[/length]', parse: parseHostAddress, field: 'shim.addresses' },
+  { section: 'Shim', key: 'Route', list: true, type: 'prefix', parse: parsePrefix, field: 'shim.routes' },
+  { section: 'Shim', key: 'MACAddress', list: false, type: 'unicast MAC', parse: parseMac, field: 'shim.mac' },
+];
+
+export function findKey(section: string, key: string): KeySpec | undefined {
+  return KEYS.find((k) => k.section === section && k.key === key);
+}
+
+export interface Assignment {
+  value: KeyValue;
+  place: Place;
+}
+
+export interface Collected {
+  /** By `Section.Key`: the values in force (one for a scalar, the accumulated list for a list key). */
+  values: Map<string, Assignment[]>;
+  /** `Section.Key`s with a value that did not parse: checks that depend on them are skipped. */
+  failed: Set<string>;
+  /** `Section.Key`s assigned at all, an empty reset included (`Route=` alone means "no routes"). */
+  assigned: Set<string>;
+  /** Known sections present, with the line of the first header. */
+  sections: Map<SectionName, number>;
+}
+
+function isSectionName(s: string): s is SectionName {
+  return (SECTIONS as readonly string[]).includes(s);
+}
+
+export function collectKeys(path: string, sections: readonly UnitSection[]): { collected: Collected; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const collected: Collected = { values: new Map(), failed: new Set(), assigned: new Set(), sections: new Map() };
+  for (const sec of sections) {
+    if (!isSectionName(sec.name)) {
+      diagnostics.push({
+        severity: 'warning', code: 'unknown-key', file: path, line: sec.line,
+        message: `unknown section [${sec.name}], ignored`,
+      });
+      continue;
+    }
+    if (!collected.sections.has(sec.name)) collected.sections.set(sec.name, sec.line);
+    for (const e of sec.entries) {
+      const place: Place = { file: path, line: e.line, key: e.key, value: e.value };
+      const spec = findKey(sec.name, e.key);
+      if (spec === undefined) {
+        diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored` });
+        continue;
+      }
+      const id = `${spec.section}.${spec.key}`;
+      collected.assigned.add(id);
+      // An empty assignment resets: a list to empty, a scalar to its default.
+      if (e.value === '') {
+        collected.values.delete(id);
+        collected.failed.delete(id);
+        continue;
+      }
+      const r = spec.parse(e.value);
+      if (!r.ok) {
+        diagnostics.push({ severity: 'error', code: 'invalid-value', ...place, message: r.message });
+        collected.failed.add(id);
+        continue;
+      }
+      const prev = spec.list ? collected.values.get(id) ?? [] : [];
+      const twice = prev.find((a) => a.value === r.value);
+      if (twice !== undefined) {
+        diagnostics.push({
+          severity: 'warning', code: 'duplicate', ...place,
+          message: `already listed on line ${twice.place.line ?? '?'}; once is enough`,
+        });
+        continue;
+      }
+      collected.values.set(id, [...prev, { value: r.value, place }]);
+    }
+  }
+  return { collected, diagnostics };
+}

@@ -1,0 +1,68 @@
+// Drop-in texts → the set of networks the daemon runs, plus the networks whose
+// drop-in exists but is rejected (so their links are kept, not torn down).
+
+import type { Diagnostic } from '../errors.js';
+import type { NetworkConfig } from '../model/config.js';
+import { discoverDropIns, type DropInFile } from './discover.js';
+import { fileStem, networkFromUnit } from './network.js';
+import { parseUnitFile } from './unitfile.js';
+import { compareFiles, validateSet } from './validate.js';
+
+export interface ConfigSet {
+  /** Valid networks, in lexical order of their files. */
+  networks: NetworkConfig[];
+  /** Drop-ins that exist but are rejected: name = Name= if it parsed, else the file's stem. */
+  invalid: { name: string; file: string }[];
+  /** Every error and warning, ordered by file and line. */
+  diagnostics: Diagnostic[];
+}
+
+/** By file (lexical), then line; diagnostics without a file last. Stable otherwise. */
+export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+  return ds
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => {
+      const fa = a.d.file;
+      const fb = b.d.file;
+      if (fa !== fb) {
+        if (fa === undefined) return 1;
+        if (fb === undefined) return -1;
+        return compareFiles(fa, fb);
+      }
+      return (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i;
+    })
+    .map((x) => x.d);
+}
+
+export function buildConfigSet(files: readonly DropInFile[]): ConfigSet {
+  const diagnostics: Diagnostic[] = [];
+  const invalid: { name: string; file: string }[] = [];
+  const candidates: NetworkConfig[] = [];
+  for (const f of [...files].sort((a, b) => compareFiles(a.path, b.path))) {
+    const parsed = parseUnitFile(f.path, f.text);
+    const r = networkFromUnit(f.path, parsed.sections);
+    for (const d of parsed.diagnostics) d.network ??= r.name;
+    diagnostics.push(...parsed.diagnostics, ...r.diagnostics);
+    const syntaxError = parsed.diagnostics.some((d) => d.severity === 'error');
+    if (r.network === null || syntaxError) invalid.push({ name: r.name, file: f.path });
+    else candidates.push(r.network);
+  }
+  const v = validateSet(candidates);
+  diagnostics.push(...v.diagnostics);
+  for (const r of v.rejected) invalid.push({ name: r.network.name, file: r.network.file });
+  return { networks: v.valid, invalid, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+export async function loadConfig(dirs: readonly string[]): Promise<ConfigSet> {
+  const found = await discoverDropIns(dirs);
+  const set = buildConfigSet(found.files);
+  // A drop-in that exists but cannot be read is invalid, not absent: absent
+  // would delete its links, invalid keeps its last good state.
+  for (const d of found.diagnostics) {
+    if (d.code === 'unreadable' && d.file !== undefined && d.file.endsWith('.conf')) {
+      set.invalid.push({ name: fileStem(d.file), file: d.file });
+    }
+  }
+  set.diagnostics = sortDiagnostics([...found.diagnostics, ...set.diagnostics]);
+  return set;
+}

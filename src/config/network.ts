@@ -1,0 +1,177 @@
+// One drop-in → one NetworkConfig, with the checks that need only this file.
+// Any error leaves the network null (invalid), but every diagnostic is still
+// returned so `flatnetctl check` shows all of them at once.
+
+import type { Diagnostic, ErrorCode, Place, Severity } from '../errors.js';
+import {
+  defaultShimName, dummyParentName, type Driver, type IpvlanFlag, type IpvlanMode, type MacvlanMode,
+  type NetworkConfig, type ShimConfig,
+} from '../model/config.js';
+import { cidr, containsAddr, containsPrefix, parseAddr, type ParsedPrefix } from './ip.js';
+import {
+  collectKeys, IFNAMSIZ_MAX, IPVLAN_MODES, MACVLAN_MODES, networkNameProblem, orList,
+  type Assignment, type Collected,
+} from './keys.js';
+import type { UnitSection } from './unitfile.js';
+
+export interface NetworkFromUnit {
+  /** The network's name: Name= when it parsed, else the file's stem. */
+  name: string;
+  network: NetworkConfig | null;
+  diagnostics: Diagnostic[];
+}
+
+/** `/etc/flatnet.d/10-lan.conf` → `10-lan`. */
+export function fileStem(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base.endsWith('.conf') ? base.slice(0, -'.conf'.length) : base;
+}
+
+const byteLength = (s: string): number => new TextEncoder().encode(s).length;
+
+/** Typed reads of what collectKeys gathered. */
+function valuesOf(c: Collected) {
+  const all = (id: string): Assignment[] => c.values.get(id) ?? [];
+  const last = (id: string): Assignment | undefined => all(id).at(-1);
+  const typed = <T>(id: string, is: (x: unknown) => x is T): T | null => {
+    const x = last(id)?.value;
+    return is(x) ? x : null;
+  };
+  return {
+    all,
+    last,
+    str: (id: string): string | null => typed(id, (x): x is string => typeof x === 'string'),
+    num: (id: string): number | null => typed(id, (x): x is number => typeof x === 'number'),
+    bool: (id: string): boolean | null => typed(id, (x): x is boolean => typeof x === 'boolean'),
+    strs: (id: string): string[] => all(id).flatMap((a) => (typeof a.value === 'string' ? [a.value] : [])),
+    failed: (id: string): boolean => c.failed.has(id),
+  };
+}
+type Values = ReturnType<typeof valuesOf>;
+
+export function networkFromUnit(path: string, parsed: readonly UnitSection[]): NetworkFromUnit {
+  const { collected, diagnostics } = collectKeys(path, parsed);
+  const v = valuesOf(collected);
+  const report = (severity: Severity, code: ErrorCode, place: Place, message: string): void => {
+    diagnostics.push({ severity, code, ...place, message });
+  };
+  const at = (id: string): Place => v.last(id)?.place ?? { file: path };
+  const fileLevel: Place = { file: path };
+
+  const stem = fileStem(path);
+  const name = v.str('Network.Name') ?? stem;
+  if (v.last('Network.Name') === undefined && !v.failed('Network.Name')) {
+    const p = networkNameProblem(stem);
+    if (p !== null) report('error', 'invalid-value', fileLevel, `the file name gives the network name "${stem}": ${p}; set Name=`);
+  }
+  if (!collected.sections.has('Network')) report('error', 'missing-key', fileLevel, 'no [Network] section');
+
+  const parent = v.str('Network.Parent');
+  const vlan = v.num('Network.VLAN');
+  if (vlan !== null && parent === null && !v.failed('Network.Parent')) {
+    report('error', 'missing-key', at('Network.VLAN'), 'needs Parent=, the interface to tag');
+  }
+  if (vlan !== null && parent !== null && byteLength(`${parent}.${vlan}`) > IFNAMSIZ_MAX) {
+    report('error', 'invalid-value', at('Network.VLAN'),
+      `the VLAN link name "${parent}.${vlan}" is longer than ${IFNAMSIZ_MAX} bytes; use a shorter Parent=`);
+  }
+  const effectiveParent = parent === null ? dummyParentName(name) : vlan === null ? parent : `${parent}.${vlan}`;
+
+  const driver = (v.str('Network.Driver') ?? 'macvlan') as Driver;
+  const driverKnown = !v.failed('Network.Driver');
+  const modes: readonly string[] = driver === 'macvlan' ? MACVLAN_MODES : IPVLAN_MODES;
+  const modeSet = v.str('Network.Mode');
+  if (modeSet !== null && driverKnown && !modes.includes(modeSet)) {
+    report('error', 'invalid-value', at('Network.Mode'), `not a ${driver} mode: must be ${orList(modes)}`);
+  }
+  const mode = (modeSet ?? (driver === 'macvlan' ? 'bridge' : 'l2')) as MacvlanMode | IpvlanMode;
+  const ipvlanFlag = v.str('Network.IPVlanFlag') as IpvlanFlag | null;
+  if (ipvlanFlag !== null && driverKnown && driver !== 'ipvlan') {
+    report('error', 'invalid-value', at('Network.IPVlanFlag'), 'only with Driver=ipvlan');
+  }
+
+  const subnets = v.strs('Network.Subnet');
+  const gateways = v.strs('Network.Gateway');
+  const ipRanges = v.strs('Network.IPRange');
+  const mtu = v.num('Network.MTU');
+  const promiscuous = v.bool('Network.Promiscuous');
+
+  let shim: ShimConfig | null = null;
+  const shimLine = collected.sections.get('Shim');
+  if (shimLine !== undefined) {
+    const routesExplicit = collected.assigned.has('Shim.Route');
+    shim = {
+      name: v.str('Shim.Name') ?? defaultShimName(name),
+      addresses: v.strs('Shim.Address'),
+      routes: routesExplicit ? v.strs('Shim.Route') : [...ipRanges],
+      routesExplicit,
+      mac: v.str('Shim.MACAddress'),
+    };
+    const namePlace: Place = v.last('Shim.Name')?.place ?? { file: path, line: shimLine };
+    if (shim.name === parent || shim.name === effectiveParent) {
+      report('error', 'invalid-value', namePlace,
+        `the shim cannot have the name of its parent${v.last('Shim.Name') === undefined ? ' (the default shim name); set Name= in [Shim]' : ''}`);
+    }
+    if (shim.mac !== null && driverKnown && driver === 'ipvlan') {
+      report('error', 'invalid-value', at('Shim.MACAddress'), "ipvlan links share their parent's MAC; MACAddress= needs Driver=macvlan");
+    }
+    if (mode === 'passthru' && driver === 'macvlan') {
+      report('warning', 'invalid-value', at('Network.Mode'),
+        'passthru allows one child per parent and the shim is it: no container can share this parent');
+    }
+  }
+
+  checkAddresses(v, shim !== null, report);
+
+  const anyV6 = [...subnets, ...gateways, ...ipRanges, ...(shim?.addresses ?? []), ...(shim?.routes ?? [])].some((a) => a.includes(':'));
+  if (mtu !== null && mtu < 1280 && anyV6) {
+    report('error', 'invalid-value', at('Network.MTU'), 'IPv6 needs an MTU of at least 1280');
+  }
+
+  for (const d of diagnostics) d.network ??= name;
+  if (diagnostics.some((d) => d.severity === 'error')) return { name, network: null, diagnostics };
+
+  const where: Record<string, Place> = {};
+  for (const [id, assigns] of collected.values) {
+    const last = assigns[assigns.length - 1];
+    if (last !== undefined) where[id] = last.place;
+  }
+  const network: NetworkConfig = {
+    name, file: path, parent, vlan, driver, mode, ipvlanFlag, subnets, gateways, ipRanges, mtu, promiscuous, shim, where,
+  };
+  return { name, network, diagnostics };
+}
+
+type Report = (severity: Severity, code: ErrorCode, place: Place, message: string) => void;
+
+/** Gateways, ranges and shim addresses against the subnets (when Subnet= is given; else they follow the parent). */
+function checkAddresses(v: Values, hasShim: boolean, report: Report): void {
+  const subnetText = v.strs('Network.Subnet');
+  const subnets: ParsedPrefix[] = subnetText.map(cidr);
+  const checkSubnets = subnets.length > 0 && !v.failed('Network.Subnet');
+  const outside = `not inside any Subnet= (${subnetText.join(', ')})`;
+
+  const gateways = v.all('Network.Gateway');
+  for (const g of gateways) {
+    const a = parseAddr(String(g.value));
+    if (checkSubnets && a !== null && !subnets.some((s) => containsAddr(s, a))) report('error', 'invalid-value', g.place, outside);
+  }
+  const ranges = v.all('Network.IPRange').map((r) => ({ a: r, p: cidr(String(r.value)) }));
+  for (const r of ranges) {
+    if (checkSubnets && !subnets.some((s) => containsPrefix(s, r.p))) report('error', 'invalid-value', r.a.place, outside);
+  }
+  if (!hasShim) return;
+  for (const addr of v.all('Shim.Address')) {
+    const p = cidr(String(addr.value));
+    if (checkSubnets && !subnets.some((s) => containsAddr(s, p))) report('error', 'invalid-value', addr.place, outside);
+    const gw = gateways.find((g) => g.value === p.text);
+    if (gw !== undefined) {
+      report('error', 'invalid-value', addr.place, `the address of Gateway=${p.text}; the shim needs an address of its own`);
+    }
+    const inRange = ranges.find((r) => containsAddr(r.p, p));
+    if (inRange !== undefined) {
+      report('warning', 'invalid-value', addr.place,
+        `inside IPRange=${String(inRange.a.value)}: Docker must reserve it with --aux-address (flatnetctl docker-args always adds it)`);
+    }
+  }
+}
