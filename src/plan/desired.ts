@@ -1,0 +1,223 @@
+// Pure: the drop-ins (and, for networks that follow their parent's prefix,
+// the parent's current addresses) → the links, addresses and routes that
+// should exist. Names only; ifindexes are for diff.ts to match.
+
+import { createHash } from 'node:crypto';
+import { linkKind } from '../kinds/registry.js';
+import { effectiveParentName, type NetworkConfig } from '../model/config.js';
+import type { Desired, DesiredLink, DesiredRoute } from '../model/desired.js';
+import type { Observed } from '../model/observed.js';
+import { aliasNetworks, ownerAlias } from '../model/ownership.js';
+import { canonical, familyOf, isLinkLocal6, kernelPrefixRoute, networkOf } from './cidr.js';
+
+/** IFF_PROMISC wanted on a parent flatnetd does not own (a physical NIC, a
+ *  foreign VLAN). This is the only change flatnetd ever makes to a link that
+ *  is not its own, and only when the drop-in says Promiscuous= explicitly
+ *  (seed 002's `ip link set ens33 promisc on`): the user asked for exactly
+ *  that, and the kernel has no other way to say it. Having no ownership mark
+ *  on such a link, flatnetd cannot tell later whether it set the flag, so it
+ *  leaves the flag as it is when the drop-in goes away. */
+export interface ForeignPromisc {
+  link: string;
+  promisc: boolean;
+  networks: string[];
+}
+
+/** Desired plus what the contract's type has no room for yet. */
+export interface PlannedDesired extends Desired {
+  foreignPromisc: ForeignPromisc[];
+}
+
+export interface DesiredInput {
+  networks: NetworkConfig[];
+  /** Networks whose owned links are left alone (neither fixed nor deleted). */
+  frozen: string[];
+  /** Networks taken down: nothing is desired for them, so their links go. */
+  down: string[];
+  machineId: string;
+  observed: Observed;
+}
+
+/** Metric of the routes a following network derives from its parent's prefix.
+ *
+ * The parent has its own route to that same prefix (the kernel's prefix route,
+ * metric 0 for a static address, 100 under NetworkManager, 1024 from
+ * systemd-networkd's DHCP as in seed 000). Two choices, both measured against
+ * the fake kernel's route lookup (test/unit/plan/follow.test.ts):
+ * - below the parent's: the whole LAN prefix leaves through the shim. The host
+ *   reaches its containers, but every LAN connection it opens changes source
+ *   address and MAC, and with strict rp_filter (=1) replies arriving on the
+ *   parent are dropped, cutting the host off its own LAN; with a metric-0
+ *   parent route an IPv4 add is refused outright (`File exists`).
+ * - above the parent's (chosen): the parent's route keeps winning, so host→LAN
+ *   traffic never changes. The shim route stands behind it and carries the
+ *   prefix only when the parent's own route is gone (an address configured
+ *   `noprefixroute`, or a route deleted by hand).
+ * A daemon must never take the host off its LAN to reach containers, so the
+ * route stands behind; to reach containers in a following network, IPRange=
+ * (more specific, so it wins by prefix length at metric 0) or Route= is the
+ * way, and the network's notes say so. */
+export const FOLLOW_ROUTE_METRIC = 65535;
+
+/** Stable MAC for a shim without MACAddress=: the same on every boot, so LAN
+ *  ARP caches and DHCP reservations do not churn. Locally administered
+ *  (bit 0x02 set), unicast (bit 0x01 clear). */
+export function stableMac(machineId: string, network: string): string {
+  const h = createHash('sha256').update(`flatnet-shim-mac\0${machineId.trim()}\0${network}`).digest();
+  const bytes = [...h.subarray(0, 6)];
+  bytes[0] = ((bytes[0] ?? 0) | 0x02) & 0xfe;
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+function uniq<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+function noteFor(notes: Map<string, string[]>, network: string, text: string): void {
+  const list = notes.get(network);
+  if (list === undefined) notes.set(network, [text]);
+  else if (!list.includes(text)) list.push(text);
+}
+
+/** Global prefixes on a link now, v4 first: what a network without Subnet= follows. */
+export function followedPrefixes(link: string, observed: Observed): string[] {
+  const l = observed.links.find((x) => x.name === link);
+  if (l === undefined) return [];
+  const out = observed.addresses
+    .filter((a) => a.ifindex === l.ifindex && a.scope === 'global' && !isLinkLocal6(a.cidr))
+    .map((a) => kernelPrefixRoute(a.cidr))
+    .filter((p): p is string => p !== null);
+  return uniq(out).sort((a, b) => familyOf(a) - familyOf(b));
+}
+
+function followMetric(parent: string, prefix: string, observed: Observed): number {
+  const l = observed.links.find((x) => x.name === parent);
+  let highest = -1;
+  for (const r of observed.routes) {
+    if (l !== undefined && r.ifindex === l.ifindex && r.table === 254 && r.dst === prefix) highest = Math.max(highest, r.metric);
+  }
+  return Math.max(FOLLOW_ROUTE_METRIC, highest + 1);
+}
+
+function newLink(partial: Pick<DesiredLink, 'name' | 'kind' | 'parent' | 'role'> & Partial<DesiredLink>): DesiredLink {
+  return {
+    vlanId: null, mode: null, ipvlanFlag: null, mtu: null, mac: null, promisc: null,
+    alias: '', networks: [], addresses: [], routes: [],
+    ...partial,
+  };
+}
+
+/** Promiscuous=yes on any network sharing the link wins over =no. */
+function mergePromisc(have: boolean | null, want: boolean | null): boolean | null {
+  if (want === null) return have;
+  return have === true || want;
+}
+
+function shimRoutes(n: NetworkConfig, parent: string, addresses: string[], observed: Observed, notes: Map<string, string[]>): DesiredRoute[] {
+  const shim = n.shim;
+  if (shim === null) return [];
+  let dsts: string[];
+  let metricOf: (dst: string) => number = () => 0;
+  const explicit = shim.routesExplicit ? shim.routes : uniq([...shim.routes, ...n.ipRanges]);
+  if (shim.routesExplicit || explicit.length > 0 || n.subnets.length > 0) {
+    dsts = explicit;
+  } else {
+    dsts = followedPrefixes(parent, observed);
+    metricOf = (dst) => followMetric(parent, dst, observed);
+    if (dsts.length > 0) {
+      noteFor(notes, n.name, `routes through ${shim.name} to ${dsts.join(', ')} use metric ${FOLLOW_ROUTE_METRIC}, behind ${parent}'s own route, so the host's LAN traffic is unchanged; set IPRange= or Route= for the host to reach its containers`);
+    }
+  }
+  // An address with a prefix makes the kernel route that prefix on the shim
+  // by itself (`proto kernel`); adding the same route again is refused with
+  // `File exists` (seed 000's recipe hits exactly this), so it is not ours to add.
+  const byKernel = new Set(addresses.map(kernelPrefixRoute).filter((p): p is string => p !== null));
+  const routes: DesiredRoute[] = [];
+  for (const d of uniq(dsts.map(networkOf))) {
+    if (byKernel.has(d)) {
+      noteFor(notes, n.name, `${d} is routed through ${shim.name} by the kernel, for its address`);
+      continue;
+    }
+    routes.push({ dst: d, family: familyOf(d), dev: shim.name, metric: metricOf(d) });
+  }
+  return routes;
+}
+
+function shimLink(n: NetworkConfig, machineId: string, observed: Observed, notes: Map<string, string[]>): DesiredLink | null {
+  const shim = n.shim;
+  if (shim === null) return null;
+  const parent = effectiveParentName(n);
+  const link = newLink({
+    name: shim.name,
+    kind: n.driver,
+    parent,
+    role: 'shim',
+    mode: n.mode,
+    ipvlanFlag: n.driver === 'ipvlan' ? n.ipvlanFlag : null,
+    mtu: n.mtu,
+    networks: [n.name],
+    addresses: uniq(shim.addresses.map(canonical)),
+  });
+  if (linkKind(link.kind).ownMac(link)) link.mac = (shim.mac ?? stableMac(machineId, n.name)).toLowerCase();
+  else if (shim.mac !== null) noteFor(notes, n.name, `MACAddress= is not used: a ${n.driver} ${n.mode} shim has ${parent}'s MAC`);
+  link.routes = shimRoutes(n, parent, link.addresses, observed, notes);
+  return link;
+}
+
+export function buildDesired(input: DesiredInput): { desired: PlannedDesired; notes: Map<string, string[]> } {
+  const down = new Set(input.down);
+  // An explicit down removes a network's links even if its drop-in is broken.
+  const frozen = new Set(input.frozen.filter((n) => !down.has(n)));
+  const notes = new Map<string, string[]>();
+  const links = new Map<string, DesiredLink>();
+  const foreign = new Map<string, ForeignPromisc>();
+
+  const add = (l: DesiredLink, network: string): void => {
+    const have = links.get(l.name);
+    if (have === undefined) { links.set(l.name, l); return; }
+    if (have.role === 'parent' && l.role === 'parent' && have.kind === l.kind) {
+      // A VLAN parent shared by networks on the same parent+VLAN.
+      have.networks = uniq([...have.networks, ...l.networks]);
+      if (l.mtu !== null) have.mtu = Math.max(have.mtu ?? 0, l.mtu);
+      have.promisc = mergePromisc(have.promisc, l.promisc);
+      return;
+    }
+    noteFor(notes, network, `${l.name} is already wanted as a ${have.role} of ${have.networks.join(',')}; not made for ${network}`);
+  };
+
+  for (const n of input.networks) {
+    if (down.has(n.name) || frozen.has(n.name)) continue;
+    const parent = effectiveParentName(n);
+    const ownsParent = n.parent === null || n.vlan !== null;
+    if (n.parent === null) {
+      add(newLink({ name: parent, kind: 'dummy', parent: null, role: 'parent', mtu: n.mtu, promisc: n.promiscuous, networks: [n.name] }), n.name);
+    } else if (n.vlan !== null) {
+      add(newLink({ name: parent, kind: 'vlan', parent: n.parent, vlanId: n.vlan, role: 'parent', mtu: n.mtu, promisc: n.promiscuous, networks: [n.name] }), n.name);
+    }
+    if (!ownsParent && n.promiscuous !== null) {
+      const f = foreign.get(parent);
+      if (f === undefined) foreign.set(parent, { link: parent, promisc: n.promiscuous, networks: [n.name] });
+      else { f.promisc = f.promisc || n.promiscuous; f.networks = uniq([...f.networks, n.name]); }
+    }
+    if (n.subnets.length === 0) {
+      const followed = followedPrefixes(parent, input.observed);
+      noteFor(notes, n.name, followed.length > 0
+        ? `following ${parent}'s prefix ${followed.join(', ')}`
+        : `following ${parent}'s prefix, but it has no global address yet`);
+    }
+    const shim = shimLink(n, input.machineId, input.observed, notes);
+    if (shim !== null) add(shim, n.name);
+  }
+
+  for (const l of links.values()) {
+    // A shared link that also serves a frozen network keeps that network in
+    // its mark, so freezing one network never rewrites another's link.
+    const seen = input.observed.links.find((o) => o.name === l.name);
+    const keep = aliasNetworks(seen?.alias ?? null).filter((n) => frozen.has(n));
+    l.alias = ownerAlias(uniq([...l.networks, ...keep]));
+  }
+  return {
+    desired: { links: [...links.values()], frozen: [...frozen].sort(), foreignPromisc: [...foreign.values()] },
+    notes,
+  };
+}
