@@ -1,0 +1,125 @@
+// Pure text formatting for flatnetctl: aligned like networkctl, colour only
+// when asked (the caller decides: stdout is a TTY and NO_COLOR is unset).
+
+export interface Style {
+  colour: boolean;
+}
+
+const SGR = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m' };
+type Paint = keyof typeof SGR;
+
+export function paint(style: Style, what: Paint | null, text: string): string {
+  return style.colour && what !== null && text !== '' ? `${SGR[what]}${text}${SGR.reset}` : text;
+}
+
+/** Colour for a network or manager state. */
+export function stateColour(state: string): Paint | null {
+  switch (state) {
+    case 'configured': case 'running': return 'green';
+    case 'degraded': case 'waiting-for-parent': return 'yellow';
+    case 'failed': case 'invalid': return 'red';
+    case 'down': return 'dim';
+    case 'pending': case 'starting': case 'reloading': return 'cyan';
+    default: return null;
+  }
+}
+
+/** Visible width (our output is ASCII plus a few single-width symbols like ●). */
+function width(text: string): number {
+  return [...text].length;
+}
+
+export interface Cell {
+  text: string;
+  paint?: Paint | null;
+}
+
+/** Columns padded to the widest cell; the header bold; trailing spaces trimmed. */
+export function table(style: Style, header: string[], rows: (string | Cell)[][]): string[] {
+  const cells = rows.map((r) => r.map((c): Cell => (typeof c === 'string' ? { text: c } : c)));
+  const widths = header.map((h, i) => Math.max(width(h), ...cells.map((r) => width(r[i]?.text ?? ''))));
+  const line = (r: Cell[], head: boolean): string => r.map((c, i) => {
+    const last = i === r.length - 1;
+    const pad = last ? '' : ' '.repeat((widths[i] ?? 0) - width(c.text) + 1);
+    return paint(style, head ? 'bold' : c.paint ?? null, c.text) + pad;
+  }).join('').trimEnd();
+  return [line(header.map((h) => ({ text: h })), true), ...cells.map((r) => line(r, false))];
+}
+
+/** `Label: value` lines with labels right-aligned (networkctl status style); lists go one item per line. */
+export function fields(style: Style, rows: [string, string | string[] | Cell][]): string[] {
+  const kept = rows.filter(([, v]) => (Array.isArray(v) ? v.length > 0 : (typeof v === 'string' ? v : v.text) !== ''));
+  const w = Math.max(0, ...kept.map(([k]) => width(k)));
+  const out: string[] = [];
+  for (const [k, v] of kept) {
+    const label = `${' '.repeat(w - width(k))}${k}: `;
+    const values: Cell[] = Array.isArray(v) ? v.map((t) => ({ text: t })) : [typeof v === 'string' ? { text: v } : v];
+    values.forEach((c, i) => out.push((i === 0 ? label : ' '.repeat(label.length)) + paint(style, c.paint ?? null, c.text)));
+  }
+  return out;
+}
+
+/** `2023-11-14 22:13:20 UTC (2 days ago)`; '' for 0 (never). */
+export function formatTimestamp(usec: bigint, nowMs: number, timeZone?: string): string {
+  if (usec <= 0n) return '';
+  const ms = Number(usec / 1000n);
+  const d = new Date(ms);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    hourCycle: 'h23', timeZoneName: 'short', ...(timeZone !== undefined ? { timeZone } : {}),
+  }).formatToParts(d);
+  const p = (t: string): string => parts.find((x) => x.type === t)?.value ?? '';
+  const stamp = `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${p('timeZoneName')}`;
+  return `${stamp} (${relative(nowMs - ms)})`;
+}
+
+/** `2min 3s ago`, `1h 5min ago`, `3 days ago`, as systemd writes them. */
+export function relative(deltaMs: number): string {
+  const s = Math.floor(Math.abs(deltaMs) / 1000);
+  if (s < 1) return 'just now';
+  let text: string;
+  if (s < 60) text = `${s}s`;
+  else if (s < 3600) text = `${Math.floor(s / 60)}min${s % 60 > 0 ? ` ${s % 60}s` : ''}`;
+  else if (s < 86400) {
+    const min = Math.floor((s % 3600) / 60);
+    text = `${Math.floor(s / 3600)}h${min > 0 ? ` ${min}min` : ''}`;
+  } else {
+    const days = Math.floor(s / 86400);
+    text = `${days} day${days === 1 ? '' : 's'}`;
+  }
+  return deltaMs < 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** Quote one word for a POSIX shell; plain words stay as they are. */
+export function shellQuote(word: string): string {
+  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Options of `docker network create` that take their value as the next word. */
+const VALUE_OPTIONS = new Set(['-d', '--driver', '-o', '--opt', '--subnet', '--ip-range', '--gateway', '--aux-address',
+  '--label', '--scope', '--ipam-driver', '--ipam-opt', '--config-from']);
+
+/** A ready-to-paste `docker network create \` command, one option (with its value) per line. */
+export function dockerCommand(argv: readonly string[]): string {
+  const lead = argv.slice(0, 3).join(' ') === 'docker network create' ? 3 : 0;
+  const head = lead === 3 ? 'docker network create' : '';
+  const rest = argv.slice(lead);
+  const lines: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] ?? '';
+    const next = rest[i + 1];
+    if (VALUE_OPTIONS.has(word) && next !== undefined && i + 1 < rest.length - 1) {
+      lines.push(`${shellQuote(word)} ${shellQuote(next)}`);
+      i++;
+    } else {
+      lines.push(shellQuote(word));
+    }
+  }
+  const all = head === '' ? lines : [head, ...lines.map((l) => `  ${l}`)];
+  return all.map((l, i) => (i < all.length - 1 ? `${l} \\` : l)).join('\n');
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

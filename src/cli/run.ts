@@ -1,0 +1,71 @@
+// flatnetctl's main: parse, run one command, map errors to messages and exit codes.
+
+import { readFileSync } from 'node:fs';
+import { DBusError } from 'dbus-next';
+import { DaemonNotRunning } from './client.js';
+import { helpText, parseCommandLine } from './args.js';
+import { change, check, dockerArgs, EXIT, list, monitor, plan, status, type Io } from './commands.js';
+
+function version(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    const v = pkg !== null && typeof pkg === 'object' ? (pkg as { version?: unknown }).version : undefined;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const DENIED = new Set(['org.freedesktop.DBus.Error.AccessDenied', 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired']);
+
+/** The message for a failed command: what went wrong and what to do. */
+export function errorMessage(e: unknown, argv: readonly string[]): string {
+  if (e instanceof DBusError) {
+    if (DENIED.has(e.type)) {
+      return `${argv.join(' ')}: permission denied: only root may change flatnetd (try: sudo flatnetctl ${argv.join(' ')})`;
+    }
+    return e.text || e.type;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function main(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  const out = (t: string): void => { process.stdout.write(`${t}\n`); };
+  const err = (t: string): void => { process.stderr.write(`${t}\n`); };
+  switch (parsed.kind) {
+    case 'help': out(helpText(version())); return EXIT.ok;
+    case 'version': out(`flatnetctl ${version()}`); return EXIT.ok;
+    case 'usage': err(`flatnetctl: ${parsed.message}\nSee 'flatnetctl --help'.`); return EXIT.usage;
+    case 'run': break;
+  }
+  // Only monitor catches SIGINT/SIGTERM (to leave cleanly); elsewhere Ctrl-C kills as usual.
+  const stopped = (): Promise<void> => new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  const io: Io = {
+    out, err, json: parsed.json, now: () => Date.now(), stopped,
+    style: { colour: process.stdout.isTTY === true && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb' },
+  };
+  const { command, args } = parsed;
+  try {
+    switch (command.name) {
+      case 'status': return await status(io, args);
+      case 'list': return await list(io);
+      case 'up': return await change('Up', args);
+      case 'down': return await change('Down', args);
+      case 'reload': return await change('Reload', args);
+      case 'reconcile': return await change('Reconcile', args);
+      case 'plan': return await plan(io);
+      case 'check': return await check(io, args);
+      case 'docker-args': return await dockerArgs(io, args);
+      case 'monitor': return await monitor(io);
+      default: err(`flatnetctl: ${command.name} is not implemented`); return EXIT.failure;
+    }
+  } catch (e) {
+    err(e instanceof DaemonNotRunning ? e.message : `flatnetctl: ${errorMessage(e, [command.name, ...args])}`);
+    return e instanceof DaemonNotRunning ? EXIT.notRunning : EXIT.failure;
+  }
+}
+

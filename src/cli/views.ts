@@ -1,0 +1,162 @@
+// What flatnetctl shows, built from what the bus says. Pure: the commands fetch,
+// these shape and render.
+
+import { formatDiagnostic, type Diagnostic, type ErrorCode, type Severity } from '../errors.js';
+import { fields, formatTimestamp, paint, plural, stateColour, table, type Cell, type Style } from './format.js';
+
+export interface NetworkView {
+  Path: string;
+  Name: string;
+  State: string;
+  ConfigFile: string;
+  Parent: string;
+  ParentIfIndex: number;
+  VLAN: number;
+  Driver: string;
+  Mode: string;
+  Shim: string;
+  ShimIfIndex: number;
+  Carrier: boolean;
+  Addresses: string[];
+  Routes: string[];
+  IPRanges: string[];
+  Subnets: string[];
+  Gateways: string[];
+  LastError: string;
+  LastChangeUSec: bigint;
+  RestoreCount: number;
+}
+
+export interface ManagerInfo {
+  Version: string;
+  State: string;
+  Networks: string[];
+  Diagnostics: Diagnostic[];
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
+const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : 0n);
+
+export function networkView(path: string, p: Record<string, unknown>): NetworkView {
+  return {
+    Path: path, Name: str(p['Name']), State: str(p['State']), ConfigFile: str(p['ConfigFile']), Parent: str(p['Parent']),
+    ParentIfIndex: num(p['ParentIfIndex']), VLAN: num(p['VLAN']), Driver: str(p['Driver']), Mode: str(p['Mode']),
+    Shim: str(p['Shim']), ShimIfIndex: num(p['ShimIfIndex']), Carrier: p['Carrier'] === true,
+    Addresses: strs(p['Addresses']), Routes: strs(p['Routes']), IPRanges: strs(p['IPRanges']),
+    Subnets: strs(p['Subnets']), Gateways: strs(p['Gateways']), LastError: str(p['LastError']),
+    LastChangeUSec: big(p['LastChangeUSec']), RestoreCount: num(p['RestoreCount']),
+  };
+}
+
+/** The bus struct (severity, code, file, line, key, value, object, network, message) → Diagnostic. */
+export function diagnosticFromStruct(v: unknown): Diagnostic {
+  const a = Array.isArray(v) ? v : [];
+  const d: Diagnostic = { severity: str(a[0]) as Severity, code: str(a[1]) as ErrorCode, message: str(a[8]) };
+  if (str(a[2]) !== '') d.file = str(a[2]);
+  if (num(a[3]) > 0) d.line = num(a[3]);
+  if (str(a[4]) !== '') { d.key = str(a[4]); d.value = str(a[5]); }
+  if (str(a[6]) !== '') d.object = str(a[6]);
+  if (str(a[7]) !== '') d.network = str(a[7]);
+  return d;
+}
+
+export function managerInfo(p: Record<string, unknown>): ManagerInfo {
+  const diags = Array.isArray(p['Diagnostics']) ? p['Diagnostics'].map(diagnosticFromStruct) : [];
+  return { Version: str(p['Version']), State: str(p['State']), Networks: strs(p['Networks']), Diagnostics: diags };
+}
+
+function stateCell(state: string): Cell {
+  return { text: state, paint: stateColour(state) };
+}
+
+export function renderDiagnostic(style: Style, d: Diagnostic): string {
+  const sev = d.severity === 'error' ? paint(style, 'red', 'error') : paint(style, 'yellow', 'warning');
+  return `${formatDiagnostic(d)} (${sev})`;
+}
+
+export function renderList(style: Style, nets: NetworkView[]): string[] {
+  const rows = nets.map((n) => [n.Name, stateCell(n.State), n.Driver, n.Mode, n.Parent || '-', n.Shim || '-',
+    n.ParentIfIndex > 0 ? (n.Carrier ? 'yes' : 'no') : '-']);
+  return [...table(style, ['NAME', 'STATE', 'DRIVER', 'MODE', 'PARENT', 'SHIM', 'CARRIER'], rows), '',
+    `${plural(nets.length, 'network')} listed.`];
+}
+
+export function renderNetworkStatus(style: Style, n: NetworkView, nowMs: number, timeZone?: string): string[] {
+  const dot = paint(style, stateColour(n.State), '●');
+  const parent = n.Parent === '' ? ''
+    : n.ParentIfIndex > 0 ? `${n.Parent} (index ${n.ParentIfIndex}, carrier ${n.Carrier ? 'yes' : 'no'})`
+    : `${n.Parent} (missing)`;
+  const shim = n.Shim === '' ? '' : n.ShimIfIndex > 0 ? `${n.Shim} (index ${n.ShimIfIndex})` : `${n.Shim} (missing)`;
+  const rows: [string, string | string[] | Cell][] = [
+    ['State', stateCell(n.State)],
+    ['Config File', n.ConfigFile],
+    ['Driver', n.Mode === '' ? n.Driver : `${n.Driver} (${n.Mode})`],
+    ['Parent', parent],
+    ['VLAN', n.VLAN > 0 ? String(n.VLAN) : ''],
+    ['Shim', shim],
+    ['Addresses', n.Addresses],
+    ['Routes', n.Routes],
+    ['IP Ranges', n.IPRanges],
+    ['Subnets', n.Subnets],
+    ['Gateways', n.Gateways],
+    ['Restored', n.RestoreCount > 0 ? plural(n.RestoreCount, 'time') : ''],
+    ['Last Change', formatTimestamp(n.LastChangeUSec, nowMs, timeZone)],
+    ['Last Error', { text: n.LastError, paint: 'red' }],
+  ];
+  return [`${dot} ${n.Name}`, ...fields(style, rows)];
+}
+
+export function renderManagerStatus(style: Style, m: ManagerInfo, nets: NetworkView[]): string[] {
+  const counts = new Map<string, number>();
+  for (const n of nets) counts.set(n.State, (counts.get(n.State) ?? 0) + 1);
+  const summary = [...counts].map(([s, c]) => `${c} ${s}`).join(', ');
+  const errors = m.Diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = m.Diagnostics.length - errors;
+  const diag = m.Diagnostics.length === 0 ? 'none'
+    : [errors > 0 ? plural(errors, 'error') : '', warnings > 0 ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ');
+  const out = [`${paint(style, stateColour(m.State), '●')} flatnetd ${m.Version}`, ...fields(style, [
+    ['State', stateCell(m.State)],
+    ['Networks', nets.length === 0 ? '0' : `${nets.length} (${summary})`],
+    ['Diagnostics', diag],
+  ])];
+  if (nets.length > 0) out.push('', ...renderList(style, nets).slice(0, -2));
+  if (m.Diagnostics.length > 0) out.push('', ...m.Diagnostics.map((d) => renderDiagnostic(style, d)));
+  return out;
+}
+
+/** A property value as one short word or list for `monitor`. */
+export function shortValue(v: unknown): string {
+  if (typeof v === 'string') return v === '' ? '""' : /\s/.test(v) ? JSON.stringify(v) : v;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'bigint' || typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : v.every((x) => typeof x === 'string') ? v.join(',') : plural(v.length, 'entry', 'entries');
+  return JSON.stringify(v) ?? '';
+}
+
+export type MonitorEvent =
+  | { event: 'changed'; object: 'manager' | 'network'; name: string; changes: Record<string, { from: unknown; to: unknown }> }
+  | { event: 'added'; object: 'network'; name: string; state: string }
+  | { event: 'removed'; object: 'network'; name: string }
+  | { event: 'daemon'; running: boolean };
+
+/** Properties that change with every other change and would only add noise to a text line. */
+const QUIET = new Set(['LastChangeUSec']);
+
+export function monitorText(style: Style, ev: MonitorEvent, when: Date): string {
+  const t = `${String(when.getHours()).padStart(2, '0')}:${String(when.getMinutes()).padStart(2, '0')}:${String(when.getSeconds()).padStart(2, '0')}`;
+  switch (ev.event) {
+    case 'daemon': return `${t} flatnetd ${ev.running ? 'started' : 'stopped'}`;
+    case 'added': return `${t} ${ev.name}: added (${paint(style, stateColour(ev.state), ev.state)})`;
+    case 'removed': return `${t} ${ev.name}: removed`;
+    case 'changed': {
+      const who = ev.object === 'manager' ? 'flatnetd' : ev.name;
+      const parts = Object.entries(ev.changes).filter(([k]) => !QUIET.has(k)).map(([k, { from, to }]) => {
+        const shown = k === 'State' ? paint(style, stateColour(String(to)), shortValue(to)) : shortValue(to);
+        return from === undefined ? `${k} ${shown}` : `${k} ${shortValue(from)} → ${shown}`;
+      });
+      return parts.length === 0 ? '' : `${t} ${who}: ${parts.join(', ')}`;
+    }
+  }
+}
