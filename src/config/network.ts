@@ -82,7 +82,7 @@ export function networkFromUnit(path: string, parsed: readonly UnitSection[]): N
   const modes: readonly string[] = driver === 'macvlan' ? MACVLAN_MODES : IPVLAN_MODES;
   const modeSet = v.str('Network.Mode');
   if (modeSet !== null && driverKnown && !modes.includes(modeSet)) {
-    report('error', 'invalid-value', at('Network.Mode'), `not a ${driver} mode: must be ${orList(modes)}`);
+    report('error', 'invalid-value', at('Network.Mode'), `not a mode of Driver=${driver}: must be ${orList(modes)}`);
   }
   const mode = (modeSet ?? (driver === 'macvlan' ? 'bridge' : 'l2')) as MacvlanMode | IpvlanMode;
   const ipvlanFlag = v.str('Network.IPVlanFlag') as IpvlanFlag | null;
