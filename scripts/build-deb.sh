@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds flatnetd_<version>_<arch>.deb with `dpkg-buildpackage -us -uc -b` in
+# a scratch copy of the tree (tracked files plus untracked ones git does not
+# ignore), so the tree's own node_modules/ and dist/ stay as they are; then
+# checks the .deb with lintian (errors and warnings fail; the warnings we keep
+# are overridden in debian/flatnetd.lintian-overrides, see packaging/LINTIAN.md).
+# Needs the npm registry (the build runs `npm ci`). Installs nothing.
+#
+# Usage: scripts/build-deb.sh [OUTDIR]      (default: dist/deb)
+# Prints the path of the .deb on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=${1:-dist/deb}
+case $out in /*) ;; *) out=$root/$out ;; esac
+
+for tool in dpkg-buildpackage dpkg-checkbuilddeps lintian node npm pandoc; do
+  command -v "$tool" >/dev/null || { echo "build-deb: $tool not found (see scripts/check-packaging.sh for the apt packages)" >&2; exit 2; }
+done
+
+version=$(node -p 'require("./package.json").version')
+work=$(mktemp -d "${TMPDIR:-/tmp}/flatnetd-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+src=$work/flatnetd-$version
+mkdir -p "$src"
+
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do
+      if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+    done |
+    tar --null -T - -cf - | tar -xf - -C "$src"
+else
+  tar --exclude=./node_modules --exclude=./dist --exclude=./.git -cf - . | tar -xf - -C "$src"
+fi
+
+echo "build-deb: building flatnetd $version in $src"
+(cd "$src" && dpkg-buildpackage -us -uc -b)
+
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+deb=flatnetd_${version}_${arch}.deb
+mkdir -p "$out"
+cp "$work/$deb" "$work"/flatnetd_"${version}"_"${arch}".buildinfo "$work"/flatnetd_"${version}"_"${arch}".changes "$out/"
+
+echo "build-deb: lintian $deb"
+lintian --fail-on error,warning --info --show-overrides "$out/$deb"
+echo "build-deb: lintian passed (no errors, no warnings that are not overridden)"
+echo "$out/$deb"
