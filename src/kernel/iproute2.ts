@@ -38,7 +38,10 @@ const FAILED_LINE_RE = /^Command failed -:(\d+)$/m;
 
 function run(ip: string, args: readonly string[], input?: string): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(ip, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
+    const child = spawn(ip, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Not spawn's own `timeout`: its timer is cleared on 'exit' only, which a
+    // failed spawn (ENOENT) never emits, and it would hold the process open.
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let spawnError: Error | null = null;
@@ -48,6 +51,7 @@ function run(ip: string, args: readonly string[], input?: string): Promise<RunRe
     // EPIPE when ip exits before reading all of a batch: its exit status says why.
     child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const stderr = Buffer.concat(err).toString('utf8');
       resolve({
         code: code ?? -1,
@@ -151,17 +155,22 @@ export class IpRoute2Kernel implements Kernel {
         // parse, or it did not run at all). render.ts checks every word so
         // that this should not happen; the position is then unknown.
         const message = index === null ? `ip -batch stopped at an unknown line: ${kernelMessage(r.stderr)}` : kernelMessage(r.stderr);
-        return this.#failedAt(ops, index ?? 0, message);
+        return this.#failedAt(ops, batch.lineOp, index ?? 0, message);
       }
     }
     // An op render.ts refused: everything before it went through.
-    if (batch.rejected !== undefined) return this.#failedAt(ops, batch.rejected.index, batch.rejected.message);
-    this.#writes += ops.length;
+    if (batch.rejected !== undefined) return this.#failedAt(ops, batch.lineOp, batch.rejected.index, batch.rejected.message);
+    this.#countWrites(batch.lineOp, ops.length);
     return { applied: ops.length };
   }
 
-  #failedAt(ops: readonly Op[], index: number, message: string): ApplyResult {
-    this.#writes += index;
+  /** Ops that sent the kernel something (an empty link-set sends nothing). */
+  #countWrites(lineOp: readonly number[], applied: number): void {
+    this.#writes += new Set(lineOp.filter((i) => i < applied)).size;
+  }
+
+  #failedAt(ops: readonly Op[], lineOp: readonly number[], index: number, message: string): ApplyResult {
+    this.#countWrites(lineOp, index);
     const op = ops[index];
     return op === undefined ? { applied: index } : { applied: index, failed: { index, op, message } };
   }
