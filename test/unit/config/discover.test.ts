@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG_DIRS, discoverDropIns, MAX_DROPIN_BYTES } from '../../../src/config/discover.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { shown } from './helpers.js';
+
+/** Three config directories in priority order, like /etc, /run, /usr/lib; removed after the test. */
+function tree(t: { after: (fn: () => void) => void }): { root: string; etc: string; run: string; lib: string } {
+  const root = mkdtempSync(join(tmpdir(), 'flatnet-discover-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const etc = join(root, 'etc');
+  const run = join(root, 'run');
+  const lib = join(root, 'lib');
+  for (const d of [etc, run, lib]) mkdirSync(d);
+  return { root, etc, run, lib };
+}
+
+const net = (parent: string): string => `[Network]\nParent=${parent}\n`;
+
+test('the default directories, highest priority first', () => {
+  assert.deepEqual(DEFAULT_CONFIG_DIRS, ['/etc/flatnet.d', '/run/flatnet.d', '/usr/lib/flatnet.d']);
+});
+
+test('an earlier directory overrides a same-named file; the rest merge, sorted by file name', async (t) => {
+  const { etc, run, lib } = tree(t);
+  writeFileSync(join(lib, '10-lan.conf'), net('from-lib'));
+  writeFileSync(join(etc, '10-lan.conf'), net('from-etc'));
+  writeFileSync(join(run, '10-lan.conf'), net('from-run'));
+  writeFileSync(join(lib, '05-vendor.conf'), net('eth5'));
+  writeFileSync(join(run, '20-runtime.conf'), net('eth6'));
+  writeFileSync(join(etc, '30-admin.conf'), net('eth7'));
+  const r = await discoverDropIns([etc, run, lib]);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(r.files.map((f) => f.path), [
+    join(lib, '05-vendor.conf'), join(etc, '10-lan.conf'), join(run, '20-runtime.conf'), join(etc, '30-admin.conf'),
+  ]);
+  assert.equal(r.files[1]?.text, net('from-etc'));
+});
+
+test('a symlink to /dev/null masks; an empty file is a (bad) drop-in, not a mask', async (t) => {
+  const { etc, lib } = tree(t);
+  writeFileSync(join(lib, '10-lan.conf'), net('eth0'));
+  writeFileSync(join(lib, '20-wan.conf'), net('eth1'));
+  symlinkSync('/dev/null', join(etc, '10-lan.conf'));
+  writeFileSync(join(etc, '20-wan.conf'), '');
+  const r = await discoverDropIns([etc, lib]);
+  assert.deepEqual(r.files, [{ path: join(etc, '20-wan.conf'), text: '' }]);
+  assert.deepEqual(r.diagnostics, []);
+  const set = await loadConfig([etc, lib]);
+  assert.deepEqual(shown(set.diagnostics), [`error: ${join(etc, '20-wan.conf')}: no [Network] section`]);
+  assert.deepEqual(set.invalid, [{ name: '20-wan', file: join(etc, '20-wan.conf') }]);
+});
+
+test('only *.conf regular files: backups, hidden files and other names are not drop-ins', async (t) => {
+  const { etc } = tree(t);
+  writeFileSync(join(etc, '10-lan.conf'), net('eth0'));
+  for (const n of ['10-lan.conf~', '10-lan.conf.bak', 'README', '.10-lan.conf.swp', '.hidden.conf', '10-lan.CONF']) writeFileSync(join(etc, n), 'junk');
+  const r = await discoverDropIns([etc]);
+  assert.deepEqual(r.files.map((f) => f.path), [join(etc, '10-lan.conf')]);
+  assert.deepEqual(r.diagnostics, []);
+});
+
+test('a missing directory is fine', async (t) => {
+  const { root, etc } = tree(t);
+  writeFileSync(join(etc, '10-lan.conf'), net('eth0'));
+  const r = await discoverDropIns([join(root, 'nope'), etc, join(root, 'etc', '10-lan.conf')]);
+  assert.deepEqual(r.files.map((f) => f.path), [join(etc, '10-lan.conf')]);
+  assert.deepEqual(r.diagnostics, []);
+});
+
+test('a symlink into the config directories is followed; one pointing outside is skipped with a warning', async (t) => {
+  const { root, etc, lib } = tree(t);
+  writeFileSync(join(lib, 'lan.template'), net('eth0'));
+  symlinkSync(join(lib, 'lan.template'), join(etc, '10-lan.conf'));
+  mkdirSync(join(root, 'home'));
+  writeFileSync(join(root, 'home', 'evil.conf'), net('eth9'));
+  symlinkSync(join(root, 'home', 'evil.conf'), join(etc, '20-evil.conf'));
+  symlinkSync('../home/evil.conf', join(lib, '20-evil.conf'));
+  const r = await discoverDropIns([etc, lib]);
+  assert.deepEqual(r.files, [{ path: join(etc, '10-lan.conf'), text: net('eth0') }]);
+  assert.deepEqual(shown(r.diagnostics), [
+    `warning: ${join(etc, '20-evil.conf')}: symlink to ${join(root, 'home', 'evil.conf')}, outside the config directories: skipped`,
+  ]);
+  // the name stays claimed, and the network is held (invalid), not deleted
+  const set = await loadConfig([etc, lib]);
+  assert.deepEqual(set.invalid, [{ name: '20-evil', file: join(etc, '20-evil.conf') }]);
+});
+
+test('a broken symlink is an error', async (t) => {
+  const { etc } = tree(t);
+  symlinkSync(join(etc, 'gone.conf.real'), join(etc, '10-lan.conf'));
+  const r = await discoverDropIns([etc]);
+  assert.deepEqual(shown(r.diagnostics), [`error: ${join(etc, '10-lan.conf')}: broken symlink: no such file or directory`]);
+});
+
+test('binary, invalid UTF-8 and huge files are unreadable errors; one bad file never stops the others', async (t) => {
+  const { etc } = tree(t);
+  writeFileSync(join(etc, '10-nul.conf'), Buffer.from('[Network]\nParent=eth0\0\n'));
+  writeFileSync(join(etc, '20-latin1.conf'), Buffer.from([0x5b, 0x4e, 0x5d, 0x0a, 0x23, 0xe9, 0x0a]));
+  writeFileSync(join(etc, '30-huge.conf'), `# ${'x'.repeat(MAX_DROPIN_BYTES)}\n`);
+  writeFileSync(join(etc, '40-good.conf'), net('eth0'));
+  writeFileSync(join(etc, '50-exactly-1mib.conf'), `${net('eth1')}${'#'.repeat(MAX_DROPIN_BYTES - net('eth1').length - 1)}\n`);
+  mkdirSync(join(etc, '60-dir.conf'));
+  execFileSync('mkfifo', [join(etc, '70-fifo.conf')]);
+  const r = await discoverDropIns([etc]);
+  assert.deepEqual(r.files.map((f) => f.path), [join(etc, '40-good.conf'), join(etc, '50-exactly-1mib.conf')]);
+  assert.deepEqual(shown(r.diagnostics), [
+    `error: ${join(etc, '10-nul.conf')}: binary file (NUL byte at offset 21)`,
+    `error: ${join(etc, '20-latin1.conf')}: not valid UTF-8 text`,
+    `error: ${join(etc, '30-huge.conf')}: larger than 1 MiB (1048579 bytes)`,
+    `warning: ${join(etc, '60-dir.conf')}: not a regular file, skipped`,
+    `warning: ${join(etc, '70-fifo.conf')}: not a regular file, skipped`,
+  ]);
+  assert.ok(r.diagnostics.every((d) => d.code === 'unreadable'));
+  const set = await loadConfig([etc]);
+  assert.deepEqual(set.networks.map((n) => n.name), ['40-good', '50-exactly-1mib']);
+  assert.deepEqual(set.invalid.map((i) => i.name).sort(), ['10-nul', '20-latin1', '30-huge', '60-dir', '70-fifo']);
+});
