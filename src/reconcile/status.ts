@@ -1,31 +1,16 @@
 // Status is derived, never stored as truth: from the config in use, the last
 // run's outcome and what the kernel showed at its end.
 
-import ipaddr from 'ipaddr.js';
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
 import type { NetworkState, NetworkStatus } from '../model/status.js';
 import type { NetworkOutcome } from './run.js';
+import { followedPrefixes } from '../plan/desired.js';
 
-/** The prefixes a network without Subnet= follows: its parent's global addresses, as networks. */
+/** The network's subnets: Subnet=, or the parent's current prefixes when it follows them. */
 export function followedSubnets(net: NetworkConfig, observed: Observed): string[] {
-  if (net.subnets.length > 0) return net.subnets;
-  const parent = observed.links.find((l) => l.name === effectiveParentName(net));
-  if (parent === undefined) return [];
-  const out: string[] = [];
-  for (const a of observed.addresses) {
-    if (a.ifindex !== parent.ifindex || a.scope !== 'global') continue;
-    const [addr, len] = ipaddr.parseCIDR(a.cidr);
-    const bytes = addr.toByteArray();
-    for (let i = 0; i < bytes.length; i++) {
-      const keep = Math.max(0, Math.min(8, len - i * 8));
-      bytes[i] = (bytes[i] ?? 0) & (0xff << (8 - keep)) & 0xff;
-    }
-    const prefix = `${ipaddr.fromByteArray(bytes).toString()}/${len}`;
-    if (!out.includes(prefix)) out.push(prefix);
-  }
-  return out;
+  return net.subnets.length > 0 ? net.subnets : followedPrefixes(effectiveParentName(net), observed);
 }
 
 export interface StatusInput {

@@ -168,6 +168,27 @@ describe('flatnetd in a namespace (seed 000)', { skip: isRoot ? false : 'needs r
     assert.ok(await shimComplete(), 'the other network is untouched');
   });
 
+  test('a network without Subnet= follows its parent\'s prefix when DHCP moves it', async () => {
+    const file = join(dir, '40-follow.conf');
+    writeFileSync(file, `[Network]\nParent=enp3s0\n[Shim]\nName=follow-link\nAddress=192.168.88.240/32\n`);
+    const routeVia = async (dst: string): Promise<IpRoute & { metric?: number } | undefined> =>
+      (await routes('follow-link')).find((r) => r.dst === dst && (r.protocol === '233' || r.protocol === 'flatnet'));
+    const first = await waitUntil('follow-link routes the parent\'s prefix', () => routeVia(LAN.subnet));
+    assert.ok((first.metric ?? 0) > 1024, `the derived route stands behind the parent's own (metric ${first.metric})`);
+    const made = await link('follow-link');
+    // DHCP hands the NAS an address in another prefix.
+    await lab.nasRun(['ip', 'addr', 'add', '10.77.0.9/24', 'dev', 'enp3s0']);
+    await lab.nasRun(['ip', 'addr', 'del', LAN.host, 'dev', 'enp3s0']);
+    await waitUntil('the derived route moved to 10.77.0.0/24', async () => (await routeVia('10.77.0.0/24')) && !(await routeVia(LAN.subnet)));
+    assert.equal((await link('follow-link'))?.ifindex, made?.ifindex, 'routes follow in place; the shim is not re-created');
+    await lab.nasRun(['ip', 'addr', 'add', LAN.host, 'dev', 'enp3s0']);
+    await lab.nasRun(['ip', 'addr', 'del', '10.77.0.9/24', 'dev', 'enp3s0']);
+    await lab.nasRun(['ip', 'route', 'replace', 'default', 'via', LAN.gateway]);
+    unlinkSync(file);
+    await waitUntil('follow-link removed with its drop-in', async () => (await link('follow-link')) === undefined);
+    assert.ok(await shimComplete(), 'the seed 000 network is untouched');
+  });
+
   test('a broken drop-in is reported with path:line, the others untouched, the daemon alive', async () => {
     const bad = join(dir, '30-bad.conf');
     writeFileSync(bad, `[Network]\nParent=enp3s0\nVLAN=5000\n`);
