@@ -1,0 +1,144 @@
+# NixOS module: services.flatnetd.
+#
+#   imports = [ ./nix/module.nix ];
+#   services.flatnetd = {
+#     enable = true;
+#     networks.lan = {
+#       parent = "enp3s0"; vlan = 200;
+#       subnet = "192.168.88.0/24"; gateway = "192.168.88.1"; ipRange = "192.168.88.192/27";
+#       shim = { name = "docker-link"; address = "192.168.88.192/32"; };
+#     };
+#   };
+#
+# Each network becomes /etc/flatnet.d/<name>.conf (nix/render.nix). The unit is
+# the package's own systemd/flatnetd.service, so ordering and hardening are the
+# same as on Debian.
+{ config, lib, pkgs, ... }:
+
+let
+  cfg = config.services.flatnetd;
+  render = import ./render.nix;
+  inherit (lib) mkEnableOption mkOption mkIf mkMerge types;
+
+  # A string or a list of strings.
+  strings = types.coercedTo types.str lib.singleton (types.listOf types.str);
+
+  shimOptions = {
+    options = {
+      name = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        description = "Shim interface name (at most 15 bytes); null: `shim-<network>`.";
+      };
+      address = mkOption {
+        type = strings;
+        default = [ ];
+        description = "Addresses of the shim (reserve them in Docker with --aux-address).";
+      };
+      route = mkOption {
+        type = types.nullOr strings;
+        default = null;
+        description = "Prefixes routed through the shim; null: every ipRange; []: none.";
+      };
+      macAddress = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        description = "Fixed MAC; null: stable, derived from /etc/machine-id and the network name.";
+      };
+    };
+  };
+
+  networkOptions = {
+    options = {
+      parent = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        description = "Parent interface; null: an internal network on a dummy parent.";
+      };
+      vlan = mkOption {
+        type = types.nullOr (types.ints.between 1 4094);
+        default = null;
+        description = "802.1Q id: the parent becomes <parent>.<vlan>, made if missing.";
+      };
+      driver = mkOption {
+        type = types.nullOr (types.enum [ "macvlan" "ipvlan" ]);
+        default = null;
+        description = "null: macvlan.";
+      };
+      mode = mkOption {
+        type = types.nullOr (types.enum [ "bridge" "vepa" "private" "passthru" "l2" "l3" "l3s" ]);
+        default = null;
+        description = "macvlan: bridge|vepa|private|passthru (default bridge); ipvlan: l2|l3|l3s (default l2).";
+      };
+      ipvlanFlag = mkOption {
+        type = types.nullOr (types.enum [ "bridge" "private" "vepa" ]);
+        default = null;
+      };
+      subnet = mkOption {
+        type = strings;
+        default = [ ];
+        description = "Subnets (IPv4 and IPv6); []: follow the parent's current prefix.";
+      };
+      gateway = mkOption { type = strings; default = [ ]; };
+      ipRange = mkOption {
+        type = strings;
+        default = [ ];
+        description = "The containers' --ip-range prefixes.";
+      };
+      mtu = mkOption { type = types.nullOr (types.ints.between 68 65535); default = null; };
+      promiscuous = mkOption { type = types.nullOr types.bool; default = null; };
+      shim = mkOption {
+        type = types.nullOr (types.submodule shimOptions);
+        default = null;
+        description = "The host-side interface that lets the host reach its containers.";
+      };
+    };
+  };
+
+  texts = render.all cfg.networks;
+in
+{
+  options.services.flatnetd = {
+    enable = mkEnableOption "flatnetd, the host side of macvlan/ipvlan container networks";
+    package = mkOption {
+      type = types.package;
+      default = pkgs.callPackage ./package.nix { };
+      description = "The flatnetd package.";
+    };
+    networks = mkOption {
+      type = types.attrsOf (types.submodule networkOptions);
+      default = { };
+      description = "Networks, each written to /etc/flatnet.d/<name>.conf.";
+    };
+  };
+
+  config = mkIf cfg.enable (mkMerge [
+    {
+      environment.etc = lib.mapAttrs' (name: text: lib.nameValuePair (render.fileName name) { inherit text; }) texts
+        // { "iproute2/rt_protos.d/flatnet.conf".source = "${cfg.package}/share/iproute2/rt_protos.d/flatnet.conf"; };
+      environment.systemPackages = [ cfg.package ];
+
+      # The package's unit, drop-ins, D-Bus policy, udev rule and tmpfiles entry.
+      systemd.packages = [ cfg.package ];
+      services.dbus.packages = [ cfg.package ];
+      services.udev.packages = [ cfg.package ];
+      systemd.tmpfiles.rules = [ "d /run/flatnet.d 0755 root root -" ];
+
+      systemd.services.flatnetd = {
+        # NixOS ignores [Install] in packaged units.
+        wantedBy = [ "multi-user.target" ];
+        # /etc/flatnet.d/*.conf are links into /etc/static, which a switch
+        # replaces without touching the links: the daemon's directory watch
+        # sees nothing, so reload it (SIGHUP) when a drop-in's text changes.
+        reloadTriggers = lib.attrValues texts;
+      };
+    }
+    (mkIf config.systemd.network.enable {
+      # networkd: leave flatnetd's links alone even if a broad [Match] takes them.
+      systemd.network.networks."01-flatnetd-unmanaged" = {
+        matchConfig.Property = "ID_NET_MANAGED_BY=org.flatnet.flatnetd";
+        linkConfig.Unmanaged = true;
+      };
+    })
+  ]);
+}
