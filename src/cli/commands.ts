@@ -175,6 +175,7 @@ export async function monitor(io: Io): Promise<number> {
   await c.addMatch(`type='signal',sender='${BUS_NAME}',path_namespace='${MANAGER_PATH}'`);
   await c.addMatch(`type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BUS_NAME}'`);
   await load();
+  io.err('Following flatnetd; Ctrl-C to stop.');
   const lost = new Promise<number>((resolve) => {
     c.bus.on('error', (e: unknown) => {
       io.err(`flatnetctl: lost the system bus: ${e instanceof Error ? e.message : String(e)}`);

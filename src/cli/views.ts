@@ -71,10 +71,13 @@ function stateCell(state: string): Cell {
   return { text: state, paint: stateColour(state) };
 }
 
+/** `error: /etc/flatnet.d/10-lan.conf:7: VLAN=5000: must be 1..4094`, as the rest of flatnetd writes it. */
 export function renderDiagnostic(style: Style, d: Diagnostic): string {
   const sev = d.severity === 'error' ? paint(style, 'red', 'error') : paint(style, 'yellow', 'warning');
-  return `${formatDiagnostic(d)} (${sev})`;
+  return `${sev}: ${formatDiagnostic(d)}`;
 }
+
+const STATE_ORDER = ['configured', 'pending', 'waiting-for-parent', 'degraded', 'failed', 'down', 'invalid'];
 
 export function renderList(style: Style, nets: NetworkView[]): string[] {
   const rows = nets.map((n) => [n.Name, stateCell(n.State), n.Driver, n.Mode, n.Parent || '-', n.Shim || '-',
@@ -111,7 +114,8 @@ export function renderNetworkStatus(style: Style, n: NetworkView, nowMs: number,
 export function renderManagerStatus(style: Style, m: ManagerInfo, nets: NetworkView[]): string[] {
   const counts = new Map<string, number>();
   for (const n of nets) counts.set(n.State, (counts.get(n.State) ?? 0) + 1);
-  const summary = [...counts].map(([s, c]) => `${c} ${s}`).join(', ');
+  const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);
+  const summary = [...counts].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([s, c]) => `${c} ${s}`).join(', ');
   const errors = m.Diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = m.Diagnostics.length - errors;
   const diag = m.Diagnostics.length === 0 ? 'none'
