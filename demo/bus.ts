@@ -43,7 +43,7 @@ export async function startDemoBus(dir: string): Promise<DemoBus> {
   <include>${POLICY}</include>
 </busconfig>
 `);
-  const proc: ChildProcess = spawn('dbus-daemon', [`--config-file=${conf}`, '--nofork', '--print-address'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc: ChildProcess = spawn('dbus-daemon', [`--config-file=${conf}`, '--nofork', '--print-address'], { stdio: ['ignore', 'pipe', 'ignore'] });
   if (proc.stdout === null) throw new Error('dbus-daemon gave no stdout');
   const address = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('dbus-daemon did not print its address within 10 s')), 10_000);

@@ -3,7 +3,7 @@
 // step by step. Needs root; touches nothing outside its own namespaces and a
 // temporary directory, and removes them on exit, Ctrl-C or a crash.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,13 +106,15 @@ async function main(): Promise<void> {
 
     step(3, TOTAL, 'flatnetd starts with the example drop-in');
     const ex = seedExample();
-    writeFileSync(join(dir, ex.name), ex.text);
     say(`    ${join('etc/flatnet.d', ex.name)}:`);
     say(indent(ex.text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).join('\n')).replace(/^/gm, '  '));
     notify = await openNotifySocket();
+    const cfg = join(dir, 'flatnet.d');
+    mkdirSync(cfg);
+    writeFileSync(join(cfg, ex.name), ex.text);
     bus = await startDemoBus(dir);
     const [, readyMs] = await timed(async () => {
-      daemon = startDaemon({ netns: lab!.nas, configDirs: [dir], notifySocket: notify!.path, extraArgs: [], env: bus!.env });
+      daemon = startDaemon({ netns: lab!.nas, configDirs: [cfg], notifySocket: notify!.path, extraArgs: [], env: bus!.env, logLevel: 'info' });
       await notify!.waitFor('READY=1');
     });
     const statusMsg = notify.messages.filter((m) => m.includes('STATUS=')).pop() ?? '';
@@ -123,8 +125,9 @@ async function main(): Promise<void> {
 
     step(4, TOTAL, 'What flatnetctl says (over D-Bus, like networkctl)');
     say(indent(await flatnetctl(lab.nas, bus, ['status'])));
-    say('    $ flatnetctl docker-args ' + ex.name.replace(/\.conf$/, '').replace(/^.*?-/, ''));
-    say(indent(await flatnetctl(lab.nas, bus, ['docker-args', (await flatnetctl(lab.nas, bus, ['list', '--json'])).match(/"name":\s*"([^"]+)"/)?.[1] ?? ''])));
+    const netName = /^Name=(.+)$/m.exec(ex.text)?.[1]?.trim() ?? ex.name.replace(/\.conf$/, '');
+    say(`    $ flatnetctl docker-args ${netName}`);
+    say(indent(await flatnetctl(lab.nas, bus, ['docker-args', netName])));
 
     const shimReady = async (): Promise<boolean> =>
       (await lab!.nasRun(['ip', 'route', 'show', 'dev', 'docker-link']).catch(() => '')).includes(LAN.range);
@@ -146,12 +149,12 @@ async function main(): Promise<void> {
     say(`    NAS → router ${(await lab.ping(lab.nas, LAN.gateway)) ? ok : no}`);
 
     step(7, TOTAL, 'A drop-in edited live: a second shim address');
-    writeFileSync(join(dir, ex.name), ex.text.replace(/^(Address=.*)$/m, '$1\nAddress=192.168.88.223/32'));
+    writeFileSync(join(cfg, ex.name), ex.text.replace(/^(Address=.*)$/m, '$1\nAddress=192.168.88.223/32'));
     await waitUntil('the new address', async () => (await lab!.nasRun(['ip', 'addr', 'show', 'dev', 'docker-link'])).includes('192.168.88.223/32'), 10_000, 20);
     say('    Address=192.168.88.223/32 added to the drop-in → applied in place:');
     say(indent(await lab.nasRun(['ip', '-br', 'address', 'show', 'dev', 'docker-link'])));
     say('\n    flatnetd\'s journal for this run:');
-    say(indent((daemon as DaemonProcess | undefined)?.log.filter((l) => !/debug|drop-in change/.test(l)).slice(-12).join('\n') ?? ''));
+    say(indent((daemon as DaemonProcess | undefined)?.log.slice(-12).join('\n') ?? ''));
 
     if (args.keep) {
       say(`\n--keep: the lab stays up. Look around with e.g.\n    sudo ip netns exec ${PREFIX}-nas ip -d link\n    sudo ip netns exec ${PREFIX}-nas ping ${c1.address}\n` +

@@ -75,7 +75,10 @@ async function run(opts: DaemonOptions): Promise<void> {
 
   // The bus comes up before the first reconcile so `busctl` can watch the
   // start, but READY=1 waits for the reconcile (Type=notify).
-  const bus = opts.bus ? await attachBus(daemon, log) : undefined;
+  const bus = opts.bus ? await attachBus(daemon, log, (reason) => {
+    log.error(`${reason}; exiting so systemd restarts flatnetd (every link stays in place)`);
+    process.exit(1);
+  }) : undefined;
   await daemon.start();
 }
 

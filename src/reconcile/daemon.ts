@@ -190,7 +190,7 @@ export class Daemon implements DaemonApi {
         && this.config.unchangedSinceConfigured(entry.name);
       if (healed && outcome !== undefined) {
         this.restoreCounts.set(entry.name, (this.restoreCounts.get(entry.name) ?? 0) + 1);
-        this.d.log.notice(`${entry.name}: restored (${outcome.applied.map(describeOp).join('; ')})`);
+        this.d.log.notice(`${entry.name}: restored (${outcome.applied.length} change${outcome.applied.length === 1 ? '' : 's'}, see above; restored ${(this.restoreCounts.get(entry.name) ?? 0)} time(s) so far)`);
       }
       const status = deriveStatus({
         name: entry.name,

@@ -22,11 +22,13 @@ export interface StartOptions {
   configDirs: string[];
   notifySocket?: string;
   extraArgs?: string[];
+  /** Default debug, so tests can see every decision. */
+  logLevel?: string;
   env?: NodeJS.ProcessEnv;
 }
 
 export function startDaemon(o: StartOptions): DaemonProcess {
-  const args = ['netns', 'exec', o.netns, process.execPath, DAEMON_JS, '--log-level=debug', '--parent-wait=2',
+  const args = ['netns', 'exec', o.netns, process.execPath, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
     ...o.configDirs.flatMap((d) => ['--config-dir', d]), ...(o.extraArgs ?? ['--no-bus'])];
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   delete env['NOTIFY_SOCKET'];
