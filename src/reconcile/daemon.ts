@@ -11,7 +11,7 @@ import { emptyObserved, type Observed } from '../model/observed.js';
 import type { DaemonApi, DaemonChange, ManagerState, NetworkStatus } from '../model/status.js';
 import { buildDesired } from '../plan/desired.js';
 import { planOps } from '../plan/diff.js';
-import { describeOp, type Op } from '../plan/ops.js';
+import type { Op } from '../plan/ops.js';
 import { dockerNetworkCreateArgs } from '../docker/args.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify.js';
