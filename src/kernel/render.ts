@@ -13,7 +13,7 @@
 // So every word we emit is checked here, and an op whose words ip could
 // misread is refused by name before anything reaches ip.
 
-import * as kinds from '../kinds/registry.js';
+import { linkKind } from '../kinds/registry.js';
 import type { DesiredLink } from '../model/desired.js';
 import { ROUTE_PROTO } from '../model/ownership.js';
 import { dispatchOp, type LinkChanges, type Op } from '../plan/ops.js';
@@ -78,24 +78,8 @@ function cidr(value: string): string {
   return value;
 }
 
-// TODO(kinds): remove once src/kinds/registry.ts implements linkKind(). It is
-// a `declare`-only stub today, so the module exports nothing at run time and
-// calling it would throw; this fallback writes the same words the registry's
-// contract describes (`type macvlan mode bridge`).
-function localKindArgs(link: DesiredLink): string[] {
-  switch (link.kind) {
-    case 'vlan': return ['type', 'vlan', 'id', String(link.vlanId ?? '')];
-    case 'macvlan': return ['type', 'macvlan', 'mode', link.mode ?? 'bridge'];
-    case 'ipvlan': return ['type', 'ipvlan', 'mode', link.mode ?? 'l2', ...(link.ipvlanFlag !== null ? [link.ipvlanFlag] : [])];
-    case 'dummy': return ['type', 'dummy'];
-  }
-}
-
-/** The registry's words when it is implemented, the local fallback until then. */
-export const defaultKindArgs: KindArgs = (link) => {
-  const registry: { linkKind?: unknown } = kinds;
-  return typeof registry.linkKind === 'function' ? kinds.linkKind(link.kind).createArgs(link) : localKindArgs(link);
-};
+/** The kind's own words (`type macvlan mode bridge`), from the kinds table. */
+export const defaultKindArgs: KindArgs = (link) => linkKind(link.kind).createArgs(link);
 
 function linkSetLine(name: string, c: LinkChanges): string[] {
   const words = ['link', 'set', 'dev', checkIfName(name)];

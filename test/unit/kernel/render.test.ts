@@ -75,7 +75,7 @@ test('an op ip -batch would misread is refused by name, and the ops before it ar
     [{ ...base, op: 'link-set', name: 'eth0', changes: { mac: '02:00:00:00:00' } }, /MAC address "02:00:00:00:00"/],
     [{ ...base, op: 'link-set', name: 'eth0', changes: { mtu: 1500.5 } }, /MTU 1500\.5/],
     [{ ...base, op: 'addr-add', dev: 'eth0', cidr: '10.0.0.1/24 brd 10.0.0.255' }, /not an IP prefix/],
-    [{ ...base, op: 'link-add', link: shim({ kind: 'vlan', vlanId: null }) }, /vlan argument ""/],
+    [{ ...base, op: 'link-add', link: shim({ mode: 'bridge extra' }) }, /macvlan argument "bridge extra"/],
   ];
   for (const [op, why] of bad) {
     const b = renderBatch([{ ...base, op: 'link-del', name: 'old0' }, op, { ...base, op: 'link-del', name: 'after0' }]);
