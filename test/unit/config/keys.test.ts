@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { KEYS } from '../../../src/config/keys.js';
-import { check, LAN, valid } from './helpers.js';
+import { check, LAN, REPO, valid } from './helpers.js';
 
 /** Diagnostics for one [Network] or [Shim] line, on line 3 of a minimal drop-in. */
 const one = (section: 'Network' | 'Shim', line: string): string[] =>
@@ -142,4 +143,19 @@ test('the key table has one row per Section.Key and covers what the man page doc
   ]);
   assert.deepEqual(KEYS.filter((k) => k.list).map((k) => `${k.section}.${k.key}`),
     ['Network.Subnet', 'Network.Gateway', 'Network.IPRange', 'Shim.Address', 'Shim.Route']);
+});
+
+test('the man page documents every key of the table, under its section, and no other', () => {
+  const page = readFileSync(`${REPO}docs/flatnet.d.5.md`, 'utf8');
+  const sectionOf = (name: string): string => {
+    const start = page.indexOf(`# [${name.toUpperCase()}] SECTION OPTIONS`);
+    assert.ok(start >= 0, `the man page has a [${name}] section`);
+    const end = page.indexOf('\n# ', start + 1);
+    return page.slice(start, end);
+  };
+  for (const section of ['Network', 'Shim'] as const) {
+    const text = sectionOf(section);
+    const documented = [...text.matchAll(/^\*\*([A-Za-z]+)=\*\*$/gm)].map((m) => m[1]);
+    assert.deepEqual(documented, KEYS.filter((k) => k.section === section).map((k) => k.key), section);
+  }
 });
