@@ -171,6 +171,28 @@ test('routes: a foreign route with the same key is reported, never taken over or
   assert.deepEqual(await routesOf(host, 'docker-link', '233'), []);
 });
 
+test('kernel fact for the planner: an IPv6 route asked for with metric 0 is kept with metric 1024', async (t) => {
+  if (!requireRoot(t)) return;
+  const { kernel } = await hostOnLan(t);
+  await kernel.apply(shimOps());
+  assert.deepEqual(await kernel.apply([
+    { ...base, op: 'route-add', route: route('fd00:99::/64', 0) },
+    { ...base, op: 'route-add', route: route('10.99.0.0/16', 0) },
+  ]), { applied: 2 });
+  const ours = (await kernel.observe()).routes.filter((r) => r.proto === 233).map((r) => `${r.dst} metric ${r.metric}`).sort();
+  assert.deepEqual(ours, ['10.99.0.0/16 metric 0', '192.168.88.240/28 metric 10', 'fd00:99::/64 metric 1024']);
+  // Adding it again by the metric we asked for collides with it…
+  const again = await kernel.apply([{ ...base, op: 'route-add', route: route('fd00:99::/64', 0) }]);
+  assert.equal(again.failed?.message, 'RTNETLINK answers: File exists');
+  // …and on delete the kernel reads metric 0 as "any metric" (v4 and v6): ours with metric 10 goes too.
+  const del = await kernel.apply([
+    { ...base, op: 'route-del', route: route('fd00:99::/64', 0) },
+    { ...base, op: 'route-del', route: route('192.168.88.240/28', 0) },
+  ]);
+  assert.deepEqual(del, { applied: 2 });
+  assert.deepEqual((await kernel.observe()).routes.filter((r) => r.proto === 233).map((r) => r.dst), ['10.99.0.0/16']);
+});
+
 test('link-set in place keeps the ifindex; an alias with blanks survives ip -batch quoting', async (t) => {
   if (!requireRoot(t)) return;
   const { host, kernel } = await hostOnLan(t);
