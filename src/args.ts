@@ -2,8 +2,9 @@
 
 import { parseArgs } from 'node:util';
 import type { Level } from './log.js';
+import { DEFAULT_CONFIG_DIRS } from './config/discover.js';
 
-export const DEFAULT_CONFIG_DIRS = ['/etc/flatnet.d', '/run/flatnet.d', '/usr/lib/flatnet.d'];
+export { DEFAULT_CONFIG_DIRS };
 
 export interface DaemonOptions {
   configDirs: string[];
@@ -69,7 +70,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
   const level = v['log-level'] ?? 'info';
   if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level=${level}: must be one of ${LEVELS.join(', ')}`);
   return {
-    configDirs: v['config-dir'] ?? DEFAULT_CONFIG_DIRS,
+    configDirs: v['config-dir'] ?? [...DEFAULT_CONFIG_DIRS],
     parentWaitMs: number('parent-wait', v['parent-wait'], 5, 0, 3600) * 1000,
     kernelDebounceMs: number('debounce-ms', v['debounce-ms'], 10, 0, 10_000),
     configDebounceMs: 200,
