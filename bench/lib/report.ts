@@ -1,0 +1,231 @@
+// Results → issue 6's targets with PASS/MISS, a scaling table, and the
+// Markdown a user reads (bench/results/latest.md) next to the JSON.
+
+import type { ColdResult } from '../scenarios/cold.js';
+import type { ReplugResult } from '../scenarios/replug.js';
+import type { SessionResult } from '../scenarios/session.js';
+import type { StormResult } from '../scenarios/storm.js';
+import { growthExponent, type Summary } from './stats.js';
+
+export interface Meta {
+  date: string;
+  host: string;
+  kernel: string;
+  node: string;
+  iproute2: string;
+  cpus: string;
+  commit: string;
+  mode: 'full' | 'smoke' | 'baseline-only';
+  args: string[];
+  ns: number[];
+  durationSeconds: number;
+}
+
+export interface Results {
+  meta: Meta;
+  cold: ColdResult[];
+  sessions: SessionResult[];
+  replug?: ReplugResult;
+  storm?: StormResult;
+  /** Why the bench failed (the daemon was wrong, or a scenario broke). */
+  errors: string[];
+}
+
+export type Verdict = 'PASS' | 'MISS' | 'not run' | 'n/a' | 'too few trials';
+
+export interface TargetRow {
+  id: string;
+  figure: string;
+  n: string;
+  target: string;
+  measured: string;
+  baseline: string;
+  ratio: string;
+  verdict: Verdict;
+}
+
+const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
+const x2 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`);
+const mib = (kib: number | undefined): string => (kib === undefined || !Number.isFinite(kib) ? '—' : `${(kib / 1024).toFixed(1)} MiB`);
+const spread = (s: Summary | null | undefined, f: (x: number) => string = ms): string =>
+  s ? `${f(s.median)} (${f(s.min)}–${f(s.max)}, n=${s.n})` : '—';
+const verdict = (ok: boolean): Verdict => (ok ? 'PASS' : 'MISS');
+
+const HEAL_MIN_TRIALS = 200;
+/** Above this growth exponent a figure is called worse than linear. */
+export const SCALING_MAX_K = 1.25;
+/** RSS growth after the heals still counted as noise: 10 % of the RSS after start. */
+export const RSS_NOISE = 0.1;
+/** "CPU ≈ 0" while idle: at most 0.1 % of one core. */
+export const IDLE_CPU_MAX_PERCENT = 0.1;
+
+export function targets(r: Results): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const cold100 = r.cold.find((c) => c.n === 100);
+  for (const c of r.cold) {
+    const at100 = c.n === 100;
+    rows.push({
+      id: '1a', figure: 'cold start → READY=1, ratio to the recipe (same work)', n: String(c.n), target: at100 ? '≤ 0.2×' : '(at N=100)',
+      measured: spread(c.daemon), baseline: `${spread(c.recipeSame)}; full recipe ${ms(c.recipeFull.median)}`,
+      ratio: c.ratioSame ? `${x2(c.ratioSame.median)} (${x2(c.ratioSame.min)}–${x2(c.ratioSame.max)}); full ${x2(c.ratioFull?.median)}` : '—',
+      verdict: !c.ratioSame ? 'not run' : at100 ? verdict(c.ratioSame.median <= 0.2) : 'n/a',
+    });
+    if (at100) {
+      rows.push({
+        id: '1b', figure: 'cold start → READY=1, absolute', n: '100', target: '≤ 1 s', measured: spread(c.daemon), baseline: '', ratio: '',
+        verdict: c.daemon ? verdict(c.daemon.median <= 1000) : 'not run',
+      });
+    }
+  }
+  if (r.cold.length > 0 && cold100 === undefined) {
+    rows.push({ id: '1', figure: 'cold start at N=100', n: '100', target: '≤ 0.2×, ≤ 1 s', measured: '', baseline: '', ratio: '', verdict: 'not run' });
+  }
+  for (const s of r.sessions) {
+    const h = s.heal;
+    if (h) {
+      const few = h.trials < HEAL_MIN_TRIALS;
+      rows.push({
+        id: '2a', figure: `heal: owned shim deleted → back with address and route (${h.trials} trials)`, n: String(s.n), target: 'p50 ≤ 20 ms, p99 ≤ 50 ms',
+        measured: `p50 ${ms(h.ms.median)}, p99 ${ms(h.ms.p99)}, max ${ms(h.ms.max)}`, baseline: `recipe by hand ${ms(h.recipe.median)} (no detection)`,
+        ratio: x2(h.ratio.median), verdict: few ? 'too few trials' : verdict(h.ms.median <= 20 && h.ms.p99 <= 50),
+      });
+    }
+  }
+  if (r.replug) {
+    const p = r.replug;
+    rows.push({
+      id: '2b', figure: `parent deleted and re-created → all its shims back (${p.trials} trials)`, n: String(p.shims), target: 'p99 ≤ 100 ms at N=10',
+      measured: `p50 ${ms(p.ms.median)}, p99 ${ms(p.ms.p99)}`, baseline: `recipe by hand ${ms(p.recipe.median)}`, ratio: x2(p.ratio.median),
+      verdict: p.shims === 10 ? verdict(p.ms.p99 <= 100) : 'n/a',
+    });
+  }
+  for (const s of r.sessions) {
+    const o = s.noop;
+    if (!o) continue;
+    const writes = o.writes + o.foreignWrites;
+    rows.push({
+      id: '3a', figure: `no-op reconcile: kernel writes (${o.trials} SIGHUP + ${o.foreignTrials} foreign events)`, n: String(s.n), target: '0 writes',
+      measured: `${writes} writes logged, ${o.kernelEvents + o.foreignKernelEvents} kernel events`, baseline: '', ratio: '',
+      verdict: verdict(writes === 0 && o.kernelEvents + o.foreignKernelEvents === 0),
+    });
+    rows.push({
+      id: '3b', figure: 'no-op reconcile duration (SIGHUP: RELOADING=1 → READY=1, includes re-reading every drop-in)', n: String(s.n),
+      target: s.n === 100 ? '≤ 20 ms' : '(at N=100)', measured: spread(o.reloadMs), baseline: `3 dumps alone ${ms(o.dumpsMs.median)}`,
+      ratio: x2(o.ratio.median), verdict: s.n === 100 ? verdict(o.reloadMs.median <= 20) : 'n/a',
+    });
+  }
+  for (const s of r.sessions) {
+    const i = s.idle;
+    if (i) {
+      rows.push({
+        id: '4a', figure: `idle CPU over ${i.seconds} s (itself + its ip children)`, n: String(s.n), target: `≈ 0 (≤ ${IDLE_CPU_MAX_PERCENT}% of a core), no events`,
+        measured: `${(i.cpuSelfMs + i.cpuChildrenMs).toFixed(0)} ms = ${i.cpuPercent.toFixed(3)}%; ${i.kernelEvents} kernel events, ${i.logLines} log lines`,
+        baseline: 'recipe: no process', ratio: '', verdict: verdict(i.cpuPercent <= IDLE_CPU_MAX_PERCENT && i.kernelEvents === 0),
+      });
+    }
+    if (i && s.heal) {
+      const growth = (s.heal.rssAfterKiB - i.rssStartKiB) / i.rssStartKiB;
+      rows.push({
+        id: '4b', figure: `RSS after start → after ${s.heal.trials} heals`, n: String(s.n), target: `no growth beyond noise (≤ ${RSS_NOISE * 100}%)`,
+        measured: `${mib(i.rssStartKiB)} → ${mib(s.heal.rssAfterKiB)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`, baseline: '', ratio: '',
+        verdict: s.heal.trials < 1000 ? 'too few trials' : verdict(growth <= RSS_NOISE),
+      });
+    }
+  }
+  if (r.storm) {
+    const st = r.storm;
+    rows.push({
+      id: '5a', figure: `storm: ${st.flips} carrier flips in ${st.seconds} s on a parent with ${st.shims} shims — reconciles/s (kernel dumps, ≥ runs)`, n: String(st.shims),
+      target: `≤ ${st.boundPerSecond.toFixed(0)}/s (debounce ${st.debounceMs} ms)`, measured: `${st.dumpsPerSecond.toFixed(1)}/s (max ${st.maxDumpsInASecond} in a second), ${st.writes} writes`,
+      baseline: '', ratio: '', verdict: verdict(st.maxDumpsInASecond <= st.boundPerSecond),
+    });
+    rows.push({
+      id: '5b', figure: 'storm: CPU used (itself + its ip children)', n: String(st.shims), target: '(reported)',
+      measured: `${(st.cpuSelfMs + st.cpuChildrenMs).toFixed(0)} ms = ${st.cpuPercent.toFixed(1)}% of a core`, baseline: '', ratio: '', verdict: 'n/a',
+    });
+    rows.push({
+      id: '5c', figure: 'storm: correct state after the last flip', n: String(st.shims), target: '≤ 1 s',
+      measured: ms(st.correctAfterMs), baseline: '', ratio: '', verdict: verdict(st.correctAfterMs <= 1000),
+    });
+  }
+  for (const g of scaling(r)) {
+    if (!Number.isFinite(g.k)) continue;
+    rows.push({
+      id: '6', figure: `scaling of ${g.figure}`, n: `${g.n1}→${g.n2}`, target: `close to linear (k ≤ ${SCALING_MAX_K})`,
+      measured: `${g.v1} → ${g.v2}: k = ${g.k.toFixed(2)}`, baseline: '', ratio: `${(g.t2 / g.t1).toFixed(1)}× for ${(g.n2 / g.n1).toFixed(0)}× N`,
+      verdict: verdict(g.k <= SCALING_MAX_K),
+    });
+  }
+  return rows;
+}
+
+export interface Growth { figure: string; n1: number; n2: number; t1: number; t2: number; v1: string; v2: string; k: number }
+
+interface Series { figure: string; points: [number, number][]; fmt: (x: number) => string }
+
+function series(r: Results): Series[] {
+  const out: Series[] = [
+    { figure: 'cold start (flatnetd)', points: r.cold.flatMap((c) => (c.daemon ? [[c.n, c.daemon.median] as [number, number]] : [])), fmt: ms },
+    { figure: 'cold start (recipe, same work)', points: r.cold.map((c) => [c.n, c.recipeSame.median] as [number, number]), fmt: ms },
+    { figure: 'heal p50', points: r.sessions.flatMap((s) => (s.heal ? [[s.n, s.heal.ms.median] as [number, number]] : [])), fmt: ms },
+    { figure: 'heal p99', points: r.sessions.flatMap((s) => (s.heal ? [[s.n, s.heal.ms.p99] as [number, number]] : [])), fmt: ms },
+    { figure: 'no-op reload', points: r.sessions.flatMap((s) => (s.noop ? [[s.n, s.noop.reloadMs.median] as [number, number]] : [])), fmt: ms },
+    { figure: 'RSS after start', points: r.sessions.flatMap((s) => (s.idle ? [[s.n, s.idle.rssStartKiB] as [number, number]] : [])), fmt: mib },
+  ];
+  return out.filter((s) => s.points.length > 0);
+}
+
+/** Growth between the two largest N measured for each figure. */
+export function scaling(r: Results): Growth[] {
+  return series(r).flatMap((s) => {
+    const pts = [...s.points].sort((a, b) => a[0] - b[0]);
+    const a = pts[pts.length - 2];
+    const b = pts[pts.length - 1];
+    if (a === undefined || b === undefined) return [];
+    return [{ figure: s.figure, n1: a[0], n2: b[0], t1: a[1], t2: b[1], v1: s.fmt(a[1]), v2: s.fmt(b[1]), k: growthExponent(a[0], a[1], b[0], b[1]) }];
+  });
+}
+
+function table(head: string[], rows: string[][]): string {
+  const esc = (c: string): string => c.replace(/\|/g, '\\|');
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+export function markdown(r: Results): string {
+  const m = r.meta;
+  const rows = targets(r);
+  const misses = rows.filter((t) => t.verdict === 'MISS');
+  const out: string[] = [];
+  out.push(`# flatnetd benchmark — ${m.date} on ${m.host}`, '');
+  out.push(`${m.mode} run, N = ${m.ns.join(', ')}, ${Math.round(m.durationSeconds)} s. Linux ${m.kernel}, Node ${m.node}, ${m.iproute2}, ${m.cpus}. Commit ${m.commit}.`);
+  out.push(`Command: \`node dist/bench/run.js ${m.args.join(' ')}\` (root; \`npm run bench\`).`, '');
+  if (r.errors.length > 0) {
+    out.push('## FAILED: the daemon was not correct, or a scenario broke', '', ...r.errors.map((e) => `- ${e}`), '');
+  }
+  out.push(`**${rows.filter((t) => t.verdict === 'PASS').length} PASS, ${misses.length} MISS** against issue 6's targets.`, '');
+  out.push('Every figure comes from network namespaces on this machine. The baseline is `bench/baseline.sh`, the seeds\' recipe as one `ip` command per step, run in the same invocation and alternated with flatnetd round by round; ratios are per round (flatnetd ÷ recipe), shown as median (min–max). Times are medians (min–max, n = samples) unless marked p50/p99.', '');
+  out.push('## Targets (issue 6)', '');
+  out.push(table(['#', 'Figure', 'N', 'Target', 'Measured', 'Baseline (same run)', 'Ratio', 'Verdict'],
+    rows.map((t) => [t.id, t.figure, t.n, t.target, t.measured, t.baseline, t.ratio, t.verdict === 'PASS' || t.verdict === 'MISS' ? `**${t.verdict}**` : t.verdict])));
+  out.push('');
+  const ser = series(r);
+  if (ser.length > 0) {
+    out.push('## Scaling', '');
+    const ns = [...new Set(ser.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    const g = scaling(r);
+    out.push(table(['Figure', ...ns.map((n) => `N=${n}`), 'growth k (last two N)'], ser.map((s) => [
+      s.figure, ...ns.map((n) => { const p = s.points.find((q) => q[0] === n); return p ? s.fmt(p[1]) : '—'; }),
+      (() => { const x = g.find((y) => y.figure === s.figure); return x && Number.isFinite(x.k) ? x.k.toFixed(2) : '—'; })(),
+    ])));
+    out.push('', 'k is the exponent in t ∝ Nᵏ between the two largest N: 1 is linear, 2 quadratic; fixed costs (Node starting) pull it below 1.', '');
+  }
+  out.push('## How each figure is taken', '');
+  out.push('- **Cold start**: a fresh namespace per try, with the veth parents already there. flatnetd: spawn of `ip netns exec NS node dist/src/main.js` → `READY=1` on a NOTIFY_SOCKET the bench owns, then the kernel is checked at once (every shim a macvlan on its parent, up, with its /32, its route proto 233 and its `flatnet:` alias). Recipe (same work): `baseline.sh --parents existing`, the four shim steps per network. Recipe (full): it also creates each parent (a veth standing in for the 802.1Q parent this kernel cannot make).');
+  out.push('- **Heal**: `ip link del shimI` from outside; timed on the bench\'s own `ip -ts monitor` from the kernel\'s "Deleted" to the last of link up, address and route coming back. The baseline is the recipe re-run by hand for that network in a twin namespace, with no detection delay at all.');
+  out.push('- **Replug**: the parent (a veth, all shims on it) deleted, re-created 150–250 ms later; timed from the parent\'s return to the last shim whole.');
+  out.push('- **No-op**: SIGHUP → `RELOADING=1` … `READY=1` (re-reads every drop-in, then one reconcile: an upper bound on the reconcile alone); writes counted from the daemon\'s info log (one line per kernel write) and from the bench\'s `ip monitor` (must stay silent). A foreign event (the loopback\'s MTU changed) triggers runs that must write nothing too. Baseline: the three dumps flatnetd reads, run by the bench.');
+  out.push('- **Idle**: VmRSS from /proc/PID/status; CPU from /proc/PID/stat (utime+stime, plus cutime+cstime for its `ip` children), WATCHDOG_USEC=60 s as the unit sets.');
+  out.push('- **Storm**: the parent\'s veth peer set down/up by one `ip -batch` fed line by line; reconciles counted as the daemon\'s `ip … address show` dumps through a counting `ip` wrapper on its PATH (each run starts with one).');
+  out.push('');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,88 @@
+// The bench's networks: N of them, `perParent` per veth parent, laid out
+// exactly as bench/baseline.sh lays them out (network I: subnet 10.H.L.0/24,
+// H = I/256 + 1, L = I%256; shim shimI with 10.H.L.192/32; route to the
+// containers' range 10.H.L.192/27; parent vpP whose peer vqP is the "switch").
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ipBatch } from './netns.js';
+
+export interface BenchNet {
+  index: number;
+  /** The network's name: the drop-in's stem. */
+  name: string;
+  parent: string;
+  peer: string;
+  shim: string;
+  subnet: string;
+  /** The shim's address with its length, as the kernel lists it. */
+  address: string;
+  /** The containers' --ip-range, routed through the shim. */
+  range: string;
+}
+
+export function networks(n: number, perParent = 1): BenchNet[] {
+  if (n < 1 || n > 4000) throw new Error(`--n ${n}: must be 1..4000`);
+  const nets: BenchNet[] = [];
+  for (let i = 1; i <= n; i++) {
+    const p = Math.floor((i - 1) / perParent) + 1;
+    const net = `10.${Math.floor(i / 256) + 1}.${i % 256}`;
+    nets.push({
+      index: i,
+      name: `n${String(i).padStart(4, '0')}`,
+      parent: `vp${p}`,
+      peer: `vq${p}`,
+      shim: `shim${i}`,
+      subnet: `${net}.0/24`,
+      address: `${net}.192/32`,
+      range: `${net}.192/27`,
+    });
+  }
+  return nets;
+}
+
+export function parentsOf(nets: readonly BenchNet[]): { parent: string; peer: string }[] {
+  const seen = new Map<string, string>();
+  for (const n of nets) seen.set(n.parent, n.peer);
+  return [...seen].map(([parent, peer]) => ({ parent, peer }));
+}
+
+/** veth parents, both ends up (the NICs flatnetd is given: it cannot create a veth). */
+export async function createParents(ns: string, nets: readonly BenchNet[]): Promise<void> {
+  const ps = parentsOf(nets);
+  await ipBatch(ns, [
+    ...ps.map((p) => `link add ${p.parent} type veth peer name ${p.peer}`),
+    ...ps.flatMap((p) => [`link set ${p.peer} up`, `link set ${p.parent} up`]),
+  ]);
+}
+
+/** The shims as the recipe leaves them (for a baseline namespace set up untimed). */
+export async function createShims(ns: string, nets: readonly BenchNet[]): Promise<void> {
+  await ipBatch(ns, nets.flatMap((n) => [
+    `link add ${n.shim} link ${n.parent} type macvlan mode bridge`,
+    `address add ${n.address} dev ${n.shim}`,
+    `link set ${n.shim} up`,
+    `route add ${n.range} dev ${n.shim}`,
+  ]));
+}
+
+/** One drop-in per network, in the documented format (docs/flatnet.d.5.md). */
+export function dropIn(n: BenchNet): string {
+  return [
+    `# flatnetd bench network ${n.index}`,
+    '[Network]',
+    `Parent=${n.parent}`,
+    `Subnet=${n.subnet}`,
+    `IPRange=${n.range}`,
+    '',
+    '[Shim]',
+    `Name=${n.shim}`,
+    `Address=${n.address}`,
+    '',
+  ].join('\n');
+}
+
+export function writeDropIns(dir: string, nets: readonly BenchNet[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const n of nets) writeFileSync(join(dir, `${n.name}.conf`), dropIn(n));
+}

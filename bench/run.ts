@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// flatnetd's benchmark (issue 6): flatnetd against the seeds' shell recipe,
+// in network namespaces of its own, alternating rounds in one invocation.
+//
+//   node dist/bench/run.js [--n 1,10,100,500] [--rounds R] [--scenarios LIST]
+//                          [--smoke] [--heals H] [--idle-seconds S]
+//                          [--storm-seconds S] [--baseline-only] [--strict]
+//
+// Writes bench/results/<date>-<host>.json and latest.md (smoke runs:
+// <date>-<host>-smoke.json and smoke.md). Exits 1 when flatnetd (or the
+// recipe) left the kernel wrong or a scenario broke, 2 on a usage error;
+// a missed target is reported, not fatal, unless --strict.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { IncorrectError } from './lib/check.js';
+import { daemonBuilt, DAEMON_JS } from './lib/daemon.js';
+import { createNs, deleteNs, installCleanup, PREFIX } from './lib/netns.js';
+import { markdown, targets, type Meta, type Results } from './lib/report.js';
+import { IP } from './lib/sh.js';
+import { coldStart } from './scenarios/cold.js';
+import type { Ctx } from './scenarios/common.js';
+import { replug } from './scenarios/replug.js';
+import { session } from './scenarios/session.js';
+import { storm } from './scenarios/storm.js';
+
+const SCENARIOS = ['cold', 'heal', 'replug', 'noop', 'idle', 'storm'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const USAGE = `Usage: node dist/bench/run.js [OPTIONS]   (as root)
+
+  --n LIST             network counts (default 1,10,100,500)
+  --rounds R           cold-start rounds per N (default 7 for N ≤ 10, 5 for N ≤ 100, 3 above)
+  --scenarios LIST     any of ${SCENARIOS.join(',')} (default all; scaling is drawn from them)
+  --smoke              CI check that the bench still works: N=10, few rounds, short idle and storm
+  --heals H            heals per N (default 1000 with idle, else 200)
+  --idle-seconds S     idle window (default 30)
+  --storm-seconds S    carrier storm length (default 10)
+  --baseline-only      the recipe alone (no flatnetd): tests the harness
+  --strict             exit 1 on a missed target too
+  --out DIR            results directory (default bench/results)
+`;
+
+class UsageError extends Error {}
+
+interface Options {
+  ns: number[];
+  rounds: number | undefined;
+  scenarios: Set<Scenario>;
+  smoke: boolean;
+  heals: number | undefined;
+  idleSeconds: number;
+  stormSeconds: number;
+  baselineOnly: boolean;
+  strict: boolean;
+  out: string;
+}
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+function positive(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name}=${v}: must be a whole number ≥ 0`);
+  return n;
+}
+
+function options(argv: string[]): Options {
+  let p;
+  try {
+    p = parseArgs({
+      args: argv,
+      options: {
+        n: { type: 'string' }, rounds: { type: 'string' }, scenarios: { type: 'string' }, smoke: { type: 'boolean' },
+        heals: { type: 'string' }, 'idle-seconds': { type: 'string' }, 'storm-seconds': { type: 'string' },
+        'baseline-only': { type: 'boolean' }, strict: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  if (p.help) { process.stdout.write(USAGE); process.exit(0); }
+  const smoke = p.smoke === true;
+  const ns = (p.n ?? (smoke ? '10' : '1,10,100,500')).split(',').map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1 || n > 2000) throw new UsageError(`--n: "${s}" must be a whole number 1..2000`);
+    return n;
+  });
+  const scen = (p.scenarios ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== 'scaling');
+  for (const s of scen) if (!(SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`--scenarios: "${s}" is not one of ${SCENARIOS.join(', ')}, scaling`);
+  return {
+    ns: [...new Set(ns)].sort((a, b) => a - b),
+    rounds: p.rounds === undefined ? undefined : Math.max(1, positive('rounds', p.rounds, 1)),
+    scenarios: new Set(scen as Scenario[]),
+    smoke,
+    heals: p.heals === undefined ? undefined : positive('heals', p.heals, 0),
+    idleSeconds: positive('idle-seconds', p['idle-seconds'], smoke ? 3 : 30),
+    stormSeconds: positive('storm-seconds', p['storm-seconds'], smoke ? 2 : 10),
+    baselineOnly: p['baseline-only'] === true,
+    strict: p.strict === true,
+    out: p.out ?? join(REPO, 'bench', 'results'),
+  };
+}
+
+function coldRounds(o: Options, n: number): number {
+  if (o.rounds !== undefined) return o.rounds;
+  if (o.smoke) return 2;
+  return n <= 10 ? 7 : n <= 100 ? 5 : 3;
+}
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function meta(o: Options, argv: string[], started: number): Meta {
+  const c = cpus();
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    host: hostname(),
+    kernel: release(),
+    node: process.version,
+    iproute2: sh(IP, ['-V']).replace(/^ip utility, /, ''),
+    cpus: `${c.length} × ${c[0]?.model.trim() ?? 'unknown CPU'}`,
+    commit: sh('git', ['rev-parse', '--short', 'HEAD']),
+    mode: o.baselineOnly ? 'baseline-only' : o.smoke ? 'smoke' : 'full',
+    args: argv,
+    ns: o.ns,
+    durationSeconds: (Date.now() - started) / 1000,
+  };
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const o = options(argv);
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench: needs root (network namespaces); run it as root or with sudo\n');
+    return 2;
+  }
+  if (!o.baselineOnly && !daemonBuilt()) {
+    process.stderr.write(`bench: ${DAEMON_JS} not found: build first (npx tsc -p .), or --baseline-only\n`);
+    return 2;
+  }
+  const started = Date.now();
+  const say = (m: string): void => { process.stderr.write(`${m}\n`); };
+  installCleanup((sig) => say(`bench: ${sig}: deleting namespaces ${PREFIX}* and stopping`));
+  const work = mkdtempSync(join(tmpdir(), 'fnb-work-'));
+  const probe = await createNs('probe');
+  const ctx: Ctx = { probe, smoke: o.smoke, baselineOnly: o.baselineOnly, work, say };
+  const results: Results = { meta: meta(o, argv, started), cold: [], sessions: [], errors: [] };
+  const has = (s: Scenario): boolean => o.scenarios.has(s);
+  const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      const msg = `${what}: ${e instanceof IncorrectError ? 'NOT CORRECT: ' : ''}${e instanceof Error ? e.message : String(e)}`;
+      say(`bench: ${msg}`);
+      results.errors.push(msg);
+    }
+  };
+  say(`flatnetd bench (${results.meta.mode}): N = ${o.ns.join(', ')}; scenarios ${[...o.scenarios].join(', ')}; namespaces ${PREFIX}*`);
+  try {
+    if (has('cold')) {
+      for (const n of o.ns) await attempt(`cold start N=${n}`, async () => { results.cold.push(await coldStart(ctx, n, coldRounds(o, n))); });
+    }
+    const sessionWanted = !o.baselineOnly && (has('heal') || has('noop') || has('idle'));
+    if (sessionWanted) {
+      for (const n of o.ns) {
+        const heals = !has('heal') && !has('idle') ? 0 : o.heals ?? (o.smoke ? 30 : has('idle') ? 1000 : 200);
+        await attempt(`session N=${n}`, async () => {
+          results.sessions.push(await session(ctx, n, {
+            idleSeconds: has('idle') ? o.idleSeconds : 0,
+            heals,
+            noops: has('noop') ? (o.smoke ? 5 : 20) : 0,
+            foreign: has('noop') ? (o.smoke ? 3 : 10) : 0,
+          }));
+        });
+      }
+    }
+    if (!o.baselineOnly && has('replug')) {
+      await attempt('replug', async () => { results.replug = await replug(ctx, 10, o.smoke ? 5 : 50); });
+    }
+    if (!o.baselineOnly && has('storm')) {
+      await attempt('storm', async () => { results.storm = await storm(ctx, 10, o.stormSeconds, 100, 10); });
+    }
+  } finally {
+    await deleteNs(probe);
+    rmSync(work, { recursive: true, force: true });
+  }
+  results.meta = meta(o, argv, started);
+  mkdirSync(o.out, { recursive: true });
+  const stem = `${results.meta.date}-${results.meta.host}${o.smoke ? '-smoke' : ''}${o.baselineOnly ? '-baseline' : ''}`;
+  const json = join(o.out, `${stem}.json`);
+  const md = join(o.out, o.baselineOnly ? 'baseline-only.md' : o.smoke ? 'smoke.md' : 'latest.md');
+  writeFileSync(json, `${JSON.stringify({ ...results, targets: targets(results) }, null, 2)}\n`);
+  const text = markdown(results);
+  writeFileSync(md, text);
+  process.stdout.write(text);
+  say(`bench: wrote ${json} and ${md} in ${Math.round(results.meta.durationSeconds)} s`);
+  const missed = targets(results).filter((t) => t.verdict === 'MISS');
+  if (results.errors.length > 0) return 1;
+  if (o.strict && missed.length > 0) return 1;
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  if (e instanceof UsageError) {
+    process.stderr.write(`bench: ${e.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});

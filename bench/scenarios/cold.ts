@@ -1,0 +1,78 @@
+// Scenario 1, cold start: process start → READY=1 with every link correct,
+// against the seeds' recipe run in the same round. Each try gets a fresh
+// namespace; the order of the three tries rotates every round so drift on a
+// shared machine falls on all of them alike.
+//
+//   recipe, full      baseline.sh creates the parents too (what a user types)
+//   recipe, same work baseline.sh on parents that already exist: exactly the
+//                     work flatnetd does here (it cannot create a veth; on a
+//                     real host it would also create the 802.1Q parent)
+//   flatnetd          node dist/src/main.js → READY=1 on our NOTIFY_SOCKET
+
+import { assertCorrect } from '../lib/check.js';
+import { createNs, deleteNs } from '../lib/netns.js';
+import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
+import { createParents, networks } from '../lib/topology.js';
+import { mustBaseline, withSession, type Ctx } from './common.js';
+
+type Kind = 'daemon' | 'recipeSame' | 'recipeFull';
+
+export interface ColdResult {
+  n: number;
+  rounds: number;
+  samples: Record<Kind, number[]>;
+  daemon: Summary | null;
+  recipeSame: Summary;
+  recipeFull: Summary;
+  /** flatnetd / recipe (same work), per round. */
+  ratioSame: Summary | null;
+  ratioFull: Summary | null;
+}
+
+async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Promise<number> {
+  const nets = networks(n);
+  const ns = await createNs(parents === 'create' ? 'cold-full' : 'cold-same');
+  try {
+    if (parents === 'existing') await createParents(ns, nets);
+    const ms = await mustBaseline(ns, n, { parents });
+    await assertCorrect(`recipe (${parents} parents) N=${n}`, ns, nets, { owned: false });
+    return ms;
+  } finally {
+    await deleteNs(ns, ctx.probe);
+  }
+}
+
+async function daemon(ctx: Ctx, n: number): Promise<number> {
+  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false }, async (s) => s.readyMs);
+}
+
+const ORDERS: Kind[][] = [
+  ['recipeSame', 'daemon', 'recipeFull'],
+  ['daemon', 'recipeFull', 'recipeSame'],
+  ['recipeFull', 'recipeSame', 'daemon'],
+];
+
+export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<ColdResult> {
+  const samples: Record<Kind, number[]> = { daemon: [], recipeSame: [], recipeFull: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of ORDERS[r % ORDERS.length] ?? []) {
+      if (kind === 'daemon' && ctx.baselineOnly) continue;
+      const ms = kind === 'daemon' ? await daemon(ctx, n)
+        : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
+      samples[kind].push(ms);
+    }
+    const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');
+    ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
+  }
+  const hasDaemon = samples.daemon.length > 0;
+  return {
+    n,
+    rounds,
+    samples,
+    daemon: hasDaemon ? summarize(samples.daemon) : null,
+    recipeSame: summarize(samples.recipeSame),
+    recipeFull: summarize(samples.recipeFull),
+    ratioSame: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeSame)) : null,
+    ratioFull: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeFull)) : null,
+  };
+}

@@ -1,0 +1,114 @@
+// What every scenario shares: the run's settings, the baseline script, and a
+// daemon started on N networks in a fresh namespace and always cleaned up.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertCorrect, IncorrectError } from '../lib/check.js';
+import { isDaemonPid, logTail, startDaemon, type BenchDaemon } from '../lib/daemon.js';
+import { Monitor } from '../lib/monitor.js';
+import { createNs, deleteNs, nsExec } from '../lib/netns.js';
+import { NotifySocket } from '../lib/notify.js';
+import { run, type Result } from '../lib/sh.js';
+import { createParents, writeDropIns, type BenchNet } from '../lib/topology.js';
+
+export interface Ctx {
+  /** A namespace used only to feel when the kernel's RTNL lock is free again. */
+  probe: string;
+  smoke: boolean;
+  /** No daemon (not built yet): the baseline alone, to test the harness. */
+  baselineOnly: boolean;
+  /** Scratch directory for drop-ins and wrappers, removed at the end. */
+  work: string;
+  say(msg: string): void;
+}
+
+export const BASELINE_SH = fileURLToPath(new URL('../../../bench/baseline.sh', import.meta.url));
+
+export interface BaselineArgs {
+  parents: 'create' | 'existing';
+  perParent?: number;
+  first?: number;
+}
+
+/** The seeds' recipe for networks first..last, inside ns (one `ip` per step). */
+export function runBaseline(ns: string, last: number, a: BaselineArgs): Promise<Result> {
+  return run([...nsExec(ns), '/bin/sh', BASELINE_SH, '--netns', ns, '--parents', a.parents,
+    '--per-parent', String(a.perParent ?? 1), '--first', String(a.first ?? 1), String(last)]);
+}
+
+export async function mustBaseline(ns: string, last: number, a: BaselineArgs): Promise<number> {
+  const r = await runBaseline(ns, last, a);
+  if (r.code !== 0) throw new IncorrectError(`baseline.sh ${last} in ${ns}: exit ${r.code}: ${r.stderr.trim()}`);
+  return r.ms;
+}
+
+export interface Session {
+  ns: string;
+  nets: BenchNet[];
+  daemon: BenchDaemon;
+  notify: NotifySocket;
+  /** The bench's own `ip monitor` (absent when SessionOptions.monitor is false). */
+  monitor: Monitor | undefined;
+  /** Spawn → READY=1, ms. */
+  readyMs: number;
+}
+
+export interface SessionOptions {
+  tag: string;
+  debounceMs?: number;
+  pathPrefix?: string;
+  logLevel?: 'debug' | 'info';
+  /** Run the bench's own `ip monitor` (default true; cold start goes without, as the recipe does). */
+  monitor?: boolean;
+}
+
+/**
+ * flatnetd on `nets` in a fresh namespace whose parents exist: started,
+ * READY=1 awaited, the kernel checked, then `fn`; everything is torn down
+ * whatever happens.
+ */
+export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptions, fn: (s: Session) => Promise<T>): Promise<T> {
+  const ns = await createNs(o.tag);
+  const dir = mkdtempSync(join(ctx.work, `${o.tag}-`));
+  let notify: NotifySocket | undefined;
+  let monitor: Monitor | undefined;
+  let daemon: BenchDaemon | undefined;
+  try {
+    await createParents(ns, nets);
+    writeDropIns(dir, nets);
+    if (o.monitor !== false) monitor = await Monitor.start(ns);
+    notify = await NotifySocket.open();
+    daemon = startDaemon(ns, {
+      configDir: dir, notify,
+      ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
+      ...(o.pathPrefix !== undefined ? { pathPrefix: o.pathPrefix } : {}),
+      ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+    });
+    const d = daemon;
+    const ready = await Promise.race([
+      notify.waitFor('READY=1', 0, 60_000),
+      new Promise<never>((_, rej) => d.proc.on('exit', (code) => rej(new IncorrectError(`flatnetd exited (${code ?? 'signal'}) before READY=1:\n${logTail(d)}`)))),
+    ]);
+    await assertCorrect(`${o.tag}: at READY=1`, ns, nets, { owned: true });
+    if (!isDaemonPid(d.pid)) throw new Error(`pid ${d.pid} is not flatnetd (ip netns exec forked?): RSS and CPU would be someone else's`);
+    await monitor?.quiet(300);
+    return await fn({ ns, nets, daemon: d, notify, monitor, readyMs: ready.t - d.spawnedAt });
+  } catch (e) {
+    if (daemon !== undefined && !(e instanceof IncorrectError && e.message.includes('flatnetd exited'))) {
+      ctx.say(`flatnetd log tail:\n${logTail(daemon)}`);
+    }
+    throw e;
+  } finally {
+    await daemon?.stop();
+    monitor?.stop();
+    notify?.close();
+    await deleteNs(ns, ctx.probe);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A small random pause so trials never lock into step with a timer of the daemon's. */
+export function jitter(maxMs: number): number {
+  return Math.random() * maxMs;
+}
