@@ -1,0 +1,129 @@
+// What busctl sees on a bus with our policy: the live introspection is
+// dbus/*.xml, the tree has every network, every property reads with its type.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalInterface, childNodes, interfacesOf, parseXml, publishedInterface } from '../fixtures/bus/introspection.js';
+import { BUS_NAME, busctl, busctlJson, MANAGER, startBus, startDaemon, type Daemon, type TestBus } from './harness.js';
+
+let bus: TestBus;
+let daemon: Daemon;
+
+before(async () => {
+  bus = await startBus('system');
+  daemon = await startDaemon(bus);
+});
+after(async () => {
+  await daemon?.stop();
+  await bus?.stop();
+});
+
+const NET = '/org/flatnet/flatnet1/network';
+const NETWORK_PATHS = [`${NET}/_310_2dguest`, `${NET}/fragile`, `${NET}/iot`, `${NET}/lan`];
+
+async function introspect(path: string): Promise<ReturnType<typeof parseXml>> {
+  const r = await busctl(bus, ['introspect', '--xml-interface', BUS_NAME, path]);
+  assert.equal(r.code, 0, r.stderr);
+  return parseXml(r.stdout);
+}
+
+function propertyTypes(file: string): Map<string, string> {
+  return new Map(publishedInterface(file).children.filter((c) => c.tag === 'property')
+    .map((c) => [c.attrs['name'] ?? '', c.attrs['type'] ?? '']));
+}
+
+test('the Manager object introspects exactly as dbus/org.flatnet.flatnet1.Manager.xml, with the ObjectManager', async () => {
+  const node = await introspect(MANAGER[0]);
+  const ifaces = interfacesOf(node);
+  const live = ifaces.get('org.flatnet.flatnet1.Manager');
+  assert.ok(live, 'Manager interface present');
+  assert.deepEqual(canonicalInterface(live, { argNames: true }),
+    canonicalInterface(publishedInterface('org.flatnet.flatnet1.Manager.xml'), { argNames: true }));
+  assert.deepEqual([...ifaces.keys()].sort(), ['org.flatnet.flatnet1.Manager', 'org.freedesktop.DBus.Introspectable',
+    'org.freedesktop.DBus.ObjectManager', 'org.freedesktop.DBus.Peer', 'org.freedesktop.DBus.Properties']);
+  assert.deepEqual(childNodes(node), ['network']);
+});
+
+test('every network object introspects exactly as dbus/org.flatnet.flatnet1.Network.xml', async () => {
+  const published = canonicalInterface(publishedInterface('org.flatnet.flatnet1.Network.xml'), { argNames: true });
+  for (const path of NETWORK_PATHS) {
+    const live = interfacesOf(await introspect(path)).get('org.flatnet.flatnet1.Network');
+    assert.ok(live, path);
+    assert.deepEqual(canonicalInterface(live, { argNames: true }), published, path);
+  }
+  assert.deepEqual(childNodes(await introspect(NET)), ['_310_2dguest', 'fragile', 'iot', 'lan']);
+});
+
+test('busctl (a parser none of us wrote) reads every member with its signature', async () => {
+  const r = await busctl(bus, ['introspect', BUS_NAME, MANAGER[0], 'org.flatnet.flatnet1.Manager']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = new Map(r.stdout.split('\n').filter((l) => l.startsWith('.')).map((l) => {
+    const [name = '', type = '', sig = '', result = ''] = l.split(/\s+/);
+    return [name.slice(1), `${type} ${sig} ${type === 'method' ? result : ''}`.trim()];
+  }));
+  assert.equal(rows.get('GetNetwork'), 'method s o');
+  assert.equal(rows.get('DockerArgs'), 'method s as');
+  assert.equal(rows.get('ListNetworks'), 'method - a(sso)');
+  assert.equal(rows.get('Reload'), 'method - -');
+  assert.equal(rows.get('Diagnostics'), 'property a(sssusssss)');
+  assert.equal(rows.size, 13);
+  const flags = r.stdout.split('\n').filter((l) => l.startsWith('.Version') || l.startsWith('.State'));
+  assert.match(flags.find((l) => l.startsWith('.Version')) ?? '', /\bconst$/);
+  assert.match(flags.find((l) => l.startsWith('.State')) ?? '', /\bemits-change$/);
+});
+
+test('busctl tree shows the manager and every network', async () => {
+  const r = await busctl(bus, ['tree', '--list', BUS_NAME]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n').sort(), ['/', '/org', '/org/flatnet', MANAGER[0], NET, ...NETWORK_PATHS].sort());
+});
+
+test('every Manager property reads with its published type', async () => {
+  const types = propertyTypes('org.flatnet.flatnet1.Manager.xml');
+  for (const [name, type] of types) {
+    const v = await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, name]);
+    assert.equal(v.type, type, name);
+  }
+  assert.equal((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'State'])).data, 'running');
+  assert.deepEqual((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Networks'])).data,
+    [`${NET}/lan`, `${NET}/iot`, `${NET}/_310_2dguest`, `${NET}/fragile`]);
+  if (daemon.isStub) {
+    assert.deepEqual((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Diagnostics'])).data,
+      [['warning', 'unknown-key', '/etc/flatnet.d/lan.conf', 9, 'Colour', 'blue', '', 'lan', 'unknown key, ignoring']]);
+  }
+});
+
+test('every Network property of every network reads with its published type', async (t) => {
+  const types = propertyTypes('org.flatnet.flatnet1.Network.xml');
+  for (const path of NETWORK_PATHS) {
+    for (const [name, type] of types) {
+      const v = await busctlJson(bus, ['get-property', BUS_NAME, path, 'org.flatnet.flatnet1.Network', name]);
+      assert.equal(v.type, type, `${path} ${name}`);
+    }
+  }
+  if (!daemon.isStub) return t.skip('values are the stub daemon\'s');
+  const get = async (name: string): Promise<unknown> =>
+    (await busctlJson(bus, ['get-property', BUS_NAME, `${NET}/_310_2dguest`, 'org.flatnet.flatnet1.Network', name])).data;
+  assert.equal(await get('Name'), '10-guest');
+  assert.equal(await get('State'), 'degraded');
+  assert.equal(await get('LastError'), 'shim-10-guest: address 192.168.88.193/32: File exists');
+  assert.equal(await get('LastChangeUSec'), 1700000000123456);
+  assert.deepEqual(await get('Addresses'), ['192.168.88.192/32']);
+  assert.equal(await get('Carrier'), true);
+});
+
+test('GetAll and GetManagedObjects give every published property of every network', async () => {
+  const names = [...propertyTypes('org.flatnet.flatnet1.Network.xml').keys()].sort();
+  const all = await busctlJson(bus, ['call', BUS_NAME, `${NET}/lan`, 'org.freedesktop.DBus.Properties', 'GetAll', 's', 'org.flatnet.flatnet1.Network']);
+  assert.deepEqual(Object.keys((all.data as Record<string, unknown>[])[0] ?? {}).sort(), names);
+  const managed = await busctlJson(bus, ['call', BUS_NAME, MANAGER[0], 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects']);
+  assert.equal(managed.type, 'a{oa{sa{sv}}}');
+  const objects = (managed.data as Record<string, Record<string, Record<string, { type: string; data: unknown }>>>[])[0] ?? {};
+  assert.deepEqual(Object.keys(objects).sort(), NETWORK_PATHS);
+  for (const path of NETWORK_PATHS) {
+    const props = objects[path]?.['org.flatnet.flatnet1.Network'] ?? {};
+    assert.deepEqual(Object.keys(props).sort(), names, path);
+  }
+  assert.equal(objects[`${NET}/iot`]?.['org.flatnet.flatnet1.Network']?.['State']?.data, 'waiting-for-parent');
+  const managerAll = await busctlJson(bus, ['call', BUS_NAME, MANAGER[0], 'org.freedesktop.DBus.Properties', 'GetAll', 's', MANAGER[1]]);
+  assert.deepEqual(Object.keys((managerAll.data as Record<string, unknown>[])[0] ?? {}).sort(), ['Diagnostics', 'Networks', 'State', 'Version']);
+});
