@@ -1,0 +1,229 @@
+// The VM tier (`npm run test:vm`): each boot is one qemu run of Debian's
+// kernel with systemd as PID 1 (test/vm/prepare.sh, scripts/vm-boot.sh); the
+// guest writes one JSON line per check into a 9p share, and each line becomes
+// a node:test test here, with the guest's detail as the failure message.
+//
+// Environment: FLATNET_VM_BOOTS=smoke,main,reboot (which boots; default all),
+// FLATNET_VM_BOOT_TIMEOUT=seconds per boot (default 600), FLATNET_VM_ACCEL=kvm
+// to try KVM (software emulation is the default and must keep working).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const cache = process.env['FLATNET_VM_CACHE'] ?? join(repo, 'test/vm/.cache');
+const runs = join(cache, 'runs');
+const bootTimeoutS = Number(process.env['FLATNET_VM_BOOT_TIMEOUT'] ?? '600');
+
+interface Boot {
+  name: string;
+  /** A fresh disk, or the disk another boot left behind (state carried over). */
+  disk: { fresh: true } | { from: string };
+  /** Units masked on top of what vm-boot.sh masks. */
+  mask?: string[];
+  /** Why this boot cannot run here, or null. */
+  blocked?: () => string | null;
+  /** Checks made on the host after the guest is gone. */
+  hostChecks?: (t: TestContextLike) => Promise<void>;
+}
+
+interface TestContextLike {
+  test(name: string, fn: () => void): Promise<void>;
+}
+
+interface GuestLine {
+  name?: string;
+  ok?: boolean;
+  detail?: string;
+  skip?: string;
+  info?: string;
+  done?: boolean;
+}
+
+const finished = new Set<string>();
+
+const BOOTS: Boot[] = [
+  {
+    name: 'smoke',
+    disk: { fresh: true },
+    mask: ['docker.service', 'docker.socket', 'containerd.service'],
+    hostChecks: async (t) => {
+      await t.test('host: the guest\'s writes to /etc stayed in the guest\'s overlay', () => {
+        assert.equal(existsSync('/etc/flatnet-vm-overlay-probe'), false, 'the host has /etc/flatnet-vm-overlay-probe: the guest wrote through to the host');
+      });
+    },
+  },
+  { name: 'main', disk: { fresh: true }, blocked: daemonMissing },
+  {
+    name: 'reboot',
+    disk: { from: 'main' },
+    blocked: () => daemonMissing() ?? (finished.has('main') ? null : 'boot "main" did not finish: there is no disk state to boot again'),
+  },
+];
+
+function daemonMissing(): string | null {
+  if (!existsSync(join(repo, 'dist/src/main.js'))) return 'flatnetd is not built: dist/src/main.js missing (npm run build)';
+  if (!existsSync(join(repo, 'systemd/flatnetd.service')) && debPath() === null) return 'neither systemd/flatnetd.service nor a .deb in dist/deb/';
+  return null;
+}
+
+function debPath(): string | null {
+  const dir = join(repo, 'dist/deb');
+  if (!existsSync(dir)) return null;
+  const r = spawnSync('sh', ['-c', 'ls -t "$0"/flatnetd_*.deb 2>/dev/null | head -1', dir], { encoding: 'utf8' });
+  const p = r.stdout.trim();
+  return p === '' ? null : p;
+}
+
+// --- prepare (once) -----------------------------------------------------------
+
+interface Prepared { ok: true; seconds: number }
+interface NotPrepared { ok: false; skip: boolean; reason: string }
+
+function prepare(): Prepared | NotPrepared {
+  const t0 = Date.now();
+  const r = spawnSync('sh', [join(repo, 'test/vm/prepare.sh')], { encoding: 'utf8', timeout: 20 * 60_000, env: { ...process.env, FLATNET_VM_CACHE: cache } });
+  const seconds = (Date.now() - t0) / 1000;
+  const lastLine = (r.stderr ?? '').trim().split('\n').pop() ?? '';
+  if (r.status === 0) return { ok: true, seconds };
+  if (r.status === 77) return { ok: false, skip: true, reason: lastLine.replace(/^vm-prepare: unavailable: /, '') };
+  return { ok: false, skip: false, reason: `test/vm/prepare.sh exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().slice(-2000)}` };
+}
+
+const prepared = prepare();
+if (prepared.ok) process.stderr.write(`vm: prepare took ${prepared.seconds.toFixed(1)} s\n`);
+else process.stderr.write(`vm: ${prepared.skip ? 'every VM test skips' : 'prepare FAILED'}: ${prepared.reason}\n`);
+
+// --- one boot -------------------------------------------------------------------
+
+interface BootResult {
+  lines: GuestLine[];
+  done: boolean;
+  seconds: number;
+  timedOut: boolean;
+  exit: string;
+  consoleLog: string;
+}
+
+const running = new Set<number>();
+process.on('exit', () => {
+  for (const pid of running) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
+async function bootVm(b: Boot): Promise<BootResult> {
+  const dir = join(runs, b.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const results = join(dir, 'share');
+  mkdirSync(results);
+  const jsonl = join(results, `${b.name}.jsonl`);
+  const consoleLog = join(dir, 'console.log');
+  const args = ['--boot', b.name, '--results', results];
+  if ('fresh' in b.disk) args.push('--new-disk', join(dir, 'disk.img'));
+  else args.push('--disk', join(runs, b.disk.from, 'disk.img'));
+  for (const u of b.mask ?? []) args.push('--mask', u);
+
+  const t0 = Date.now();
+  const out = openSync(consoleLog, 'w');
+  // vm-boot.sh execs qemu: the child's pid is qemu's.
+  const child = spawn(join(repo, 'scripts/vm-boot.sh'), args, { stdio: ['ignore', out, out], env: { ...process.env, FLATNET_VM_CACHE: cache } });
+  if (child.pid !== undefined) running.add(child.pid);
+  let timedOut = false;
+  let doneAt = 0;
+  const exited = new Promise<string>((res) => child.on('exit', (code, sig) => res(sig ?? String(code))));
+  const poll = setInterval(() => {
+    const now = Date.now();
+    if (doneAt === 0 && readLines(jsonl).some((l) => l.done === true)) doneAt = now;
+    // After "done" the guest powers off cleanly (the next boot may use its disk); give it a minute.
+    const overall = now - t0 > bootTimeoutS * 1000;
+    const lingering = doneAt !== 0 && now - doneAt > 60_000;
+    if ((overall || lingering) && child.exitCode === null) {
+      timedOut = overall && doneAt === 0;
+      child.kill('SIGKILL');
+    }
+  }, 1000);
+  const exit = await exited;
+  clearInterval(poll);
+  if (child.pid !== undefined) running.delete(child.pid);
+  const lines = readLines(jsonl);
+  return { lines, done: lines.some((l) => l.done === true), seconds: (Date.now() - t0) / 1000, timedOut, exit, consoleLog };
+}
+
+function readLines(path: string): GuestLine[] {
+  if (!existsSync(path)) return [];
+  const lines: GuestLine[] = [];
+  for (const raw of readFileSync(path, 'utf8').split('\n')) {
+    if (raw.trim() === '') continue;
+    try {
+      lines.push(JSON.parse(raw) as GuestLine);
+    } catch {
+      lines.push({ name: 'guest output is JSON lines', ok: false, detail: `not JSON: ${raw.slice(0, 300)}` });
+    }
+  }
+  return lines;
+}
+
+function tail(path: string, bytes: number): string {
+  if (!existsSync(path)) return '(no console log)';
+  const size = statSync(path).size;
+  const text = readFileSync(path, 'latin1');
+  // Strip the status spinner's escape codes so the tail is readable.
+  return text.slice(Math.max(0, size - bytes * 4)).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').slice(-bytes);
+}
+
+// --- the tests --------------------------------------------------------------------
+
+const selected = (process.env['FLATNET_VM_BOOTS'] ?? BOOTS.map((b) => b.name).join(',')).split(',').map((s) => s.trim());
+
+for (const b of BOOTS) {
+  if (!selected.includes(b.name)) continue;
+  test(`vm boot "${b.name}"`, { timeout: (bootTimeoutS + 120) * 1000 }, async (t) => {
+    if (!prepared.ok) {
+      if (prepared.skip) {
+        t.skip(prepared.reason);
+        return;
+      }
+      assert.fail(prepared.reason);
+    }
+    const blocked = b.blocked?.() ?? null;
+    if (blocked !== null) {
+      process.stderr.write(`vm: boot ${b.name} skipped: ${blocked}\n`);
+      t.skip(blocked);
+      return;
+    }
+    process.stderr.write(`vm: booting ${b.name} (${process.env['FLATNET_VM_ACCEL'] ?? 'tcg'})…\n`);
+    const r = await bootVm(b);
+    const multiUser = r.lines.find((l) => l.info === 'multi-user.target')?.detail ?? 'never reached';
+    const summary = `boot ${b.name}: ${r.seconds.toFixed(1)} s wall (qemu start to exit); multi-user.target ${multiUser}`;
+    process.stderr.write(`vm: ${summary}\n`);
+    t.diagnostic(summary);
+    for (const l of r.lines) if (l.info !== undefined) t.diagnostic(`${l.info}: ${l.detail ?? ''}`);
+
+    for (const l of r.lines) {
+      if (l.name === undefined) continue;
+      const name = l.name;
+      if (l.skip !== undefined) {
+        await t.test(name, { skip: l.skip }, () => {});
+        continue;
+      }
+      await t.test(name, () => {
+        assert.ok(l.ok === true, `${name}: ${l.detail ?? '(no detail)'}`);
+      });
+    }
+    await b.hostChecks?.(t);
+
+    const where = `console: ${r.consoleLog}; journal: ${join(runs, b.name, 'share', `${b.name}.journal.txt`)}`;
+    if (!r.done) {
+      const why = r.timedOut ? `no "done" from the guest within ${bootTimeoutS} s; qemu killed` : `qemu exited (${r.exit}) before the guest reported "done"`;
+      assert.fail(`${why}. ${where}\n--- console tail ---\n${tail(r.consoleLog, 3000)}`);
+    }
+    finished.add(b.name);
+    writeFileSync(join(runs, b.name, 'wall-seconds'), `${r.seconds.toFixed(1)}\n`);
+  });
+}
