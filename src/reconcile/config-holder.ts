@@ -25,7 +25,17 @@ export class ConfigHolder {
   private readonly lastGood = new Map<string, NetworkConfig>();
   private readonly configured = new Map<string, string>();
 
-  update(set: ConfigSet): void {
+  update(loaded: ConfigSet): void {
+    // A directory that cannot be listed (permissions, I/O error) hides its
+    // drop-ins; its networks are held as they were, never taken as deleted.
+    const unlisted = loaded.diagnostics
+      .filter((d) => d.code === 'unreadable' && d.file !== undefined && d.message.startsWith('cannot list the directory'))
+      .map((d) => `${d.file ?? ''}/`);
+    const held = [...this.lastGood.values()]
+      .filter((n) => unlisted.some((dir) => n.file.startsWith(dir)))
+      .filter((n) => !loaded.networks.some((m) => m.name === n.name) && !loaded.invalid.some((i) => i.name === n.name))
+      .map((n) => ({ name: n.name, file: n.file }));
+    const set: ConfigSet = held.length === 0 ? loaded : { ...loaded, invalid: [...loaded.invalid, ...held] };
     this.set = set;
     const names = new Set([...set.networks.map((n) => n.name), ...set.invalid.map((i) => i.name)]);
     for (const name of [...this.lastGood.keys()]) if (!names.has(name)) this.lastGood.delete(name);
