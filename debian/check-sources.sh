@@ -16,7 +16,6 @@ need docs/flatnetctl.1.md "source of the flatnetctl(1) man page"
 need dbus/org.flatnet.flatnet1.conf "D-Bus policy for /usr/share/dbus-1/system.d/"
 need systemd/flatnetd.service "the unit"
 need package-lock.json "npm ci needs the lockfile"
-need README.md "installed as /usr/share/doc/flatnetd/README.md"
 if ! ls etc/flatnet.d/*.conf >/dev/null 2>&1; then
   echo "debian/check-sources.sh: missing etc/flatnet.d/*.conf (the examples for /usr/share/doc/flatnetd/examples/)" >&2
   missing=1
