@@ -7,7 +7,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const tiers = ['unit', 'netns', 'dbus', 'packaging'];
+const tiers = ['unit', 'netns', 'dbus', 'packaging', 'reliability'];
 if (process.env.FLATNET_TEST_VM === '1') tiers.push('vm');
 const only = process.argv.slice(2);
 const chosen = only.length ? only : tiers;
