@@ -5,7 +5,7 @@
 # of lib.fakeHash (or run `prefetch-npm-deps package-lock.json`).
 { lib
 , buildNpmPackage
-, nodejs_20
+, nodejs
 , python3
 , pkg-config
 , pandoc
@@ -29,7 +29,8 @@ buildNpmPackage {
       !(builtins.elem base [ "node_modules" "dist" ".git" "result" ]);
   };
 
-  nodejs = nodejs_20;
+  # Any nodejs >= 20 (package.json engines); nixpkgs' default one.
+  inherit nodejs;
   npmDepsHash = lib.fakeHash;
 
   # sd-notify is a native addon linking libsystemd; node-gyp needs python.
@@ -50,10 +51,10 @@ buildNpmPackage {
     cp -r dist/src $lib/dist/
 
     # The daemon runs `ip` from PATH.
-    makeWrapper ${nodejs_20}/bin/node $out/bin/flatnetd \
+    makeWrapper ${nodejs}/bin/node $out/bin/flatnetd \
       --add-flags $lib/dist/src/main.js \
       --prefix PATH : ${lib.makeBinPath [ iproute2 ]}
-    makeWrapper ${nodejs_20}/bin/node $out/bin/flatnetctl \
+    makeWrapper ${nodejs}/bin/node $out/bin/flatnetctl \
       --add-flags $lib/dist/src/cli/flatnetctl.js \
       --prefix PATH : ${lib.makeBinPath [ iproute2 ]}
 
