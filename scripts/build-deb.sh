@@ -8,6 +8,8 @@
 #
 # Usage: scripts/build-deb.sh [OUTDIR]      (default: dist/deb)
 # Prints the path of the .deb on its last line.
+# FLATNET_DEB_NO_BUILDDEPS=1 passes -d to dpkg-buildpackage, for a machine
+# whose node >= 20 does not come from a Debian package named nodejs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,7 +37,9 @@ else
 fi
 
 echo "build-deb: building flatnetd $version in $src"
-(cd "$src" && dpkg-buildpackage -us -uc -b)
+nodeps=()
+[ "${FLATNET_DEB_NO_BUILDDEPS:-}" = 1 ] && nodeps=(-d)
+(cd "$src" && dpkg-buildpackage -us -uc -b "${nodeps[@]}")
 
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 deb=flatnetd_${version}_${arch}.deb
