@@ -294,7 +294,8 @@ export class FakeNet {
     if (!l.up) refuse('RTNETLINK answers: Network is down');
     const dst = canonical(spec.dst);
     const family = familyOf(dst);
-    const metric = spec.metric ?? (family === 6 ? 1024 : 0);
+    // Linux stores an IPv6 route asked for with metric 0 (or none) as 1024.
+    const metric = family === 6 && (spec.metric ?? 0) === 0 ? 1024 : (spec.metric ?? 0);
     const table = spec.table ?? 254;
     const clash = this.routes.some((r) => r.table === table && r.dst === dst && r.metric === metric && r.family === family
       && (family === 4 || r.ifindex === l.ifindex));
