@@ -10,6 +10,7 @@
 //   flatnetd          node dist/src/main.js → READY=1 on our NOTIFY_SOCKET
 
 import { assertCorrect } from '../lib/check.js';
+import { WRITE_LINE_RE } from '../lib/daemon.js';
 import { createNs, deleteNs } from '../lib/netns.js';
 import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
 import { createParents, networks } from '../lib/topology.js';
@@ -27,6 +28,8 @@ export interface ColdResult {
   /** flatnetd / recipe (same work), per round. */
   ratioSame: Summary | null;
   ratioFull: Summary | null;
+  /** Medians of the daemon's phases (ms after the spawn). */
+  phases: { started: number; firstWrite: number; ready: number } | null;
 }
 
 async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Promise<number> {
@@ -42,8 +45,21 @@ async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Prom
   }
 }
 
-async function daemon(ctx: Ctx, n: number): Promise<number> {
-  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false }, async (s) => s.readyMs);
+/** Where a cold start's time goes, from the daemon's info log (ms after the spawn). */
+export interface ColdPhases {
+  /** Node up, modules loaded, options read: the `starting` line. */
+  started: number;
+  /** First kernel write logged: the first batch is through (observe, plan, one `ip -batch`). */
+  firstWrite: number;
+  ready: number;
+}
+
+async function daemon(ctx: Ctx, n: number, phases: ColdPhases[]): Promise<number> {
+  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false }, async (s) => {
+    const at = (re: RegExp): number => (s.daemon.log.find((l) => re.test(l.line))?.t ?? NaN) - s.daemon.spawnedAt;
+    phases.push({ started: at(/ starting; /), firstWrite: at(WRITE_LINE_RE), ready: s.readyMs });
+    return s.readyMs;
+  });
 }
 
 const ORDERS: Kind[][] = [
@@ -54,10 +70,11 @@ const ORDERS: Kind[][] = [
 
 export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<ColdResult> {
   const samples: Record<Kind, number[]> = { daemon: [], recipeSame: [], recipeFull: [] };
+  const phases: ColdPhases[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const kind of ORDERS[r % ORDERS.length] ?? []) {
       if (kind === 'daemon' && ctx.baselineOnly) continue;
-      const ms = kind === 'daemon' ? await daemon(ctx, n)
+      const ms = kind === 'daemon' ? await daemon(ctx, n, phases)
         : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
       samples[kind].push(ms);
     }
@@ -74,5 +91,10 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     recipeFull: summarize(samples.recipeFull),
     ratioSame: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeSame)) : null,
     ratioFull: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeFull)) : null,
+    phases: hasDaemon ? {
+      started: summarize(phases.map((p) => p.started)).median,
+      firstWrite: summarize(phases.map((p) => p.firstWrite)).median,
+      ready: summarize(phases.map((p) => p.ready)).median,
+    } : null,
   };
 }

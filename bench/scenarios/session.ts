@@ -10,6 +10,7 @@ import { assertCorrect, IncorrectError } from '../lib/check.js';
 import type { Monitor } from '../lib/monitor.js';
 import { shimBackAt } from '../lib/monitor.js';
 import { createNs, deleteNs, harmlessEvent, ip, mustIp } from '../lib/netns.js';
+import { RUN_LINE_RE } from '../lib/daemon.js';
 import { cpuTicks, rssKiB, sleep, ticksToMs, type CpuTicks } from '../lib/sh.js';
 import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
 import { createParents, createShims, networks, type BenchNet } from '../lib/topology.js';
@@ -42,6 +43,10 @@ export interface HealResult {
   recipeSamples: number[];
   /** flatnetd heal median / recipe median, per block. */
   ratio: Summary;
+  /** Deleted → the daemon's `ip -batch` logged (debounce, observe, plan); the rest is the batch itself. */
+  toBatch: Summary;
+  /** The slowest trials, kernel events and daemon log interleaved (ms after the delete). */
+  slowest: { ms: number; shim: string; trace: string[] }[];
   cpuPerHealMs: number;
   rssAfterKiB: number;
   writesPerHeal: number;
@@ -49,10 +54,20 @@ export interface HealResult {
 
 export interface NoopResult {
   trials: number;
-  /** RELOADING=1 → READY=1 after SIGHUP: re-reading N drop-ins plus one reconcile (an upper bound on the run alone). */
+  /** RELOADING=1 → READY=1 after SIGHUP: re-reading N drop-ins plus one reconcile. */
   reloadMs: Summary;
+  /**
+   * The reconcile alone: the daemon's own per-run line when it logs one
+   * (RUN_LINE_RE), else READY=1 minus the last line the config load logged
+   * (its last drop-in diagnostic, or `reloading drop-ins`).
+   */
+  runMs: Summary;
+  runSource: 'daemon run line' | 'log gap after the config load';
+  /** Runs triggered by a foreign event, from the daemon's per-run line (empty without it). */
+  foreignRunMs: Summary | null;
   /** The three dumps flatnetd reads, run by the bench: the floor of any observe. */
   dumpsMs: Summary;
+  /** Reconcile alone / dumps alone, per trial. */
   ratio: Summary;
   writes: number;
   kernelEvents: number;
@@ -105,10 +120,19 @@ async function idle(ctx: Ctx, s: Session, seconds: number): Promise<IdleResult> 
   return r;
 }
 
+interface HealTrial {
+  ms: number;
+  /** Deleted → the daemon logged its `ip -batch` (debounce, observe, plan), ms. */
+  toBatch: number;
+  shim: string;
+  trace: string[];
+}
+
 /** Deletes one owned shim and times its return on the monitor's clock. */
-async function healOnce(s: Session, net: BenchNet): Promise<number> {
+async function healOnce(s: Session, net: BenchNet): Promise<HealTrial> {
   const mon = need(s.monitor);
   const from = mon.mark();
+  const log0 = s.daemon.log.length;
   await mustIp(s.ns, ['link', 'del', net.shim]);
   const gone = await mon.next(from, (e) => e.kind === 'link' && e.deleted && e.name === net.shim, 5000);
   const delAt = mon.events.indexOf(gone);
@@ -116,7 +140,16 @@ async function healOnce(s: Session, net: BenchNet): Promise<number> {
     .catch(() => { throw new IncorrectError(`${net.shim} deleted and not back with address and route within 10 s`); });
   const at = shimBackAt(mon.since(delAt + 1), net.shim, net.address, net.range);
   if (at === null) throw new IncorrectError(`${net.shim}: heal seen then lost`);
-  return at - gone.t;
+  // Daemon log lines carry the bench's monotonic clock; the monitor's are wall clock.
+  const wall = (t: number): number => performance.timeOrigin + t;
+  const logs = s.daemon.log.slice(log0);
+  const batch = logs.find((l) => l.line.startsWith('ip -batch ('));
+  const rel = (t: number): string => `${(t - gone.t).toFixed(1).padStart(7)} ms`;
+  const trace = [
+    ...mon.since(delAt).filter((e) => e.t <= at).map((e) => ({ t: e.t, text: `kernel: ${e.text.slice(0, 100)}` })),
+    ...logs.filter((l) => wall(l.t) <= at + 5).map((l) => ({ t: wall(l.t), text: `flatnetd: ${l.line.slice(0, 100)}` })),
+  ].sort((a, b) => a.t - b.t).map((x) => `${rel(x.t)} ${x.text}`);
+  return { ms: at - gone.t, toBatch: batch === undefined ? NaN : wall(batch.t) - gone.t, shim: net.shim, trace };
 }
 
 /** The recipe for one network, re-run by hand after its shim was deleted. */
@@ -132,6 +165,8 @@ async function heal(ctx: Ctx, s: Session, trials: number): Promise<HealResult> {
     await createParents(twin, s.nets);
     await createShims(twin, s.nets);
     const samples: number[] = [];
+    const toBatch: number[] = [];
+    let slowest: HealTrial[] = [];
     const recipeSamples: number[] = [];
     const blockRatios: number[][] = [[], []];
     const block = Math.max(10, Math.min(50, Math.floor(trials / 5)));
@@ -141,8 +176,11 @@ async function heal(ctx: Ctx, s: Session, trials: number): Promise<HealResult> {
     for (let i = 0; i < trials; i++) {
       const net = s.nets[(i * 7919) % s.nets.length];
       if (net === undefined) throw new Error('no network');
-      const ms = await healOnce(s, net);
+      const trial = await healOnce(s, net);
+      const ms = trial.ms;
       samples.push(ms);
+      toBatch.push(trial.toBatch);
+      slowest = [...slowest, trial].sort((a, b) => b.ms - a.ms).slice(0, 3);
       // Let the run the daemon's own writes trigger finish before the next delete.
       settle = Math.max(30, 1.5 * ms);
       await sleep(settle + jitter(20));
@@ -175,6 +213,8 @@ async function heal(ctx: Ctx, s: Session, trials: number): Promise<HealResult> {
       recipe: summarize(recipeSamples),
       recipeSamples,
       ratio: summarize(pairedRatios(blockRatios[0] ?? [], blockRatios[1] ?? [])),
+      toBatch: summarize(toBatch),
+      slowest: slowest.map((t) => ({ ms: t.ms, shim: t.shim, trace: t.trace })),
       cpuPerHealMs: (cpu.self + cpu.children) / trials,
       rssAfterKiB,
       writesPerHeal: writes / trials,
@@ -200,7 +240,9 @@ async function dumpsOnce(ns: string): Promise<number> {
 async function noop(ctx: Ctx, s: Session, trials: number, foreign: number): Promise<NoopResult> {
   const mon = need(s.monitor);
   const reload: number[] = [];
+  const runs: number[] = [];
   const dumps: number[] = [];
+  let fromRunLine = true;
   let writes = 0;
   let events = 0;
   for (let i = 0; i < trials; i++) {
@@ -213,6 +255,15 @@ async function noop(ctx: Ctx, s: Session, trials: number, foreign: number): Prom
     const ready = await s.notify.waitFor('READY=1', s.notify.messages.indexOf(rel) + 1, 10_000);
     reload.push(ready.t - rel.t);
     await mon.quiet(150);
+    const logs = s.daemon.log.slice(log0);
+    const runLine = logs.map((l) => RUN_LINE_RE.exec(l.line)).find((m) => m !== null);
+    if (runLine?.[3] !== undefined) {
+      runs.push(Number(runLine[3]));
+    } else {
+      fromRunLine = false;
+      const loadEnd = logs.filter((l) => l.t <= ready.t && (/\.conf:\d+: /.test(l.line) || /reloading drop-ins/.test(l.line))).pop();
+      runs.push(loadEnd === undefined ? NaN : ready.t - loadEnd.t);
+    }
     writes += s.daemon.writesSince(log0).length;
     events += mon.since(ev0).length;
     dumps.push(await dumpsOnce(s.ns));
@@ -220,6 +271,7 @@ async function noop(ctx: Ctx, s: Session, trials: number, foreign: number): Prom
   // A harmless foreign event (the loopback's MTU) triggers a run too: it must write nothing.
   let foreignWrites = 0;
   let foreignEvents = 0;
+  const foreignRuns: number[] = [];
   for (let i = 0; i < foreign; i++) {
     await mon.quiet(150);
     const ev0 = mon.mark();
@@ -229,25 +281,33 @@ async function noop(ctx: Ctx, s: Session, trials: number, foreign: number): Prom
     await mon.quiet(150);
     foreignWrites += s.daemon.writesSince(log0).length;
     foreignEvents += mon.since(ev0).filter((e) => !(e.kind === 'link' && e.name === 'lo')).length;
+    for (const l of s.daemon.log.slice(log0)) {
+      const m = RUN_LINE_RE.exec(l.line);
+      if (m?.[3] !== undefined) foreignRuns.push(Number(m[3]));
+    }
   }
   await assertCorrect('after no-op reconciles', s.ns, s.nets, { owned: true });
   const r: NoopResult = {
     trials,
     reloadMs: summarize(reload),
+    runMs: summarize(runs),
+    runSource: fromRunLine && trials > 0 ? 'daemon run line' : 'log gap after the config load',
+    foreignRunMs: foreignRuns.length > 0 ? summarize(foreignRuns) : null,
     dumpsMs: summarize(dumps),
-    ratio: summarize(pairedRatios(reload, dumps)),
+    ratio: summarize(pairedRatios(runs, dumps)),
     writes,
     kernelEvents: events,
     foreignTrials: foreign,
     foreignWrites,
     foreignKernelEvents: foreignEvents,
   };
-  ctx.say(`  no-op N=${s.nets.length}: reload ${r.reloadMs.median.toFixed(1)} ms (dumps alone ${r.dumpsMs.median.toFixed(1)} ms), ${writes + foreignWrites} writes, ${events + foreignEvents} kernel events`);
+  ctx.say(`  no-op N=${s.nets.length}: reconcile ${r.runMs.median.toFixed(1)} ms (${r.runSource}; whole reload ${r.reloadMs.median.toFixed(1)} ms; dumps alone ${r.dumpsMs.median.toFixed(1)} ms), ${writes + foreignWrites} writes, ${events + foreignEvents} kernel events`);
   return r;
 }
 
 export async function session(ctx: Ctx, n: number, plan: SessionPlan): Promise<SessionResult> {
-  return withSession(ctx, networks(n), { tag: `sess${n}` }, async (s) => {
+  // Debug level: the `ip -batch` line times the heal's phases (no-op runs log nothing either way).
+  return withSession(ctx, networks(n), { tag: `sess${n}`, logLevel: 'debug' }, async (s) => {
     const out: SessionResult = { n, readyMs: s.readyMs };
     if (plan.idleSeconds > 0) out.idle = await idle(ctx, s, plan.idleSeconds);
     if (plan.heals > 0) out.heal = await heal(ctx, s, plan.heals);

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkNetworks, IncorrectError } from '../lib/check.js';
+import { RUN_LINE_RE } from '../lib/daemon.js';
 import { nsExec, track } from '../lib/netns.js';
 import { cpuTicks, IP, sleep, ticksToMs, which } from '../lib/sh.js';
 import { networks } from '../lib/topology.js';
@@ -28,6 +29,9 @@ export interface StormResult {
   dumps: number;
   dumpsPerSecond: number;
   maxDumpsInASecond: number;
+  /** Runs counted from the daemon's per-run debug line (RUN_LINE_RE), null when it logs none. */
+  runs: number | null;
+  runsPerSecond: number | null;
   /** The debounce's bound on runs per second: 1000 / debounceMs. */
   boundPerSecond: number;
   cpuSelfMs: number;
@@ -57,7 +61,7 @@ function countDumps(calls: string): number {
 export async function storm(ctx: Ctx, shims: number, seconds: number, rate: number, debounceMs: number): Promise<StormResult> {
   const nets = networks(shims, shims);
   const wrap = makeWrapper(ctx);
-  return withSession(ctx, nets, { tag: 'storm', pathPrefix: wrap.dir, debounceMs }, async (s) => {
+  return withSession(ctx, nets, { tag: 'storm', pathPrefix: wrap.dir, debounceMs, logLevel: 'debug' }, async (s) => {
     const mon = s.monitor;
     if (mon === undefined) throw new Error('storm without a monitor');
     const peer = nets[0]?.peer ?? 'vq1';
@@ -103,12 +107,15 @@ export async function storm(ctx: Ctx, shims: number, seconds: number, rate: numb
     const dumps = countDumps(wrap.calls) - dumps0;
     const cpuSelfMs = ticksToMs(c1.self - c0.self);
     const cpuChildrenMs = ticksToMs(c1.children - c0.children);
+    const runLines = s.daemon.log.slice(log0).filter((l) => RUN_LINE_RE.test(l.line)).length;
     const r: StormResult = {
       shims, seconds, rate, flips, debounceMs,
       kernelEvents: mon.since(ev0).length,
       dumps,
       dumpsPerSecond: dumps / ((tEnd - t0) / 1000),
       maxDumpsInASecond: Math.max(0, ...perSecond),
+      runs: runLines > 0 ? runLines : null,
+      runsPerSecond: runLines > 0 ? runLines / ((tEnd - t0) / 1000) : null,
       boundPerSecond: 1000 / debounceMs,
       cpuSelfMs, cpuChildrenMs,
       cpuPercent: ((cpuSelfMs + cpuChildrenMs) / wall) * 100,
