@@ -30,9 +30,15 @@ test('ListNetworks and GetNetwork: names, states and escaped object paths', asyn
   const list = await call('ListNetworks');
   assert.equal(list.type, 'a(sso)');
   const rows = (list.data as [string, string, string][][])[0] ?? [];
+  const paths = (await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Networks'])).data as string[];
+  assert.deepEqual(rows.map((r) => r[2]).sort(), [...paths].sort(), 'ListNetworks and Networks agree');
+  for (const [name, st, path] of rows) {
+    assert.deepEqual((await call('GetNetwork', 's', name)).data, [path], name);
+    assert.equal(await state(path), st, name);
+  }
+  if (!daemon.isStub) return;
   assert.deepEqual(rows.map((r) => r[0]).sort(), ['10-guest', 'fragile', 'iot', 'lan']);
   assert.deepEqual(rows.find((r) => r[0] === '10-guest'), ['10-guest', 'degraded', `${NET}/_310_2dguest`]);
-  assert.deepEqual((await call('GetNetwork', 's', '10-guest')).data, [`${NET}/_310_2dguest`]);
 });
 
 test('Describe and Plan answer JSON; a 64-bit value that a double cannot hold comes as a string', async (t) => {
@@ -51,7 +57,8 @@ test('Describe and Plan answer JSON; a 64-bit value that a double cannot hold co
 test('DockerArgs: the argv for docker network create', async () => {
   const argv = ((await call('DockerArgs', 's', 'lan')).data as string[][])[0] ?? [];
   assert.deepEqual(argv.slice(0, 3), ['docker', 'network', 'create']);
-  assert.ok(argv.includes('parent=enp3s0.200'), argv.join(' '));
+  assert.ok(argv.some((a) => a.startsWith('parent=')), argv.join(' '));
+  if (daemon.isStub) assert.ok(argv.includes('parent=enp3s0.200'), argv.join(' '));
   assert.equal(argv[argv.length - 1], 'lan');
 });
 

@@ -143,7 +143,7 @@ describe('with the daemon', () => {
       assert.equal(r.stderr, `flatnetctl: ${cmd.join(' ')}: permission denied: only root may change flatnetd (try: sudo flatnetctl ${cmd.join(' ')})`);
     }
     assert.equal(await lanState(), 'configured');
-    assert.match(await ok(['list'], { asNobody: true }), /4 networks listed\./);
+    assert.match(await ok(['list'], { asNobody: true }), /^\d+ networks? listed\.$/m);
     assert.equal(await ok(['reload']), '');
     assert.equal(await ok(['reconcile']), '');
   });

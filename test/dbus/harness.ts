@@ -190,6 +190,28 @@ export async function waitForName(address: string, name: string): Promise<void> 
   }
 }
 
+/** Wait until the Manager's State is no longer `starting` (the real daemon takes the name before its first reconcile). */
+export async function waitForStarted(address: string): Promise<void> {
+  const bus = sessionBus({ busAddress: address });
+  try {
+    const started = new Promise<void>((resolve) => bus.on('message', (m: Message) => {
+      const changed = m.member === 'PropertiesChanged' && m.path === MANAGER[0] ? (m.body[1] as Record<string, { value: unknown }>) : undefined;
+      const state = changed?.['State']?.value;
+      if (state !== undefined && state !== 'starting') resolve();
+    }));
+    await bus.call(new Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus',
+      member: 'AddMatch', signature: 's', body: [`type='signal',sender='${BUS_NAME}',path='${MANAGER[0]}',member='PropertiesChanged'`] }));
+    const now = await bus.call(new Message({ destination: BUS_NAME, path: MANAGER[0], interface: 'org.freedesktop.DBus.Properties',
+      member: 'Get', signature: 'ss', body: [MANAGER[1], 'State'] }));
+    if ((now?.body[0] as { value: unknown } | undefined)?.value !== 'starting') return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([started, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('flatnetd stayed in starting')), GUARD_MS); })]);
+    clearTimeout(timer);
+  } finally {
+    bus.disconnect();
+  }
+}
+
 /**
  * The stub daemon (or `FLATNET_TEST_DAEMON`, a command line run with sh, for
  * the real one) on `bus`, connected through DBUS_SYSTEM_BUS_ADDRESS.
@@ -219,6 +241,7 @@ export async function startDaemon(bus: TestBus, opts: { asNobody?: boolean; env?
     waitForName(bus.address, BUS_NAME),
     proc.exited.then((code) => { throw new Error(`daemon exited (${String(code)}) before owning ${BUS_NAME}:\n${proc.err.text()}\n${proc.out.text()}`); }),
   ]);
+  await waitForStarted(bus.address);
   return daemon;
 }
 
