@@ -4,7 +4,7 @@
 // Every process started here is killed when the test file ends, even on failure.
 // Importing this file has no side effects beyond an exit hook.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,8 +137,21 @@ export interface TestBus {
   stop(): Promise<void>;
 }
 
+const TOOLS: [string, string][] = [['dbus-daemon', 'dbus-daemon'], ['busctl', 'systemd'], ['dbus-send', 'dbus-bin'],
+  ['setpriv', 'util-linux'], ['script', 'bsdutils']];
+
+/** These tests switch to nobody and become bus monitors: they need root and these programs. */
+function checkRequirements(): void {
+  if (process.getuid?.() !== 0) throw new Error('test/dbus needs root (setpriv to nobody, busctl monitor)');
+  const missing = TOOLS.filter(([tool]) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+  if (missing.length > 0) {
+    throw new Error(`test/dbus needs ${missing.map(([t]) => t).join(', ')}: apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')}`);
+  }
+}
+
 /** A private dbus-daemon with test/fixtures/bus/<policy>-bus.conf, on a socket every uid can reach. */
 export async function startBus(policy: Policy): Promise<TestBus> {
+  checkRequirements();
   const dir = mkdtempSync(join(tmpdir(), 'flatnet-bus-'));
   chmodSync(dir, 0o755);
   const conf = `${REPO}test/fixtures/bus/${policy === 'system' ? 'system-bus.conf' : 'permissive-bus.conf'}`;
