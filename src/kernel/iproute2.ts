@@ -35,6 +35,9 @@ const MONITOR_BACKOFF_MAX_MS = 5_000;
 const MONITOR_HEALTHY_MS = 10_000;
 
 const FAILED_LINE_RE = /^Command failed -:(\d+)$/m;
+/** What the kernel says when a delete finds nothing to delete. */
+const ALREADY_GONE_RE = /Cannot find device|No such device|No such process|Cannot assign requested address|Address not found/;
+const isDelete = (op: Op): boolean => op.op === 'link-del' || op.op === 'addr-del' || op.op === 'route-del';
 
 function run(ip: string, args: readonly string[], input?: string): Promise<RunResult> {
   return new Promise((resolve) => {
@@ -139,7 +142,23 @@ export class IpRoute2Kernel implements Kernel {
     }));
   }
 
+  /** Deletes are idempotent: a link, address or route already gone is what
+   *  was wanted, so the batch goes on after it instead of failing the run. */
   async apply(ops: readonly Op[]): Promise<ApplyResult> {
+    let done = 0;
+    for (;;) {
+      const r = await this.#applyBatch(ops.slice(done));
+      if (r.failed === undefined) return { applied: ops.length };
+      const index = done + r.failed.index;
+      const op = r.failed.op;
+      if (!isDelete(op) || !ALREADY_GONE_RE.test(r.failed.message)) return { applied: index, failed: { index, op, message: r.failed.message } };
+      this.#log(`already gone, as wanted: ${r.failed.message}`);
+      done = index + 1;
+      if (done >= ops.length) return { applied: ops.length };
+    }
+  }
+
+  async #applyBatch(ops: readonly Op[]): Promise<ApplyResult> {
     if (ops.length === 0) return { applied: 0 };
     const batch = renderBatch(ops);
     if (batch.lines.length > 0) {

@@ -138,7 +138,10 @@ function shimRoutes(n: NetworkConfig, parent: string, addresses: string[], obser
       noteFor(notes, n.name, `${d} is routed through ${shim.name} by the kernel, for its address`);
       continue;
     }
-    routes.push({ dst: d, family: familyOf(d), dev: shim.name, metric: metricOf(d) });
+    // The kernel stores an IPv6 route added with metric 0 as 1024 (IP6_RT_PRIO_USER);
+    // asking for 1024 keeps desired and observed equal, so a v6 route never looks missing.
+    const metric = metricOf(d);
+    routes.push({ dst: d, family: familyOf(d), dev: shim.name, metric: familyOf(d) === 6 && metric === 0 ? 1024 : metric });
   }
   return routes;
 }

@@ -71,7 +71,8 @@ test('dual stack: both families, canonical text', () => {
   assert.deepEqual(l?.addresses, ['192.168.88.240/32', 'fd00:88::2/128']);
   assert.deepEqual(l?.routes, [
     { dst: '192.168.88.224/28', family: 4, dev: 'ds-shim', metric: 0 },
-    { dst: 'fd00:88::1:0/112', family: 6, dev: 'ds-shim', metric: 0 },
+    // Linux keeps a v6 route asked for with metric 0 as 1024, so 1024 is what we ask for.
+    { dst: 'fd00:88::1:0/112', family: 6, dev: 'ds-shim', metric: 1024 },
   ]);
   const odd = build([network('x', { subnets: ['fd00::/64'], ipRanges: ['FD00:0:0:0::1:0/112'], shim: shim('x', { addresses: ['FD00:0::2/128'] }) })]);
   assert.deepEqual(odd.desired.links[0]?.addresses, ['fd00::2/128']);
