@@ -129,7 +129,8 @@ function meta(o: Options, argv: string[], started: number): Meta {
     node: process.version,
     iproute2: sh(IP, ['-V']).replace(/^ip utility, /, ''),
     cpus: `${c.length} × ${c[0]?.model.trim() ?? 'unknown CPU'}`,
-    commit: sh('git', ['rev-parse', '--short', 'HEAD']),
+    // FNB_COMMIT: when run from an exported tree (git archive), which has no .git.
+    commit: process.env['FNB_COMMIT'] ?? sh('git', ['rev-parse', '--short', 'HEAD']),
     mode: o.baselineOnly ? 'baseline-only' : o.smoke ? 'smoke' : 'full',
     args: argv,
     ns: o.ns,

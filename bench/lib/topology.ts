@@ -5,7 +5,8 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ipBatch } from './netns.js';
+import { ip, ipBatch } from './netns.js';
+import { sleep } from './sh.js';
 
 export interface BenchNet {
   index: number;
@@ -54,6 +55,21 @@ export async function createParents(ns: string, nets: readonly BenchNet[]): Prom
     ...ps.map((p) => `link add ${p.parent} type veth peer name ${p.peer}`),
     ...ps.flatMap((p) => [`link set ${p.peer} up`, `link set ${p.parent} up`]),
   ]);
+}
+
+/**
+ * Waits until no IPv6 address in the namespace is still tentative (DAD takes
+ * about a second after a link comes up, then the kernel announces the
+ * address). A freshly made parent would otherwise send its events into the
+ * middle of whatever is timed next; on a real host the NICs have long settled.
+ */
+export async function settle(ns: string, maxMs = 5000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  while (performance.now() < deadline) {
+    const r = await ip(ns, ['-6', 'address', 'show', 'tentative']);
+    if (r.code === 0 && r.stdout.trim() === '') return;
+    await sleep(100);
+  }
 }
 
 /** The shims as the recipe leaves them (for a baseline namespace set up untimed). */

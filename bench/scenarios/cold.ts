@@ -13,7 +13,7 @@ import { assertCorrect } from '../lib/check.js';
 import { WRITE_LINE_RE } from '../lib/daemon.js';
 import { createNs, deleteNs } from '../lib/netns.js';
 import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
-import { createParents, networks } from '../lib/topology.js';
+import { createParents, networks, settle } from '../lib/topology.js';
 import { mustBaseline, withSession, type Ctx } from './common.js';
 
 type Kind = 'daemon' | 'recipeSame' | 'recipeFull';
@@ -36,7 +36,10 @@ async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Prom
   const nets = networks(n);
   const ns = await createNs(parents === 'create' ? 'cold-full' : 'cold-same');
   try {
-    if (parents === 'existing') await createParents(ns, nets);
+    if (parents === 'existing') {
+      await createParents(ns, nets);
+      await settle(ns);
+    }
     const ms = await mustBaseline(ns, n, { parents });
     await assertCorrect(`recipe (${parents} parents) N=${n}`, ns, nets, { owned: false });
     return ms;

@@ -10,7 +10,7 @@ import { Monitor } from '../lib/monitor.js';
 import { createNs, deleteNs, nsExec } from '../lib/netns.js';
 import { NotifySocket } from '../lib/notify.js';
 import { run, type Result } from '../lib/sh.js';
-import { createParents, writeDropIns, type BenchNet } from '../lib/topology.js';
+import { createParents, settle, writeDropIns, type BenchNet } from '../lib/topology.js';
 
 export interface Ctx {
   /** A namespace used only to feel when the kernel's RTNL lock is free again. */
@@ -76,6 +76,7 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
   let daemon: BenchDaemon | undefined;
   try {
     await createParents(ns, nets);
+    await settle(ns);
     writeDropIns(dir, nets);
     if (o.monitor !== false) monitor = await Monitor.start(ns);
     notify = await NotifySocket.open();
