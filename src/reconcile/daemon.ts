@@ -84,8 +84,10 @@ export class Daemon implements DaemonApi {
     if (wd > 0) {
       this.watchdogTimer = setInterval(() => this.watchdogTick(), wd);
     }
-    this.readyTimer = setTimeout(() => this.becomeReady('parent wait over'), this.d.parentWaitMs);
     await this.request();
+    // The parent wait counts from the end of the first reconcile: READY=1 is
+    // never sent before one, however short the wait.
+    if (!this.ready) this.readyTimer = setTimeout(() => this.becomeReady('parent wait over'), this.d.parentWaitMs);
   }
 
   async stop(): Promise<void> {

@@ -142,6 +142,12 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
     }
     observed = await kernel.observe();
   }
+  // A network with nothing of its own to make (no VLAN, no shim) still waits
+  // for its parent: Docker cannot use `-o parent=` before it exists.
+  for (const net of input.networks) {
+    const o = outcomeFor(outcomes, net.name);
+    if (o.waitingFor === null && net.parent !== null && !observed.links.some((l) => l.name === net.parent)) o.waitingFor = net.parent;
+  }
   return { observed, desired, outcomes, applied, rounds, leftover };
 }
 

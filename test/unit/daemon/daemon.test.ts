@@ -156,3 +156,15 @@ test('a kernel refusal while creating a new network leaves nothing half-made', a
     assert.equal(hasLink(h, 'docker-link'), false, 'the half-made shim was rolled back');
   } finally { await h.daemon.stop(); }
 });
+
+test('a network with nothing of its own to make still waits for its parent; READY=1 never precedes the first reconcile', async () => {
+  const noShim = '[Network]\nName=plain\nParent=enp9s9\nSubnet=10.9.0.0/24\n';
+  const h = await boot({ '/etc/flatnet.d/10-plain.conf': noShim }, () => undefined, 0);
+  try {
+    const first = h.notes.findIndex((n) => n.startsWith('STATUS='));
+    const ready = h.notes.indexOf('READY=1');
+    assert.ok(first >= 0 && (ready === -1 || ready > first), `STATUS before READY: ${h.notes.join(' | ')}`);
+    assert.equal(h.daemon.network('plain')?.state, 'waiting-for-parent');
+    assert.match(h.daemon.network('plain')?.lastError ?? '', /waiting for enp9s9/);
+  } finally { await h.daemon.stop(); }
+});
