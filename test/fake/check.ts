@@ -30,6 +30,35 @@ function parentsFirst(links: readonly DesiredLink[]): DesiredLink[] {
   return out;
 }
 
+/** What of kind, parent, VLAN id, mode, flag differs: what cannot be fixed in place. */
+function shapeMismatch(L: DesiredLink, o: FakeLink, parentIndex: number | null): string[] {
+  const mismatch: string[] = [];
+  if (o.kind !== L.kind) mismatch.push(`kind ${o.kind}`);
+  if (o.parentIndex !== parentIndex) mismatch.push('parent');
+  if (L.kind === 'vlan' && o.vlanId !== L.vlanId) mismatch.push(`vlan ${o.vlanId}`);
+  const wantMode = L.mode ?? DEFAULT_MODE[L.kind] ?? null;
+  if ((L.kind === 'macvlan' || L.kind === 'ipvlan') && o.mode !== wantMode) mismatch.push(`mode ${o.mode}`);
+  if (L.kind === 'ipvlan' && o.ipvlanFlag !== (L.ipvlanFlag ?? 'bridge')) mismatch.push(`flag ${o.ipvlanFlag}`);
+  return mismatch;
+}
+
+/** Desired links that are already of the right shape (kind, parent, VLAN id,
+ *  mode) and ours or adoptable, all the way up: name → ifindex. Issue 2: these
+ *  are never re-made, whatever else is wrong with them. */
+export function rightShape(k: FakeKernel, desired: PlannedDesired): Map<string, number> {
+  const out = new Map<string, number>();
+  const wanted = new Set(desired.links.map((l) => l.name));
+  for (const L of parentsFirst(desired.links)) {
+    if (L.parent !== null && wanted.has(L.parent) && !out.has(L.parent)) continue;
+    const p = L.parent === null ? undefined : k.net.find(L.parent);
+    if (L.parent !== null && p === undefined) continue;
+    const o = k.net.find(L.name);
+    if (o === undefined || shapeMismatch(L, o, p?.ifindex ?? null).length > 0) continue;
+    out.set(L.name, o.ifindex);
+  }
+  return out;
+}
+
 export function checkConverged(k: FakeKernel, desired: PlannedDesired, plan: Plan): string[] {
   const problems: string[] = [];
   const net = k.net;
@@ -63,13 +92,7 @@ export function checkConverged(k: FakeKernel, desired: PlannedDesired, plan: Pla
     const o = net.find(L.name);
     if (o === undefined) { problems.push(`${L.name}: missing`); status.set(L.name, 'blocked'); continue; }
     if (isFrozen(o)) { status.set(L.name, 'frozen'); continue; }
-    const mismatch: string[] = [];
-    if (o.kind !== L.kind) mismatch.push(`kind ${o.kind}`);
-    if (o.parentIndex !== parentIndex) mismatch.push('parent');
-    if (L.kind === 'vlan' && o.vlanId !== L.vlanId) mismatch.push(`vlan ${o.vlanId}`);
-    const wantMode = L.mode ?? DEFAULT_MODE[L.kind] ?? null;
-    if ((L.kind === 'macvlan' || L.kind === 'ipvlan') && o.mode !== wantMode) mismatch.push(`mode ${o.mode}`);
-    if (L.kind === 'ipvlan' && o.ipvlanFlag !== (L.ipvlanFlag ?? 'bridge')) mismatch.push(`flag ${o.ipvlanFlag}`);
+    const mismatch = shapeMismatch(L, o, parentIndex);
     if (!isOwnedAlias(o.alias)) {
       // Anything matching must have been adopted (and so carry our mark by now).
       if (mismatch.length === 0) problems.push(`${L.name}: matches but was not adopted`);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isOwnedAlias } from '../../../src/model/ownership.js';
 import { describeOp } from '../../../src/plan/ops.js';
-import { checkConverged } from '../../fake/check.js';
+import { checkConverged, rightShape } from '../../fake/check.js';
 import { converge, planNow } from '../../fake/drive.js';
 import { FakeKernel } from '../../fake/fake-kernel.js';
 import { PERTURBATIONS, perturb } from '../../fake/perturb.js';
@@ -64,6 +64,7 @@ async function runCase(seed: number): Promise<{ log: string[]; c: Case }> {
   const before = foreignSnapshot(k);
   const input = { networks: c.target, frozen: c.frozen, down: c.down };
   const first = await planNow(k, input);
+  const shaped = rightShape(k, first.desired);
   if (first.plan.ops.length > 0 && r.chance(0.5)) {
     c.failAt = 1 + r.int(first.plan.ops.length);
     k.failNext(c.failAt);
@@ -77,6 +78,11 @@ async function runCase(seed: number): Promise<{ log: string[]; c: Case }> {
   const done = await converge(k, input, c.failAt === null ? 1 : 2);
   const problems = checkConverged(k, done.desired, done.plan);
   assert.deepEqual(problems, [], `not what the drop-ins say:\n${log.join('\n')}\n${k.dump()}`);
+
+  // Links already of the right shape were fixed in place, never re-made.
+  for (const [name, ifindex] of shaped) {
+    assert.equal(k.ifindex(name), ifindex, `${name} was re-made though only its attributes were wrong:\n${log.join('\n')}\n${k.dump()}`);
+  }
 
   // Nothing that is not ours changed (unless it hung off something the perturbation broke).
   const after = foreignSnapshot(k);
