@@ -13,7 +13,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release, tmpdir } from 'node:os';
+import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -120,7 +120,7 @@ function sh(cmd: string, args: string[]): string {
   }
 }
 
-function meta(o: Options, argv: string[], started: number): Meta {
+function meta(o: Options, argv: string[], started: number, loadStart: number): Meta {
   const c = cpus();
   return {
     date: new Date().toISOString().slice(0, 10),
@@ -135,6 +135,8 @@ function meta(o: Options, argv: string[], started: number): Meta {
     args: argv,
     ns: o.ns,
     durationSeconds: (Date.now() - started) / 1000,
+    loadStart,
+    loadEnd: loadavg()[0] ?? NaN,
   };
 }
 
@@ -150,12 +152,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const started = Date.now();
+  const loadStart = loadavg()[0] ?? NaN;
   const say = (m: string): void => { process.stderr.write(`${m}\n`); };
   installCleanup((sig) => say(`bench: ${sig}: deleting namespaces ${PREFIX}* and stopping`));
   const work = mkdtempSync(join(tmpdir(), 'fnb-work-'));
   const probe = await createNs('probe');
   const ctx: Ctx = { probe, smoke: o.smoke, baselineOnly: o.baselineOnly, work, say };
-  const results: Results = { meta: meta(o, argv, started), cold: [], sessions: [], errors: [] };
+  const results: Results = { meta: meta(o, argv, started, loadStart), cold: [], sessions: [], errors: [] };
   const has = (s: Scenario): boolean => o.scenarios.has(s);
   const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
     try {
@@ -196,7 +199,7 @@ async function main(): Promise<number> {
     await deleteNs(probe);
     rmSync(work, { recursive: true, force: true });
   }
-  results.meta = meta(o, argv, started);
+  results.meta = meta(o, argv, started, loadStart);
   mkdirSync(o.out, { recursive: true });
   const stem = `${results.meta.date}-${results.meta.host}${o.smoke ? '-smoke' : ''}${o.baselineOnly ? '-baseline' : ''}`;
   const json = join(o.out, `${stem}.json`);

@@ -4,7 +4,7 @@
 // namespaces: nothing can reach the host's interfaces by mistake.
 
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { IP, must, run, sleep, type Result } from './sh.js';
+import { IP, must, run, sleep, which, type Result } from './sh.js';
 
 export const PREFIX = `fnb-${process.pid}-`;
 
@@ -59,6 +59,11 @@ export async function createNs(tag: string): Promise<string> {
   live.add(name);
   await must([IP, 'netns', 'add', name]);
   await mustIp(name, ['link', 'set', 'lo', 'up']);
+  // No IPv6 DAD in the bench's namespaces: every link's link-local address
+  // would otherwise be announced about a second after the link comes up, in
+  // the middle of whatever trial comes next (a real host's heals are not
+  // 100 ms apart). The addresses still appear, at once.
+  await must([IP, 'netns', 'exec', name, which('sysctl'), '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
   return name;
 }
 

@@ -19,6 +19,9 @@ export interface Meta {
   args: string[];
   ns: number[];
   durationSeconds: number;
+  /** 1-minute load average when the run started and when it ended: a busy machine shows here. */
+  loadStart: number;
+  loadEnd: number;
 }
 
 export interface Results {
@@ -208,6 +211,7 @@ export function markdown(r: Results): string {
   const out: string[] = [];
   out.push(`# flatnetd benchmark — ${m.date} on ${m.host}`, '');
   out.push(`${m.mode} run, N = ${m.ns.join(', ')}, ${Math.round(m.durationSeconds)} s. Linux ${m.kernel}, Node ${m.node}, ${m.iproute2}, ${m.cpus}. Commit ${m.commit}.`);
+  out.push(`Load average (1 min) ${m.loadStart.toFixed(1)} at the start, ${m.loadEnd.toFixed(1)} at the end, on ${m.cpus.split(' ')[0] ?? '?'} CPUs: other work on the machine shows up in the spreads and the p99s.`);
   out.push(`Command: \`node dist/bench/run.js ${m.args.join(' ')}\` (root; \`npm run bench\`).`, '');
   if (r.errors.length > 0) {
     out.push('## FAILED: the daemon was not correct, or a scenario broke', '', ...r.errors.map((e) => `- ${e}`), '');
@@ -248,6 +252,7 @@ export function markdown(r: Results): string {
   out.push('- **Heal**: `ip link del shimI` from outside; timed on the bench\'s own `ip -ts monitor` from the kernel\'s "Deleted" to the last of link up, address and route coming back. The baseline is the recipe re-run by hand for that network in a twin namespace, with no detection delay at all.');
   out.push('- **Replug**: the parent (a veth, all shims on it) deleted, re-created 150–250 ms later; timed from the parent\'s return to the last shim whole.');
   out.push('- **No-op**: SIGHUP → `RELOADING=1` … `READY=1` re-reads every drop-in, then runs one reconcile; the reconcile alone is timed from the daemon\'s per-run debug line when it logs one, else from the last line the config load logged to `READY=1`; writes counted from the daemon\'s info log (one line per kernel write) and from the bench\'s `ip monitor` (must stay silent). A foreign event (the loopback\'s MTU changed) triggers runs that must write nothing too. Baseline: the three dumps flatnetd reads, run by the bench.');
+  out.push('- **Namespaces**: one fresh namespace per try (`fnb-<pid>-…`, always deleted); IPv6 DAD off in them (`accept_dad=0`), since each link\'s link-local address would otherwise be announced about a second later, in the middle of the next trial.');
   out.push('- **Idle**: VmRSS from /proc/PID/status; CPU from /proc/PID/stat (utime+stime, plus cutime+cstime for its `ip` children), WATCHDOG_USEC=60 s as the unit sets.');
   out.push('- **Storm**: the parent\'s veth peer set down/up by one `ip -batch` fed line by line; reconciles counted as the daemon\'s `ip … address show` dumps through a counting `ip` wrapper on its PATH (each run starts with one).');
   out.push('');
