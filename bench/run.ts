@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IncorrectError } from './lib/check.js';
 import { daemonBuilt, DAEMON_JS } from './lib/daemon.js';
-import { createNs, deleteNs, installCleanup, PREFIX } from './lib/netns.js';
+import { createNs, deleteNs, installCleanup, PREFIX, trackDir } from './lib/netns.js';
 import { markdown, targets, type Meta, type Results } from './lib/report.js';
 import { IP } from './lib/sh.js';
 import { coldStart } from './scenarios/cold.js';
@@ -155,7 +155,7 @@ async function main(): Promise<number> {
   const loadStart = loadavg()[0] ?? NaN;
   const say = (m: string): void => { process.stderr.write(`${m}\n`); };
   installCleanup((sig) => say(`bench: ${sig}: deleting namespaces ${PREFIX}* and stopping`));
-  const work = mkdtempSync(join(tmpdir(), 'fnb-work-'));
+  const work = trackDir(mkdtempSync(join(tmpdir(), 'fnb-work-')));
   const probe = await createNs('probe');
   const ctx: Ctx = { probe, smoke: o.smoke, baselineOnly: o.baselineOnly, work, say };
   const results: Results = { meta: meta(o, argv, started, loadStart), cold: [], sessions: [], errors: [] };

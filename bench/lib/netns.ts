@@ -4,12 +4,14 @@
 // namespaces: nothing can reach the host's interfaces by mistake.
 
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { IP, must, run, sleep, which, type Result } from './sh.js';
 
 export const PREFIX = `fnb-${process.pid}-`;
 
 const live = new Set<string>();
 const children = new Set<ChildProcess>();
+const scratch = new Set<string>();
 let counter = 0;
 
 function ours(ns: string): string {
@@ -74,6 +76,12 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** A scratch directory to remove on every way out (drop-ins, sockets, wrappers). */
+export function trackDir(path: string): string {
+  scratch.add(path);
+  return path;
+}
+
 /** Processes still inside the namespace: only ever ones this bench started there (daemon, its ip children, monitors). */
 function pidsIn(ns: string): number[] {
   const r = spawnSync(IP, ['netns', 'pids', ns], { encoding: 'utf8' });
@@ -123,6 +131,8 @@ export function cleanupSync(): void {
     spawnSync(IP, ['netns', 'del', ns]);
   }
   live.clear();
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+  scratch.clear();
 }
 
 let installed = false;

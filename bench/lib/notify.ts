@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { track } from './netns.js';
+import { track, trackDir } from './netns.js';
 import { which } from './sh.js';
 
 const PY = `
@@ -30,7 +30,7 @@ export class NotifySocket {
   private constructor(readonly path: string, private readonly dir: string, private readonly proc: ChildProcess) {}
 
   static async open(): Promise<NotifySocket> {
-    const dir = mkdtempSync(join(tmpdir(), 'fnb-notify-'));
+    const dir = trackDir(mkdtempSync(join(tmpdir(), 'fnb-notify-')));
     const path = join(dir, 'notify.sock');
     const py = which('python3');
     const proc = track(spawn(py, ['-c', PY, path], { stdio: ['ignore', 'pipe', 'inherit'] }));
