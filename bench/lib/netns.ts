@@ -5,7 +5,7 @@
 
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { IP, must, run, sleep, which, type Result } from './sh.js';
+import { IP, must, run, sleep, type Result } from './sh.js';
 
 export const PREFIX = `fnb-${process.pid}-`;
 
@@ -65,7 +65,9 @@ export async function createNs(tag: string): Promise<string> {
   // would otherwise be announced about a second after the link comes up, in
   // the middle of whatever trial comes next (a real host's heals are not
   // 100 ms apart). The addresses still appear, at once.
-  await must([IP, 'netns', 'exec', name, which('sysctl'), '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+  // Written through /proc/sys (per namespace) so procps need not be installed; a host without IPv6 has nothing to turn off.
+  await must([IP, 'netns', 'exec', name, '/bin/sh', '-c',
+    'for f in /proc/sys/net/ipv6/conf/all/accept_dad /proc/sys/net/ipv6/conf/default/accept_dad; do [ -w "$f" ] && echo 0 > "$f"; done; true']);
   return name;
 }
 

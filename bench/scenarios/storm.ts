@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { checkNetworks, IncorrectError } from '../lib/check.js';
 import { RUN_LINE_RE } from '../lib/daemon.js';
 import { nsExec, track } from '../lib/netns.js';
-import { cpuTicks, IP, sleep, ticksToMs, which } from '../lib/sh.js';
+import { cpuTicks, IP, sleep, ticksToMs } from '../lib/sh.js';
 import { networks } from '../lib/topology.js';
 import { withSession, type Ctx } from './common.js';
 
@@ -47,8 +47,8 @@ function makeWrapper(ctx: Ctx): { dir: string; calls: string } {
   const dir = mkdtempSync(join(ctx.work, 'ipwrap-'));
   const calls = join(dir, 'calls');
   writeFileSync(calls, '');
-  // dash starts in well under a millisecond; O_APPEND keeps concurrent lines whole.
-  writeFileSync(join(dir, 'ip'), `#!${which('dash')}\necho "$*" >> '${calls}'\nexec '${IP}' "$@"\n`);
+  // /bin/sh (dash on Debian) starts in about a millisecond; O_APPEND keeps concurrent lines whole.
+  writeFileSync(join(dir, 'ip'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${IP}' "$@"\n`);
   chmodSync(join(dir, 'ip'), 0o755);
   return { dir, calls };
 }
