@@ -121,12 +121,16 @@ export class IpRoute2Kernel implements Kernel {
     // `addr show -details` carries every link with its details and its
     // addresses, so one dump gives both. Routes are dumped per family because
     // a combined dump prints both default routes as "default".
-    const [addrs, routes4, routes6] = await Promise.all([
+    // `netns list-id`: containers' links on our parents live in other
+    // namespaces that no dump here shows; their ids are the only trace.
+    const [addrs, routes4, routes6, nsids] = await Promise.all([
       this.#dump('address', 'show'),
       this.#dump('-4', 'route', 'show', 'table', 'all'),
       this.#dump('-6', 'route', 'show', 'table', 'all'),
+      this.#dump('netns', 'list-id'),
     ]);
     const observed = parseObserved(addrs, routes4, routes6);
+    observed.peerNamespaces = Array.isArray(nsids) ? nsids.length : 0;
     await this.#markWireless(observed.links);
     return observed;
   }

@@ -61,6 +61,11 @@ export interface Observed {
   links: ObservedLink[];
   addresses: ObservedAddress[];
   routes: ObservedRoute[];
+  /** How many other network namespaces this one has ids for (`ip netns list-id`).
+   *  A container's macvlan on our VLAN parent lives in such a namespace and is
+   *  invisible in our dumps, so while any exist a parent is never deleted or
+   *  re-made (0 or absent: none). */
+  peerNamespaces?: number;
 }
 
 export const emptyObserved = (): Observed => ({ links: [], addresses: [], routes: [] });

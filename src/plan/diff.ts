@@ -13,7 +13,7 @@ import type { Observed, ObservedLink, ObservedRoute } from '../model/observed.js
 import { aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '../model/ownership.js';
 import { canonical, isLinkLocal6, kernelPrefixRoute } from './cidr.js';
 import type { ForeignPromisc } from './desired.js';
-import { conflictDiagnostics, decideFates, descendants, indexKernel, observedDepth, type KernelIndex } from './fate.js';
+import { conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
 import type { LinkChanges, Op } from './ops.js';
 import { orderOps, type Step } from './order.js';
 
@@ -198,11 +198,10 @@ function deleteUnwanted(c: Ctx, wanted: ReadonlySet<string>, frozen: ReadonlySet
   for (const o of c.observed.links) {
     if (!isOwnedAlias(o.alias) || wanted.has(o.name) || isFrozen(o)) continue;
     const networks = aliasNetworks(o.alias);
-    const below = descendants(c.k, o);
-    const blockers = below.filter((d) => !isOwnedAlias(d.alias) || isFrozen(d));
+    const blockers = dependents(c.k, o, (d) => isOwnedAlias(d.alias) && !isFrozen(d));
     if (blockers.length > 0) {
       c.conflicts.push(...conflictDiagnostics(o.name, networks,
-        `kept although no drop-in wants it: ${blockers.map((b) => b.name).join(', ')} (not flatnetd's) still depends on it; it goes once that is gone`, 'warning'));
+        `kept although no drop-in wants it: ${blockers.join(', ')} (not flatnetd's) may still depend on it; delete it by hand (ip link del ${o.name}) once nothing uses it`, 'warning'));
       continue;
     }
     const step: Step = { op: { op: 'link-del', name: o.name, networks, reason: 'no longer wanted' }, depth: observedDepth(c.k, o) };

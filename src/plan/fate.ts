@@ -27,6 +27,7 @@ export interface KernelIndex {
   byName: Map<string, ObservedLink>;
   byIndex: Map<number, ObservedLink>;
   children: Map<number, ObservedLink[]>;
+  peerNamespaces: number;
 }
 
 export function indexKernel(observed: Observed): KernelIndex {
@@ -38,7 +39,18 @@ export function indexKernel(observed: Observed): KernelIndex {
     byIndex.set(l.ifindex, l);
     if (l.parentIndex !== null) children.set(l.parentIndex, [...(children.get(l.parentIndex) ?? []), l]);
   }
-  return { byName, byIndex, children };
+  return { byName, byIndex, children, peerNamespaces: observed.peerNamespaces ?? 0 };
+}
+
+/** Names of what may hang below `l` without being ours: links we can see, and,
+ *  for a parent (VLAN or dummy), containers' links in other network namespaces,
+ *  which no dump of ours shows. */
+export function dependents(k: KernelIndex, l: ObservedLink, isOurs: (d: ObservedLink) => boolean): string[] {
+  const out = descendants(k, l).filter((d) => !isOurs(d)).map((d) => d.name);
+  if ((l.kind === 'vlan' || l.kind === 'dummy') && k.peerNamespaces > 0) {
+    out.push(`links in ${k.peerNamespaces} other network namespace${k.peerNamespaces === 1 ? '' : 's'} (containers)`);
+  }
+  return out;
 }
 
 /** Every link below `l` in the kernel, nearest first. */
@@ -132,11 +144,11 @@ export function decideFates(links: readonly DesiredLink[], k: KernelIndex, froze
     }
     // Re-making a link takes everything below it. Something below that is not
     // ours (a Docker container's macvlan on our VLAN parent) would be cut off.
-    const foreign = descendants(k, have).filter((d) => !isOwnedAlias(d.alias));
+    const foreign = dependents(k, have, (d) => isOwnedAlias(d.alias));
     if (foreign.length > 0) {
       fates.set(link.name, { is: 'blocked' });
       conflicts.push(...conflictDiagnostics(link.name, link.networks,
-        `${reason}; not re-made while ${foreign.map((f) => f.name).join(', ')} (not flatnetd's) depends on it`, 'warning'));
+        `${reason}; not re-made while ${foreign.join(', ')} (not flatnetd's) may depend on it`, 'warning'));
       continue;
     }
     fates.set(link.name, { is: 'recreate', have, reason });
