@@ -11,7 +11,7 @@ import { createLab, destroyNamespaces, labNamespaces, LAN, type Lab } from '../t
 import { openNotifySocket, type NotifySocket } from '../test/support/notify-socket.js';
 import { startDaemon, type DaemonProcess } from '../test/support/daemon-process.js';
 import { waitUntil } from '../test/support/wait.js';
-import { startDemoBus, flatnetctl, type DemoBus } from './bus.js';
+import { startDemoBus, flatnetctl, type DemoBus } from '../test/support/private-bus.js';
 
 const PREFIX = 'fndemo';
 const EXAMPLES = fileURLToPath(new URL('../../etc/flatnet.d/', import.meta.url));
@@ -124,10 +124,10 @@ async function main(): Promise<void> {
     say(indent(await lab.nasRun(['ip', 'route', 'show', 'dev', 'docker-link'])));
 
     step(4, TOTAL, 'What flatnetctl says (over D-Bus, like networkctl)');
-    say(indent(await flatnetctl(lab.nas, bus, ['status'])));
+    say(indent(await flatnetctl(bus, ['status'])));
     const netName = /^Name=(.+)$/m.exec(ex.text)?.[1]?.trim() ?? ex.name.replace(/\.conf$/, '');
     say(`    $ flatnetctl docker-args ${netName}`);
-    say(indent(await flatnetctl(lab.nas, bus, ['docker-args', netName])));
+    say(indent(await flatnetctl(bus, ['docker-args', netName])));
 
     const shimReady = async (): Promise<boolean> =>
       (await lab!.nasRun(['ip', 'route', 'show', 'dev', 'docker-link']).catch(() => '')).includes(LAN.range);

@@ -1,4 +1,5 @@
-// A private "system" bus for the demo: dbus-daemon with our own policy file,
+// A private "system" bus for the demo and the real-daemon bus tests:
+// dbus-daemon with our own policy file,
 // on a filesystem socket (an abstract socket would be invisible from inside
 // the NAS's network namespace, where flatnetd runs).
 
@@ -9,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
-const POLICY = fileURLToPath(new URL('../../dbus/org.flatnet.flatnet1.conf', import.meta.url));
-const FLATNETCTL = fileURLToPath(new URL('../src/cli/flatnetctl.js', import.meta.url));
+const POLICY = fileURLToPath(new URL('../../../dbus/org.flatnet.flatnet1.conf', import.meta.url));
+export const FLATNETCTL = fileURLToPath(new URL('../../src/cli/flatnetctl.js', import.meta.url));
 
 export interface DemoBus {
   address: string;
@@ -18,6 +19,7 @@ export interface DemoBus {
   stop(): void;
 }
 
+/** `dir` must be reachable by every uid that will connect (tests switch to nobody). */
 export async function startDemoBus(dir: string): Promise<DemoBus> {
   const conf = join(dir, 'bus.conf');
   writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -40,6 +42,9 @@ export async function startDemoBus(dir: string): Promise<DemoBus> {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
   </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
   <include>${POLICY}</include>
 </busconfig>
 `);
@@ -53,8 +58,8 @@ export async function startDemoBus(dir: string): Promise<DemoBus> {
   return { address, env: { DBUS_SYSTEM_BUS_ADDRESS: address }, stop: () => proc.kill('SIGTERM') };
 }
 
-/** Runs flatnetctl against the demo bus; returns what it printed (stdout and stderr). */
-export async function flatnetctl(_netns: string, bus: DemoBus, args: string[]): Promise<string> {
+/** Runs flatnetctl against the bus; returns what it printed (stdout and stderr). */
+export async function flatnetctl(bus: DemoBus, args: string[]): Promise<string> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [FLATNETCTL, ...args], { env: { ...process.env, ...bus.env, NO_COLOR: '1' } });
     return stdout + stderr;

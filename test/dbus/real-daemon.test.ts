@@ -1,0 +1,126 @@
+// The real flatnetd on a private bus that loads our policy file, running in
+// seed 000's namespaces: what `busctl` and `flatnetctl` show must be what the
+// kernel has, mutations by anyone but root are refused, heals are signalled.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { createLab, exec, type Lab } from '../support/lab.js';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
+import { waitUntil } from '../support/wait.js';
+
+const isRoot = process.getuid?.() === 0;
+const EXAMPLE = fileURLToPath(new URL('../../../etc/flatnet.d/10-lan.conf', import.meta.url));
+const NET_PATH = '/org/flatnet/flatnet1/network/macvlan1';
+const NET_IFACE = 'org.flatnet.flatnet1.Network';
+const MGR = ['/org/flatnet/flatnet1', 'org.flatnet.flatnet1.Manager'];
+const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+describe('the real flatnetd on a bus with our policy', { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
+  let lab: Lab, bus: DemoBus, daemon: DaemonProcess, dir: string;
+  const busctl = async (args: string[], as: string[] = []): Promise<{ code: number; out: string }> => {
+    const r = await exec([...as, 'busctl', `--address=${bus.address}`, ...args]);
+    return { code: r.code, out: (r.stdout + r.stderr).trim() };
+  };
+  const prop = async (name: string): Promise<string> => (await busctl(['get-property', 'org.flatnet.flatnet1', NET_PATH, NET_IFACE, name])).out;
+  const shimIndex = async (): Promise<number | undefined> => {
+    const r = await exec(['ip', '-n', lab.nas, '-json', 'link', 'show', 'dev', 'docker-link']);
+    return r.code === 0 ? (JSON.parse(r.stdout) as { ifindex: number }[])[0]?.ifindex : undefined;
+  };
+
+  before(async () => {
+    lab = await createLab(`fnt-${process.pid}-b`, 1);
+    dir = mkdtempSync(join(tmpdir(), 'fnt-realbus-'));
+    chmodSync(dir, 0o755); // nobody must reach the bus socket
+    const cfg = join(dir, 'flatnet.d');
+    mkdirSync(cfg);
+    writeFileSync(join(cfg, '10-lan.conf'), readFileSync(EXAMPLE, 'utf8'));
+    bus = await startDemoBus(dir);
+    daemon = startDaemon({ netns: lab.nas, configDirs: [cfg], extraArgs: [], env: bus.env });
+    await daemon.waitForLog(/on the system bus as org\.flatnet\.flatnet1/);
+    await waitUntil('macvlan1 configured on the bus', async () => (await prop('State')) === 's "configured"');
+  });
+  after(async () => {
+    await daemon?.stop();
+    bus?.stop();
+    await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('busctl tree shows the manager and one object per network', async () => {
+    const { out } = await busctl(['tree', 'org.flatnet.flatnet1']);
+    assert.match(out, /\/org\/flatnet\/flatnet1\b/);
+    assert.match(out, /\/org\/flatnet\/flatnet1\/network\/macvlan1/);
+  });
+
+  test('properties say what the kernel has', async () => {
+    assert.equal(await prop('ShimIfIndex'), `i ${await shimIndex()}`);
+    assert.equal(await prop('Shim'), 's "docker-link"');
+    assert.equal(await prop('Parent'), 's "enp3s0"');
+    assert.equal(await prop('Carrier'), 'b true');
+    assert.match(await prop('Addresses'), /^as 1 "192\.168\.88\.192\/32"$/);
+    assert.match((await busctl(['get-property', 'org.flatnet.flatnet1', ...MGR, 'State'])).out, /^s "running"$/);
+  });
+
+  test('DockerArgs returns the matching docker network create argv', async () => {
+    const { out } = await busctl(['call', 'org.flatnet.flatnet1', ...MGR, 'DockerArgs', 's', 'macvlan1']);
+    assert.match(out, /"--aux-address=host=192\.168\.88\.192"/);
+    assert.match(out, /"parent=enp3s0"/);
+  });
+
+  test('nobody may read but not change: Down is AccessDenied and the shim stays', async () => {
+    assert.equal(await prop('State'), 's "configured"');
+    assert.equal((await busctl(['get-property', 'org.flatnet.flatnet1', NET_PATH, NET_IFACE, 'State'], NOBODY)).out, 's "configured"');
+    const before = await shimIndex();
+    const r = await busctl(['call', 'org.flatnet.flatnet1', ...MGR, 'Down', 's', 'macvlan1'], NOBODY);
+    assert.notEqual(r.code, 0);
+    assert.match(r.out, /Access denied|AccessDenied/i);
+    assert.equal(await shimIndex(), before);
+  });
+
+  test('a heal is signalled with PropertiesChanged and counted in RestoreCount', async () => {
+    const before = Number((await prop('RestoreCount')).replace(/^u /, ''));
+    const mon = spawn('busctl', [`--address=${bus.address}`, 'monitor', '--json=short', 'org.flatnet.flatnet1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const seen = new Promise<string>((resolve) => {
+      createInterface({ input: mon.stdout }).on('line', (l) => {
+        if (l.includes('PropertiesChanged') && l.includes('RestoreCount')) resolve(l);
+      });
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // let busctl subscribe before the change
+      await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
+      let timer: NodeJS.Timeout | undefined;
+      const line = await Promise.race([seen, new Promise<string>((_, rej) => { timer = setTimeout(() => rej(new Error('no PropertiesChanged with RestoreCount within 10 s')), 10_000); })]);
+      clearTimeout(timer);
+      assert.match(line, /macvlan1/);
+      assert.equal(await prop('RestoreCount'), `u ${before + 1}`);
+    } finally { mon.kill(); }
+  });
+
+  test('root takes a network down and up: exactly its links go and come back', async () => {
+    const r = await busctl(['call', 'org.flatnet.flatnet1', ...MGR, 'Down', 's', 'macvlan1']);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(await shimIndex(), undefined, 'the shim is removed');
+    assert.equal(await prop('State'), 's "down"');
+    assert.ok((await exec(['ip', '-n', lab.nas, 'link', 'show', 'enp3s0'])).code === 0, 'the parent is not ours and stays');
+    assert.equal((await busctl(['call', 'org.flatnet.flatnet1', ...MGR, 'Up', 's', 'macvlan1'])).code, 0);
+    assert.ok(await shimIndex());
+    assert.equal(await prop('State'), 's "configured"');
+  });
+
+  test('flatnetctl status and list read the real daemon', async () => {
+    const status = await flatnetctl(bus, ['status', 'macvlan1']);
+    assert.match(status, /configured/);
+    assert.match(status, /docker-link/);
+    const list = JSON.parse(await flatnetctl(bus, ['list', '--json'])) as unknown;
+    assert.ok(JSON.stringify(list).includes('"macvlan1"'));
+    const unknown = await exec([process.execPath, fileURLToPath(new URL('../../src/cli/flatnetctl.js', import.meta.url)), 'status', 'nope'], undefined);
+    assert.equal(unknown.code, 3, 'no DBUS_SYSTEM_BUS_ADDRESS here points at a bus with flatnetd: exit 3');
+  });
+});
