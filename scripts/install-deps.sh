@@ -5,7 +5,7 @@
 # python3: the tests' NOTIFY_SOCKET reader.  The rest: packaging and VM tiers.
 set -euo pipefail
 PKGS=(
-  build-essential python3 libsystemd-dev iproute2 iputils-ping dbus systemd udev man-db procps util-linux
+  build-essential python3 libsystemd-dev iproute2 iputils-ping dbus dbus-daemon dbus-bin systemd udev man-db procps util-linux bsdutils
   pandoc debhelper lintian dpkg-dev fakeroot nix-bin
   qemu-system-x86 cpio busybox-static kmod
 )
