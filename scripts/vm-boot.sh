@@ -67,7 +67,7 @@ MASKARGS=""
 for u in $MASK; do MASKARGS="$MASKARGS systemd.mask=$u"; done
 
 APPEND="console=ttyS0 panic=-1 apparmor=0 mitigations=off loglevel=4 systemd.show_status=1"
-APPEND="$APPEND flatnet.boot=$BOOT flatnet.repo=$REPO systemd.unit=multi-user.target$MASKARGS ${FLATNET_VM_CMDLINE:-}"
+APPEND="$APPEND flatnet.boot=$BOOT flatnet.repo=$REPO flatnet.cache=$CACHE systemd.unit=multi-user.target$MASKARGS ${FLATNET_VM_CMDLINE:-}"
 
 case "${FLATNET_VM_ACCEL:-tcg}" in
   kvm) ACCEL="-accel kvm -cpu host" ;;

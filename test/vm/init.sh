@@ -29,7 +29,7 @@ RESULTS=
 die() {
   log "FATAL: $*"
   if [ -n "$RESULTS" ]; then
-    printf '{"name":"guest init","ok":false,"detail":"%s"}\n{"done":true}\n' "$(echo "$*" | sed 's/["\\]/ /g')" >>"$RESULTS/$BOOT.jsonl"
+    printf '{"name":"guest init","ok":false,"detail":"%s"}\n{"done":true}\n' "$(echo "$*" | sed 's/["\\]/ /g; s/[^ -~]/ /g')" >>"$RESULTS/$BOOT.jsonl"
   fi
   sync
   poweroff -f
@@ -63,10 +63,15 @@ mount -t 9p -o "$P9,ro,cache=loose" modules /newroot/lib/modules || die "mount 9
 # Docker's overlay2 refuses an overlayfs backing dir; give it the ext4 (or tmpfs) itself.
 # The host's /tmp is not the guest's (and tmpfiles' "D /tmp" would whiteout every file in it).
 mkdir -p /newroot/tmp && mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+# Nor is its /run (stage.sh's dpkg and systemctl look there for a running systemd).
+mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /newroot/run
 mount --bind /rw/docker /newroot/var/lib/docker
 mount --bind /rw/containerd /newroot/var/lib/containerd
 mount -t 9p -o "$P9,ro" guest /guest || die "mount 9p guest failed"
 cp -a /guest/rootfs/. /newroot/ || die "copying the guest files into the overlay failed"
+# The rest (drop-ins, configs) for stage-<boot>.sh to install where a test wants it.
+rm -rf /newroot/usr/local/share/flatnet-vm && mkdir -p /newroot/usr/local/share/flatnet-vm
+cp -a /guest/. /newroot/usr/local/share/flatnet-vm/ || die "copying the guest share failed"
 umount /guest
 
 mount --move /results /newroot/flatnet-results
@@ -77,7 +82,9 @@ mount --move /dev /newroot/dev
 
 # Installs flatnetd, the test units and drop-ins with the host's own tools
 # (dpkg, systemctl in offline mode), in the overlay.
-chroot /newroot /usr/local/lib/flatnet-vm/stage.sh "$BOOT" || die "stage.sh $BOOT failed"
+STAGELOG=$RESULTS/$BOOT.stage.txt
+chroot /newroot /usr/local/lib/flatnet-vm/stage.sh "$BOOT" >"$STAGELOG" 2>&1 ||
+  die "stage.sh $BOOT failed: $(tail -c 600 "$STAGELOG" | tr '\n' ' ')"
 
 log "switching root ($BOOT)"
 exec switch_root /newroot /lib/systemd/systemd

@@ -4,7 +4,7 @@
 // line with the command's own output, and the next check still runs.
 
 import { spawnSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 
 export interface CheckLine {
   name: string;
@@ -56,7 +56,8 @@ export function reporter(path: string): Reporter {
 }
 
 export function log(msg: string): void {
-  process.stderr.write(`flatnet-vm: ${msg}\n`);
+  const up = readFileSync('/proc/uptime', 'utf8').split(' ')[0] ?? '?';
+  process.stderr.write(`flatnet-vm: [${up}] ${msg}\n`);
 }
 
 export interface Run {

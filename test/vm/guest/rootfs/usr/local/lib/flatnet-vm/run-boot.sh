@@ -3,9 +3,11 @@
 # line; the journal goes next to the results for reading after a failure.
 . /etc/flatnet-vm.env
 OUT=/flatnet-results/$BOOT.jsonl
-node "$REPO/dist/test/vm/guest/main.js" "$BOOT" "$OUT" 2>/run/flatnet-vm-main.err
-rc=$?
-cat /run/flatnet-vm-main.err >&2
+# stderr (one line per check, with the guest's uptime) to the journal as it
+# happens, and to a file for the failure line below.
+{ node "$REPO/dist/test/vm/guest/main.js" "$BOOT" "$OUT"; echo $? >/run/flatnet-vm-main.rc; } 2>&1 |
+  tee /run/flatnet-vm-main.err >&2
+rc=$(cat /run/flatnet-vm-main.rc)
 if [ $rc -ne 0 ]; then
   tail -c 1500 /run/flatnet-vm-main.err | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () =>

@@ -3,6 +3,7 @@
 # own userland, writes land in the overlay), before systemd starts: it is
 # where units get enabled, so they are part of the boot transaction.
 set -eu
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 BOOT=$1
 REPO=
 for w in $(cat /proc/cmdline); do
