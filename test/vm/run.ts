@@ -23,6 +23,8 @@ interface Boot {
   name: string;
   /** A fresh disk, or the disk another boot left behind (state carried over). */
   disk: { fresh: true } | { from: string };
+  /** Wait for the guest's own poweroff after "done" (its disk is booted again); otherwise qemu is killed at once. */
+  cleanShutdown?: boolean;
   /** Units masked on top of what vm-boot.sh masks. */
   mask?: string[];
   /** Why this boot cannot run here, or null. */
@@ -57,7 +59,7 @@ const BOOTS: Boot[] = [
       });
     },
   },
-  { name: 'main', disk: { fresh: true }, blocked: daemonMissing },
+  { name: 'main', disk: { fresh: true }, cleanShutdown: true, blocked: daemonMissing },
   {
     name: 'reboot',
     disk: { from: 'main' },
@@ -140,9 +142,10 @@ async function bootVm(b: Boot): Promise<BootResult> {
   const poll = setInterval(() => {
     const now = Date.now();
     if (doneAt === 0 && readLines(jsonl).some((l) => l.done === true)) doneAt = now;
-    // After "done" the guest powers off cleanly (the next boot may use its disk); give it a minute.
+    // After "done" a guest whose disk boots again powers off cleanly (a minute at most);
+    // any other guest has nothing left to lose.
     const overall = now - t0 > bootTimeoutS * 1000;
-    const lingering = doneAt !== 0 && now - doneAt > 60_000;
+    const lingering = doneAt !== 0 && (b.cleanShutdown !== true || now - doneAt > 60_000);
     if ((overall || lingering) && child.exitCode === null) {
       timedOut = overall && doneAt === 0;
       child.kill('SIGKILL');
@@ -200,7 +203,7 @@ for (const b of BOOTS) {
     process.stderr.write(`vm: booting ${b.name} (${process.env['FLATNET_VM_ACCEL'] ?? 'tcg'})…\n`);
     const r = await bootVm(b);
     const multiUser = r.lines.find((l) => l.info === 'multi-user.target')?.detail ?? 'never reached';
-    const summary = `boot ${b.name}: ${r.seconds.toFixed(1)} s wall (qemu start to exit); multi-user.target ${multiUser}`;
+    const summary = `boot ${b.name}: ${r.seconds.toFixed(1)} s wall (qemu start to ${b.cleanShutdown === true ? 'poweroff' : 'results'}); multi-user.target ${multiUser}`;
     process.stderr.write(`vm: ${summary}\n`);
     t.diagnostic(summary);
     for (const l of r.lines) if (l.info !== undefined) t.diagnostic(`${l.info}: ${l.detail ?? ''}`);

@@ -2,7 +2,7 @@
 // flatnet-vm-run.service once multi-user.target is reached.
 //
 //   smoke   the harness: kernel, systemd, bus, overlay, link kinds
-//   main    first boot of a fresh disk: scenarios 1, 3, 2, 5, 6 (in that order)
+//   main    first boot of a fresh disk: scenarios 1, 3 (+ the namespace tier's skipped tests), 2, 5, 6
 //   reboot  the same disk again: scenarios 1 and 4
 
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { log, must, reporter, type Reporter } from './lib.js';
 import { smoke } from './smoke.js';
 import { bootOrder } from './bootorder.js';
 import { kinds } from './kinds.js';
+import { netnsTier } from './netns.js';
 import { dockerScenario } from './docker.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
@@ -20,6 +21,7 @@ const boots: Record<string, (r: Reporter) => void> = {
   main: (r) => {
     bootOrder(r, 'main');
     timed(r, 'scenario 3 (kinds, VLAN cases)', () => kinds(r));
+    timed(r, 'scenario 3 (namespace tier\'s vlan/ipvlan/dummy tests)', () => netnsTier(r));
     const ips = timed(r, 'scenario 2 (docker)', () => dockerScenario(r));
     timed(r, 'scenario 5 (bus, systemctl)', () => control(r, ips));
     timed(r, 'scenario 6 (networkd)', () => networkdScenario(r));
