@@ -129,7 +129,7 @@ export function targets(r: Results): TargetRow[] {
     if (i) {
       rows.push({
         id: '4a', figure: `idle CPU over ${i.seconds} s (itself + its ip children)`, n: String(s.n), target: `≈ 0 (≤ ${IDLE_CPU_MAX_PERCENT}% of a core), no events`,
-        measured: `${(i.cpuSelfMs + i.cpuChildrenMs).toFixed(0)} ms = ${i.cpuPercent.toFixed(3)}%; ${i.kernelEvents} kernel events, ${i.logLines} log lines`,
+        measured: `${(i.cpuSelfMs + i.cpuChildrenMs).toFixed(0)} ms = ${i.cpuPercent.toFixed(3)}% (per 5 s: ${(i.slicesMs ?? []).map((x) => x.toFixed(0)).join(', ')} ms); ${i.kernelEvents} kernel events, ${i.logLines} log lines`,
         baseline: 'recipe: no process', ratio: '', verdict: verdict(i.cpuPercent <= IDLE_CPU_MAX_PERCENT && i.kernelEvents === 0),
       });
     }
@@ -140,6 +140,17 @@ export function targets(r: Results): TargetRow[] {
         measured: `${mib(i.rssStartKiB)} → ${mib(s.heal.rssAfterKiB)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`, baseline: '', ratio: '',
         verdict: s.heal.trials < 1000 ? 'too few trials' : verdict(growth <= RSS_NOISE),
       });
+      const tl = s.heal.rssTimelineKiB ?? [];
+      const mid = tl[Math.floor(tl.length / 2) - 1];
+      const end = tl[tl.length - 1];
+      if (mid !== undefined && end !== undefined && tl.length >= 4) {
+        const late = (end - mid) / mid;
+        rows.push({
+          id: '4c', figure: `RSS over the second half of the heals (leak check; every 100 heals: ${tl.map((k) => (k / 1024).toFixed(0)).join(', ')} MiB)`, n: String(s.n),
+          target: `flat (≤ ${RSS_NOISE * 50}%)`, measured: `${mib(mid)} → ${mib(end)} (${late >= 0 ? '+' : ''}${(late * 100).toFixed(1)}%)`, baseline: '', ratio: '',
+          verdict: verdict(late <= RSS_NOISE / 2),
+        });
+      }
     }
   }
   if (r.storm) {

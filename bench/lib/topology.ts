@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ip, ipBatch } from './netns.js';
+import { Monitor } from './monitor.js';
 import { sleep } from './sh.js';
 
 export interface BenchNet {
@@ -58,17 +59,24 @@ export async function createParents(ns: string, nets: readonly BenchNet[]): Prom
 }
 
 /**
- * Waits until no IPv6 address in the namespace is still tentative (DAD takes
- * about a second after a link comes up, then the kernel announces the
- * address). A freshly made parent would otherwise send its events into the
- * middle of whatever is timed next; on a real host the NICs have long settled.
+ * Waits until the namespace is quiet: no IPv6 address still tentative, then
+ * no kernel event for 300 ms (a new link's carrier and operstate reach user
+ * space through linkwatch, up to a second later). Without this, a freshly
+ * made parent sends its events into the middle of whatever is timed next;
+ * on a real host the NICs have usually settled before the daemon starts.
  */
-export async function settle(ns: string, maxMs = 5000): Promise<void> {
+export async function settle(ns: string, maxMs = 10_000): Promise<void> {
   const deadline = performance.now() + maxMs;
   while (performance.now() < deadline) {
     const r = await ip(ns, ['-6', 'address', 'show', 'tentative']);
-    if (r.code === 0 && r.stdout.trim() === '') return;
+    if (r.code === 0 && r.stdout.trim() === '') break;
     await sleep(100);
+  }
+  const mon = await Monitor.start(ns);
+  try {
+    await mon.quiet(300, Math.max(1000, deadline - performance.now()));
+  } finally {
+    mon.stop();
   }
 }
 

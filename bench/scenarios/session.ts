@@ -33,6 +33,8 @@ export interface IdleResult {
   cpuPercent: number;
   kernelEvents: number;
   logLines: number;
+  /** CPU ms in each 5 s slice of the window. */
+  slicesMs: number[];
 }
 
 export interface HealResult {
@@ -49,6 +51,8 @@ export interface HealResult {
   slowest: { ms: number; shim: string; trace: string[] }[];
   cpuPerHealMs: number;
   rssAfterKiB: number;
+  /** VmRSS after every 100 heals: a plateau is the heap finding its size, a slope is a leak. */
+  rssTimelineKiB: number[];
   writesPerHeal: number;
 }
 
@@ -103,7 +107,15 @@ async function idle(ctx: Ctx, s: Session, seconds: number): Promise<IdleResult> 
   const log0 = s.daemon.log.length;
   const c0 = cpuTicks(s.daemon.pid);
   const t0 = performance.now();
-  await sleep(seconds * 1000);
+  // CPU per 5 s slice: a one-off (V8 tidying its heap after start) looks different from a timer.
+  const slices: number[] = [];
+  let prev = c0;
+  for (let done = 0; done < seconds; done += 5) {
+    await sleep(Math.min(5, seconds - done) * 1000);
+    const c = cpuTicks(s.daemon.pid);
+    if (c !== null && prev !== null) slices.push(ticksToMs(c.self + c.children - prev.self - prev.children));
+    prev = c;
+  }
   const c1 = cpuTicks(s.daemon.pid);
   const wall = performance.now() - t0;
   const cpu = cpuDelta(c0, c1);
@@ -115,8 +127,9 @@ async function idle(ctx: Ctx, s: Session, seconds: number): Promise<IdleResult> 
     cpuPercent: ((cpu.self + cpu.children) / wall) * 100,
     kernelEvents: mon.since(ev0).length,
     logLines: s.daemon.log.length - log0,
+    slicesMs: slices,
   };
-  ctx.say(`  idle N=${s.nets.length}: RSS ${(rssStartKiB / 1024).toFixed(1)} MiB, CPU ${(cpu.self + cpu.children).toFixed(0)} ms in ${seconds} s, ${r.kernelEvents} kernel events, ${r.logLines} log lines`);
+  ctx.say(`  idle N=${s.nets.length}: RSS ${(rssStartKiB / 1024).toFixed(1)} MiB, CPU ${(cpu.self + cpu.children).toFixed(0)} ms in ${seconds} s (per 5 s: ${slices.map((x) => x.toFixed(0)).join(' ')}), ${r.kernelEvents} kernel events, ${r.logLines} log lines`);
   return r;
 }
 
@@ -166,6 +179,7 @@ async function heal(ctx: Ctx, s: Session, trials: number): Promise<HealResult> {
     await createShims(twin, s.nets);
     const samples: number[] = [];
     const toBatch: number[] = [];
+    const rssTimeline: number[] = [];
     let slowest: HealTrial[] = [];
     const recipeSamples: number[] = [];
     const blockRatios: number[][] = [[], []];
@@ -196,6 +210,7 @@ async function heal(ctx: Ctx, s: Session, trials: number): Promise<HealResult> {
         blockRatios[0]?.push(summarize(mine).median);
         blockRatios[1]?.push(summarize(rs).median);
       }
+      if ((i + 1) % 100 === 0) rssTimeline.push(rssKiB(s.daemon.pid) ?? NaN);
       if ((i + 1) % 100 === 0) ctx.say(`  heal N=${s.nets.length}: ${i + 1}/${trials}, median so far ${summarize(samples).median.toFixed(1)} ms`);
     }
     const c1 = cpuTicks(s.daemon.pid);
@@ -217,6 +232,7 @@ async function heal(ctx: Ctx, s: Session, trials: number): Promise<HealResult> {
       slowest: slowest.map((t) => ({ ms: t.ms, shim: t.shim, trace: t.trace })),
       cpuPerHealMs: (cpu.self + cpu.children) / trials,
       rssAfterKiB,
+      rssTimelineKiB: rssTimeline,
       writesPerHeal: writes / trials,
     };
     ctx.say(`  heal N=${s.nets.length}: p50 ${r.ms.median.toFixed(1)} ms, p99 ${r.ms.p99.toFixed(1)} ms over ${trials}; recipe by hand ${r.recipe.median.toFixed(1)} ms; RSS after ${(rssAfterKiB / 1024).toFixed(1)} MiB`);
