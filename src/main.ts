@@ -7,6 +7,7 @@ import { DaemonOptions, USAGE, UsageError, parseDaemonArgs } from './args.js';
 import { describeError } from './errors.js';
 import { loadConfig } from './config/load.js';
 import { IpRoute2Kernel } from './kernel/iproute2.js';
+import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
 import { createLogger, type Logger } from './log.js';
 import { systemdNotifier } from './notify.js';
 import { Daemon } from './reconcile/daemon.js';
@@ -41,7 +42,9 @@ async function run(opts: DaemonOptions): Promise<void> {
     return;
   }
   const notifier = await systemdNotifier(process.env);
-  const kernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), onLog: (l) => log.debug(l) });
+  const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), onLog: (l) => log.debug(l) });
+  const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
+  const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
   const daemon = new Daemon({
     kernel,
     loadConfig: () => loadConfig(opts.configDirs),

@@ -172,6 +172,9 @@ function isSectionName(s: string): s is SectionName {
 export function collectKeys(path: string, sections: readonly UnitSection[]): { collected: Collected; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const collected: Collected = { values: new Map(), failed: new Set(), assigned: new Set(), sections: new Map() };
+  // A list grows in place and its values are looked up in a map: copying and
+  // scanning the list on every line made 40k Address= lines take a minute.
+  const listSeen = new Map<string, Map<KeyValue, Assignment>>();
   for (const sec of sections) {
     if (!isSectionName(sec.name)) {
       diagnostics.push({
@@ -194,6 +197,7 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
       if (e.value === '') {
         collected.values.delete(id);
         collected.failed.delete(id);
+        listSeen.delete(id);
         continue;
       }
       const r = spec.parse(e.value);
@@ -202,8 +206,15 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
         collected.failed.add(id);
         continue;
       }
-      const prev = spec.list ? collected.values.get(id) ?? [] : [];
-      const twice = prev.find((a) => a.value === r.value);
+      const assignment: Assignment = { value: r.value, place };
+      const prev = spec.list ? collected.values.get(id) : undefined;
+      const seen = listSeen.get(id);
+      if (prev === undefined || seen === undefined) {
+        collected.values.set(id, [assignment]);
+        if (spec.list) listSeen.set(id, new Map([[r.value, assignment]]));
+        continue;
+      }
+      const twice = seen.get(r.value);
       if (twice !== undefined) {
         diagnostics.push({
           severity: 'warning', code: 'duplicate', ...place,
@@ -211,7 +222,8 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
         });
         continue;
       }
-      collected.values.set(id, [...prev, { value: r.value, place }]);
+      prev.push(assignment);
+      seen.set(r.value, assignment);
     }
   }
   return { collected, diagnostics };

@@ -42,13 +42,15 @@ export function buildConfigSet(files: readonly DropInFile[]): ConfigSet {
     const parsed = parseUnitFile(f.path, f.text);
     const r = networkFromUnit(f.path, parsed.sections);
     for (const d of parsed.diagnostics) d.network ??= r.name;
-    diagnostics.push(...parsed.diagnostics, ...r.diagnostics);
+    // Not push(...xs): a file with 100k bad lines would overflow the call stack.
+    for (const d of parsed.diagnostics) diagnostics.push(d);
+    for (const d of r.diagnostics) diagnostics.push(d);
     const syntaxError = parsed.diagnostics.some((d) => d.severity === 'error');
     if (r.network === null || syntaxError) invalid.push({ name: r.name, file: f.path });
     else candidates.push(r.network);
   }
   const v = validateSet(candidates);
-  diagnostics.push(...v.diagnostics);
+  for (const d of v.diagnostics) diagnostics.push(d);
   for (const r of v.rejected) invalid.push({ name: r.network.name, file: r.network.file });
   return { networks: v.valid, invalid, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -25,6 +25,9 @@ export interface ParsedUnit {
 
 const COMMENT_START = /^[ \t]*[#;]/;
 
+/** Syntax errors shown per file; the rest are counted in one more line. */
+export const MAX_SYNTAX_ERRORS = 10;
+
 /** A line continues when it ends in an odd run of backslashes (`\\` is a literal one). */
 function continues(s: string): boolean {
   let n = 0;
@@ -42,7 +45,15 @@ export function parseUnitFile(path: string, text: string): ParsedUnit {
   const diagnostics: Diagnostic[] = [];
   let current: UnitSection | null = null;
 
+  // A file that is not a drop-in at all (XML, a script) would give one error
+  // per line: the first few say what is wrong, one more line says how many followed.
+  let suppressed = 0;
+  let firstSuppressed = 0;
   const syntax = (line: number, message: string, kv?: { key: string; value: string }): void => {
+    if (diagnostics.length >= MAX_SYNTAX_ERRORS) {
+      if (suppressed++ === 0) firstSuppressed = line;
+      return;
+    }
     const d: Diagnostic = { severity: 'error', code: 'syntax', file: path, line, message };
     if (kv !== undefined) {
       d.key = kv.key;
@@ -75,19 +86,29 @@ export function parseUnitFile(path: string, text: string): ParsedUnit {
   const lines = body.split('\n');
   // Continuation as systemd does it: the trailing backslash becomes a space,
   // comment lines inside a continuation are skipped, a blank line ends it.
-  let pending: { text: string; line: number } | null = null;
+  // The pieces are joined once at the end: re-joining on every line made a
+  // file of continuations quadratic (1 MiB took minutes).
+  let pending: { parts: string[]; line: number } | null = null;
   for (const [i, physical] of lines.entries()) {
     const raw = physical.endsWith('\r') ? physical.slice(0, -1) : physical;
     if (COMMENT_START.test(raw)) continue;
-    const joined: string = pending === null ? raw : pending.text + raw;
-    const start: number = pending === null ? i + 1 : pending.line;
-    if (continues(joined)) {
-      pending = { text: `${joined.slice(0, -1)} `, line: start };
+    // A pending part ends in a space, so the backslash run is all in `raw`.
+    if (continues(raw)) {
+      const part = `${raw.slice(0, -1)} `;
+      if (pending === null) pending = { parts: [part], line: i + 1 };
+      else pending.parts.push(part);
       continue;
     }
+    if (pending === null) logicalLine(raw, i + 1);
+    else logicalLine(pending.parts.join('') + raw, pending.line);
     pending = null;
-    logicalLine(joined, start);
   }
-  if (pending !== null) logicalLine(pending.text, pending.line);
+  if (pending !== null) logicalLine(pending.parts.join(''), pending.line);
+  if (suppressed > 0) {
+    diagnostics.push({
+      severity: 'error', code: 'syntax', file: path, line: firstSuppressed,
+      message: `… and ${suppressed} more line${suppressed === 1 ? '' : 's'} with syntax errors, not shown (is this a drop-in at all?)`,
+    });
+  }
   return { sections, diagnostics };
 }
