@@ -38,7 +38,8 @@ export async function connectSystemBus(opts: { timeoutMs?: number } = {}): Promi
         // Keep a late socket error from becoming an uncaught exception.
         bus.on('error', () => undefined);
         try { bus.disconnect(); } catch { /* already gone */ }
-        reject(new BusConnectError(address, describeError(err)));
+        // usocket appends its own source location (`USocket socket '../src/uwrap.cc:525'`): not for people.
+        reject(new BusConnectError(address, describeError(err).replace(/,?\s*USocket socket '[^']*'/, '')));
       }
     };
     const onConnect = (): void => done();
