@@ -13,6 +13,8 @@
 #   --disk IMG           a raw ext4 image as the overlay's upper dir (state kept between boots)
 #   --new-disk IMG       the same, created empty first
 #   --mask "UNIT ..."    more units to mask in the guest
+#   --install HOW        how the first boot installs flatnetd: deb:/path/to/flatnetd.deb or tree
+#                        (default: the newest dist/deb/flatnetd_*.deb, else the built tree)
 # Environment: FLATNET_VM_ACCEL=tcg (default) | kvm; FLATNET_VM_SMP (2); FLATNET_VM_MEM (MiB, 2048);
 #   FLATNET_VM_CMDLINE (extra kernel arguments).
 
@@ -21,7 +23,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 CACHE=${FLATNET_VM_CACHE:-$REPO/test/vm/.cache}
-BOOT= RESULTS= DISK= NEWDISK= MASK_EXTRA=
+BOOT= RESULTS= DISK= NEWDISK= MASK_EXTRA= INSTALL=
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     --disk) DISK=$2; shift 2 ;;
     --new-disk) DISK=$2; NEWDISK=1; shift 2 ;;
     --mask) MASK_EXTRA="$MASK_EXTRA $2"; shift 2 ;;
+    --install) INSTALL=$2; shift 2 ;;
     *) echo "vm-boot: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -67,7 +70,7 @@ MASKARGS=""
 for u in $MASK; do MASKARGS="$MASKARGS systemd.mask=$u"; done
 
 APPEND="console=ttyS0 panic=-1 apparmor=0 mitigations=off loglevel=4 systemd.show_status=1"
-APPEND="$APPEND flatnet.boot=$BOOT flatnet.repo=$REPO flatnet.cache=$CACHE systemd.unit=multi-user.target$MASKARGS ${FLATNET_VM_CMDLINE:-}"
+APPEND="$APPEND flatnet.boot=$BOOT flatnet.repo=$REPO flatnet.cache=$CACHE${INSTALL:+ flatnet.install=$INSTALL} systemd.unit=multi-user.target$MASKARGS ${FLATNET_VM_CMDLINE:-}"
 
 case "${FLATNET_VM_ACCEL:-tcg}" in
   kvm) ACCEL="-accel kvm -cpu host" ;;

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,8 @@ interface Boot {
   name: string;
   /** A fresh disk, or the disk another boot left behind (state carried over). */
   disk: { fresh: true } | { from: string };
+  /** This boot installs flatnetd (stage-<boot>.sh): pass it the .deb or "tree". */
+  installs?: boolean;
   /** Wait for the guest's own poweroff after "done" (its disk is booted again); otherwise qemu is killed at once. */
   cleanShutdown?: boolean;
   /** Units masked on top of what vm-boot.sh masks. */
@@ -59,7 +61,7 @@ const BOOTS: Boot[] = [
       });
     },
   },
-  { name: 'main', disk: { fresh: true }, cleanShutdown: true, blocked: daemonMissing },
+  { name: 'main', disk: { fresh: true }, installs: true, cleanShutdown: true, blocked: daemonMissing },
   {
     name: 'reboot',
     disk: { from: 'main' },
@@ -71,6 +73,38 @@ function daemonMissing(): string | null {
   if (!existsSync(join(repo, 'dist/src/main.js'))) return 'flatnetd is not built: dist/src/main.js missing (npm run build)';
   if (!existsSync(join(repo, 'systemd/flatnetd.service')) && debPath() === null) return 'neither systemd/flatnetd.service nor a .deb in dist/deb/';
   return null;
+}
+
+/**
+ * How the first boot installs flatnetd: the .deb scripts/build-deb.sh made,
+ * unless a source it was built from changed after it (it would test old code).
+ * FLATNET_VM_INSTALL=deb|tree decides instead.
+ */
+function installChoice(): { arg: string; why: string } {
+  const forced = process.env['FLATNET_VM_INSTALL'];
+  const deb = debPath();
+  if (forced === 'tree' || (forced !== 'deb' && deb === null)) return { arg: 'tree', why: forced === 'tree' ? 'FLATNET_VM_INSTALL=tree' : 'no .deb in dist/deb/' };
+  if (deb === null) return { arg: 'tree', why: 'FLATNET_VM_INSTALL=deb but no .deb in dist/deb/' };
+  const debTime = statSync(deb).mtimeMs;
+  const newer = forced === 'deb' ? null : newestSource();
+  if (newer !== null && newer.mtimeMs > debTime) {
+    return { arg: 'tree', why: `${deb} is older than ${newer.path}: testing the built tree (scripts/build-deb.sh, or FLATNET_VM_INSTALL=deb)` };
+  }
+  return { arg: `deb:${deb}`, why: forced === 'deb' ? 'FLATNET_VM_INSTALL=deb' : 'no source changed since it was built' };
+}
+
+/** The most recently changed file the .deb is built from. */
+function newestSource(): { path: string; mtimeMs: number } | null {
+  let best: { path: string; mtimeMs: number } | null = null;
+  const walk = (p: string): void => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p)) walk(join(p, e));
+    } else if (best === null || st.mtimeMs > best.mtimeMs) best = { path: p, mtimeMs: st.mtimeMs };
+  };
+  for (const d of ['src', 'systemd', 'dbus', 'packaging', 'debian', 'package.json', 'package-lock.json']) walk(join(repo, d));
+  return best;
 }
 
 function debPath(): string | null {
@@ -130,6 +164,11 @@ async function bootVm(b: Boot): Promise<BootResult> {
   if ('fresh' in b.disk) args.push('--new-disk', join(dir, 'disk.img'));
   else args.push('--disk', join(runs, b.disk.from, 'disk.img'));
   for (const u of b.mask ?? []) args.push('--mask', u);
+  if (b.installs === true) {
+    const how = installChoice();
+    args.push('--install', how.arg);
+    process.stderr.write(`vm: flatnetd from ${how.arg} (${how.why})\n`);
+  }
 
   const t0 = Date.now();
   const out = openSync(consoleLog, 'w');

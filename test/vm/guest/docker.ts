@@ -17,7 +17,9 @@ export const containerName = (n: string): string => `c-${n}`;
 export function dockerScenario(r: Reporter): Record<string, string> {
   const ips: Record<string, string> = {};
   const active = run(['systemctl', 'is-active', 'docker.service']).stdout.trim();
-  if (!r.check('docker.service is active', active === 'active', `systemctl is-active docker.service: ${active}`)) return ips;
+  const installed = run(['sh', '-c', 'command -v dockerd']).code === 0;
+  if (!r.check('docker.service is active', active === 'active', installed ? `systemctl is-active docker.service: ${active}`
+    : 'dockerd is not installed on the host, whose userland the guest runs (apt-get install docker.io containerd runc)')) return ips;
 
   const tar = `${cmdline('flatnet.cache') ?? ''}/busybox-image.tar`;
   if (!r.step('docker import of a busybox-static rootfs tarball', () => must(['docker', 'import', tar, IMAGE], { timeoutMs: 120_000 }).trim())) return ips;

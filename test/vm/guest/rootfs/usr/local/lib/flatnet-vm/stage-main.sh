@@ -11,7 +11,17 @@ LOG=/var/lib/flatnet-vm/install.log
 mkdir -p /var/lib/flatnet-vm
 : >$LOG
 
-deb=$(ls -t "$REPO"/dist/deb/flatnetd_*.deb 2>/dev/null | head -1 || true)
+# run.ts decides (flatnet.install=deb:PATH or tree: a .deb older than the
+# sources would test old code); by hand the newest .deb wins.
+how=
+for w in $(cat /proc/cmdline); do
+  case "$w" in flatnet.install=*) how=${w#flatnet.install=} ;; esac
+done
+case "$how" in
+  deb:*) deb=${how#deb:} ;;
+  tree) deb= ;;
+  *) deb=$(ls -t "$REPO"/dist/deb/flatnetd_*.deb 2>/dev/null | head -1 || true) ;;
+esac
 if [ -n "$deb" ]; then
   # man-db's trigger would re-index every manual page over 9p under emulation
   # (minutes); Debian skips it when this file is absent.
@@ -45,6 +55,13 @@ else
     echo "installed the unit, drop-in, policy and wrappers (no debian/flatnetd.install)" >>$LOG
   fi
   echo "tree $REPO" >/var/lib/flatnet-vm/installed-from
+fi
+
+# Shim MACs derive from /etc/machine-id: an installed system has one that
+# survives reboots (a CI container may have none; systemd would then make a
+# new one every boot).
+if [ ! -s /etc/machine-id ]; then
+  systemd-machine-id-setup >>$LOG 2>&1
 fi
 
 # Only the test's drop-ins, whatever the host has.
