@@ -23,6 +23,26 @@ export function checkAgainstKernel(net: NetworkConfig, parent: ObservedLink | un
       message: `above the MTU of the parent ${parent.name} (${parent.mtu})`,
     });
   }
+  // The kernel hangs a macvlan/ipvlan made on a macvlan/ipvlan on that link's
+  // own lower device; the planner then saw the "wrong" parent and made the shim
+  // again on every reconcile (found by test/reliability/kernel-reject).
+  if (net.vlan === null && (parent.kind === 'macvlan' || parent.kind === 'ipvlan')) {
+    out.push({
+      severity: 'error', code: 'unsupported', network: net.name,
+      ...placeOf(net, 'Network.Parent', 'Parent', net.parent),
+      message: `${parent.name} is itself a ${parent.kind} link, which cannot be a parent; use the interface it sits on`,
+    });
+  }
+  // A macvlan cannot come up with its lower device's MAC (EADDRINUSE); a VLAN
+  // link has its parent's MAC, so the same holds on top of one.
+  const mac = net.shim?.mac ?? null;
+  if (mac !== null && net.driver === 'macvlan' && net.mode !== 'passthru' && mac.toLowerCase() === parent.mac.toLowerCase()) {
+    out.push({
+      severity: 'error', code: 'invalid-value', network: net.name,
+      ...placeOf(net, 'Shim.MACAddress', 'MACAddress', mac),
+      message: `the MAC address of ${parent.name} itself; a shim needs a MAC of its own (leave MACAddress= out for a stable one)`,
+    });
+  }
   // 802.11 (outside 4-address/WDS mode) accepts only the station's own MAC,
   // so macvlan children with MACs of their own never get a frame back.
   if (parent.wireless && net.driver === 'macvlan') {

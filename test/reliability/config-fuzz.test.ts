@@ -178,14 +178,15 @@ test('an interface name that ip -batch cannot carry is refused by validation, wi
   }
 });
 
-test('two networks that route the same IPv4 prefix are refused by validation, naming both files', {
-  todo: 'validate.ts has no check for routes shared across networks; the second network\'s route-add fails with the kernel\'s "File exists" (see reliability/kernel-reject.test.ts for the real kernel)',
+test('a route that another network\'s new address brings as its prefix route is not sent to the kernel', {
+  todo: 'plan/diff.ts blocks a route already in the kernel or planned by another network, but not the prefix route the kernel adds for another network\'s address added in the same batch: the first reconcile gets "File exists" (the next one explains it)',
 }, async () => {
-  const a = { path: '/etc/flatnet.d/10-a.conf', text: '[Network]\nParent=eth0\nSubnet=10.77.0.0/24\nIPRange=10.77.0.0/27\n[Shim]\nName=shim-a\nAddress=10.77.0.100/32\n' };
-  const b = { path: '/etc/flatnet.d/20-b.conf', text: '[Network]\nParent=eth1\nSubnet=10.77.0.0/24\nIPRange=10.77.0.0/27\n[Shim]\nName=shim-b\nAddress=10.77.0.101/32\n' };
+  const a = { path: '/etc/flatnet.d/10-a.conf', text: '[Network]\nName=a\nParent=eth0\nSubnet=10.77.0.0/24\n[Shim]\nName=shim-a\nAddress=10.77.0.31/27\n' };
+  const b = { path: '/etc/flatnet.d/20-b.conf', text: '[Network]\nName=b\nParent=eth1\nSubnet=10.77.0.0/24\n[Shim]\nName=shim-b\nAddress=10.77.0.100/32\nRoute=10.77.0.0/27\n' };
   const set = checkConfigSet([a, b]).set;
-  assert.deepEqual(set.networks.map((n) => n.name), ['10-a'], 'the later file is rejected');
-  assert.ok(set.diagnostics.some((d) => d.file === b.path && d.line === 4 && d.message.includes(a.path)), 'the diagnostic names both files');
+  assert.equal(set.networks.length, 2);
+  const k = await checkAgainstFakeKernel(set, [a, b]);
+  assert.deepEqual(k.known, [], 'no kernel refusal on the first reconcile');
 });
 
 after(() => {

@@ -128,8 +128,8 @@ export interface KernelCheck {
  * counted, not failed, so the fuzzer keeps looking for new kinds.
  */
 export const KNOWN_GAPS = {
-  /** Two networks route the same IPv4 prefix at metric 0 (IPRange=, Route= or an address's prefix): `File exists`. */
-  sharedRoute: 'two networks route the same IPv4 prefix',
+  /** A route of one network that another network's new address brings as its kernel prefix route in the same batch: `File exists`. */
+  sharedRoute: 'a route that another network\'s new address routes in the same batch',
   /** An interface name with `#`, a quote or `\\`: valid to the kernel and the validator, but ip -batch cannot carry it. */
   unwritableName: 'an interface name ip -batch cannot carry',
 } as const;

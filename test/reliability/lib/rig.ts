@@ -103,11 +103,11 @@ export interface WantShim {
 }
 
 /** Every way the kernel differs from `want`, in words; [] when it is exactly right. */
-export function differences(v: KernelView, want: readonly WantShim[]): string[] {
+export function differences(v: KernelView, want: readonly WantShim[], others: 'none' | 'ignored' = 'none'): string[] {
   const out: string[] = [];
   const owned = v.links.filter((l) => (l.ifalias ?? '').startsWith('flatnet:'));
   for (const l of owned) {
-    if (!want.some((w) => w.name === l.ifname)) out.push(`leaked: ${l.ifname} (${l.ifalias ?? ''}) is not wanted`);
+    if (others === 'none' && !want.some((w) => w.name === l.ifname)) out.push(`leaked: ${l.ifname} (${l.ifalias ?? ''}) is not wanted`);
   }
   const names = v.links.map((l) => l.ifname);
   for (const n of new Set(names)) if (names.filter((x) => x === n).length > 1) out.push(`duplicate link name ${n}`);
@@ -126,17 +126,17 @@ export function differences(v: KernelView, want: readonly WantShim[]): string[] 
     if (have.join(' ') !== wantAddrs.join(' ')) out.push(`${w.name}: addresses [${have.join(' ')}], want [${wantAddrs.join(' ')}]`);
     for (const r of w.routes) wantRoutes.push(`${r} ${w.name}`);
   }
-  const ours = v.ourRoutes;
+  const ours = others === 'none' ? v.ourRoutes : v.ourRoutes.filter((r) => want.some((w) => r.endsWith(` ${w.name}`)));
   if (ours.join('|') !== wantRoutes.sort().join('|')) out.push(`routes proto 233 [${ours.join(', ')}], want [${wantRoutes.join(', ')}]`);
   return out;
 }
 
 /** Polls until the kernel is exactly as wanted; returns ms waited, or throws with the last differences. */
-export async function converge(ns: string, want: readonly WantShim[], deadlineMs: number, what: string, stepMs = 25): Promise<number> {
+export async function converge(ns: string, want: readonly WantShim[], deadlineMs: number, what: string, stepMs = 25, others: 'none' | 'ignored' = 'none'): Promise<number> {
   const t0 = Date.now();
   let last: string[] = [];
   for (;;) {
-    last = differences(await view(ns), want);
+    last = differences(await view(ns), want, others);
     if (last.length === 0) return Date.now() - t0;
     if (Date.now() - t0 > deadlineMs) throw new Error(`${what}: not converged within ${deadlineMs} ms:\n  ${last.join('\n  ')}`);
     await new Promise((r) => setTimeout(r, stepMs));
