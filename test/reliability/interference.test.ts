@@ -126,6 +126,21 @@ describe('foreign interference, lost events, long faults', { skip: isRoot ? fals
 
   test('the ownership mark (alias) removed: adopted back, not re-created', async () => { await healAfter('alias removed', () => lab.nasRun(['ip', 'link', 'set', 'docker-link', 'alias', '']).then(() => undefined)); });
 
+  test('a deleted shim is healed 100 times without a spurious kernel error or a "failed" state', {
+    todo: 'reconcile/run.ts: the three dumps of one observation are not atomic; when a link is deleted between the link dump and the route dump the plan adds a route to a link that is gone, the kernel says "Cannot find device", the network is frozen and shown failed until the next run heals it (seen in ~3% of heals)',
+  }, async () => {
+    await converge(lab.nas, WANT, CONVERGE_MS, 'before');
+    const from = d.log.length;
+    for (let i = 0; i < 100; i++) {
+      await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
+      await converge(lab.nas, WANT, HEAL_MS, `heal ${i}`);
+    }
+    await sleep(300);
+    const noise = d.log.slice(from).filter((l) => /kernel refused|→ failed/.test(l));
+    figures.push(`100 heals of a deleted shim: ${noise.filter((l) => l.startsWith('kernel refused')).length} spurious kernel refusals`);
+    assert.deepEqual(noise, []);
+  });
+
   test('the parent renamed: reported as waiting within 2 s, healed when the name comes back', async () => {
     await converge(lab.nas, WANT, CONVERGE_MS, 'before the rename');
     const shimsBefore = await view(lab.nas);
