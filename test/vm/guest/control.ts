@@ -4,7 +4,8 @@
 // every link in place; SIGKILL → Restart=on-failure → converges without
 // re-creating anything (same ifindexes).
 
-import { run, unitProp, waitFor, type Reporter } from './lib.js';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { must, run, unitProp, waitFor, type Reporter } from './lib.js';
 import { pingSays, pings, waitRestarted } from './flatnet.js';
 import { allProblems, diffSnapshots, snapshot } from './topology.js';
 
@@ -77,8 +78,34 @@ function busAsNobody(r: Reporter): void {
   const viaBusctl = run(asNobody(['busctl', '--system', 'call', DEST, ROOT, MANAGER, 'Down', 's', 'lan200']));
   r.check('busctl (nobody): call Down fails with access denied', viaBusctl.code !== 0 && /access denied|AccessDenied|Rejected/i.test(viaBusctl.stderr),
     `exit ${viaBusctl.code}: ${viaBusctl.stderr.trim()}`);
+  looseningPolicy(r);
   const diff = diffSnapshots(before, snapshot());
   r.check('the denied mutations changed nothing', diff === '', diff || 'every link, address and route as before');
+}
+
+/**
+ * Defence in depth on the real bus: with a policy file that lets anyone send
+ * anything to flatnetd (a loosened or broken install), flatnetd itself still
+ * answers AccessDenied to nobody's mutations.
+ */
+function looseningPolicy(r: Reporter): void {
+  const file = '/etc/dbus-1/system.d/zz-flatnet-vm-loosened.conf';
+  mkdirSync('/etc/dbus-1/system.d', { recursive: true });
+  writeFileSync(file, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><policy context="default"><allow send_destination="${DEST}"/></policy></busconfig>\n`);
+  try {
+    must(['busctl', '--system', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'ReloadConfig']);
+    for (const [what, member, args] of [['Down lan200', `${MANAGER}.Down`, ['string:lan200']], ['Reload', `${MANAGER}.Reload`, []]] as const) {
+      const res = run(asNobody(['dbus-send', '--system', '--print-reply', `--dest=${DEST}`, ROOT, member, ...args]));
+      const out = (res.stderr + res.stdout).trim();
+      r.check(`with a policy that lets anyone send, flatnetd itself refuses nobody's ${what} (AccessDenied)`,
+        res.code !== 0 && out.includes('org.freedesktop.DBus.Error.AccessDenied') && !out.includes('Rejected send message'),
+        out.includes('Rejected send message') ? `the bus still rejected it (the loosened policy did not load): ${out.slice(0, 300)}` : `exit ${res.code}: ${out.slice(0, 300)}`);
+    }
+  } finally {
+    rmSync(file, { force: true });
+    run(['busctl', '--system', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'ReloadConfig']);
+  }
 }
 
 function lifecycle(r: Reporter, ips: Record<string, string>): void {

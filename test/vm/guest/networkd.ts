@@ -52,10 +52,14 @@ export function networkdScenario(r: Reporter): void {
   const judge = (what: string): void => {
     const diff = diffSnapshots(before, snapshot());
     const counts2 = restoreCounts(netStatuses());
-    r.check(`networkd ${what}: flatnetd's links, addresses and routes stay untouched`, diff === '' && counts2 === counts,
-      diff !== '' ? `changed: ${diff}` : counts2 !== counts ? `flatnetd had to heal: RestoreCount ${counts} -> ${counts2}` : `unchanged; networkd setup states: ${statesOfOwned(setupStates())}`);
+    r.check(`networkd ${what}: flatnetd's links and the addresses and routes on them stay untouched`, diff === '' && counts2 === counts,
+      diff !== '' ? `changed: ${diff}; networkd setup states: ${statesOfOwned(setupStates())}` : counts2 !== counts ? `flatnetd had to heal: RestoreCount ${counts} -> ${counts2}` : `unchanged; networkd setup states: ${statesOfOwned(setupStates())}`);
   };
   judge('started');
+  const atStart = setupStates();
+  const taken = ownedLinks().filter((n) => atStart[n] !== 'unmanaged');
+  r.check('networkd started: it leaves every link flatnetd made unmanaged', taken.length === 0,
+    taken.length === 0 ? statesOfOwned(atStart) : `networkd manages ${taken.map((n) => `${n} (${atStart[n] ?? 'absent'})`).join(', ')}: udev had not marked them (ID_NET_MANAGED_BY) when networkd looked; all: ${statesOfOwned(atStart)}`);
 
   r.step('networkd reload and udev "change" events on every link', () => {
     must(['udevadm', 'trigger', '--action=change', '--subsystem-match=net'], { timeoutMs: 60_000 });
