@@ -58,6 +58,7 @@ if [ ! -f "$KDIR/.done" ]; then
   # The package's postinst would run depmod; modprobe -D and the guest's kmod need modules.dep.
   depmod -b "$KDIR/root" "$KVER"
   echo "$PKG $VER $KVER" >"$KDIR/.done"
+  rm -rf "$KDIR/debs"
 fi
 KVER=$(awk '{print $3}' "$KDIR/.done")
 MODROOT=$KDIR/root/lib/modules/$KVER
