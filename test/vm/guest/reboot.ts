@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { link, run, waitFor, type Reporter } from './lib.js';
 import { containerIp, netStatuses, pingSays, pings, statesLine } from './flatnet.js';
-import { NETS, allProblems, net } from './topology.js';
+import { NETS, allProblems, net, ownedLinks } from './topology.js';
 import { WITH_CONTAINERS, containerName } from './docker.js';
 
 const STATE = '/var/lib/flatnet-vm/state-main.json';
@@ -47,7 +47,15 @@ export function rebootScenario(r: Reporter): void {
     return now.filter(macvlan).join(' ');
   });
   const nd = run(['systemctl', 'is-active', 'systemd-networkd.service']).stdout.trim();
-  r.info('systemd-networkd in the second boot', nd);
+  if (nd === 'active') {
+    // The first boot enabled it: at boot it races flatnetd for the new links.
+    const states = new Map(run(['networkctl', 'list', '--no-legend', '--no-pager']).stdout.split('\n')
+      .map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 5).map((f) => [f[1] ?? '', f[4] ?? '']));
+    const owned = ownedLinks();
+    const taken = owned.filter((l) => states.get(l) !== 'unmanaged');
+    r.check('second boot: systemd-networkd (enabled) leaves every link flatnetd made unmanaged', taken.length === 0,
+      `${taken.length > 0 ? `networkd manages ${taken.join(', ')} (a networkd restart or reconfigure then drops their foreign addresses and routes); ` : ''}${owned.map((l) => `${l}=${states.get(l) ?? 'absent'}`).join(' ')}`);
+  } else r.check('second boot: systemd-networkd (enabled by the first boot) runs', false, `systemctl is-active systemd-networkd.service: ${nd}`);
 
   for (const name of WITH_CONTAINERS) {
     const was = saved.containers[name];
