@@ -12,7 +12,7 @@
 // a missed target is reported, not fatal, unless --strict.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,7 @@ const USAGE = `Usage: node dist/bench/run.js [OPTIONS]   (as root)
   --baseline-only      the recipe alone (no flatnetd): tests the harness
   --strict             exit 1 on a missed target too
   --out DIR            results directory (default bench/results)
+  --render FILE.json   only rewrite the Markdown from a results file (e.g. after changing the report)
 `;
 
 class UsageError extends Error {}
@@ -58,6 +59,7 @@ interface Options {
   baselineOnly: boolean;
   strict: boolean;
   out: string;
+  render: string | undefined;
 }
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -77,7 +79,7 @@ function options(argv: string[]): Options {
       options: {
         n: { type: 'string' }, rounds: { type: 'string' }, scenarios: { type: 'string' }, smoke: { type: 'boolean' },
         heals: { type: 'string' }, 'idle-seconds': { type: 'string' }, 'storm-seconds': { type: 'string' },
-        'baseline-only': { type: 'boolean' }, strict: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'baseline-only': { type: 'boolean' }, strict: { type: 'boolean' }, out: { type: 'string' }, render: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (e) {
@@ -103,6 +105,7 @@ function options(argv: string[]): Options {
     baselineOnly: p['baseline-only'] === true,
     strict: p.strict === true,
     out: p.out ?? join(REPO, 'bench', 'results'),
+    render: p.render,
   };
 }
 
@@ -143,6 +146,14 @@ function meta(o: Options, argv: string[], started: number, loadStart: number): M
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const o = options(argv);
+  if (o.render !== undefined) {
+    const results = JSON.parse(readFileSync(o.render, 'utf8')) as Results;
+    const md = join(o.out, results.meta.mode === 'smoke' ? 'smoke.md' : results.meta.mode === 'baseline-only' ? 'baseline-only.md' : 'latest.md');
+    writeFileSync(md, markdown(results));
+    writeFileSync(o.render, `${JSON.stringify({ ...results, targets: targets(results) }, null, 2)}\n`);
+    process.stderr.write(`bench: wrote ${md} from ${o.render}\n`);
+    return 0;
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write('bench: needs root (network namespaces); run it as root or with sudo\n');
     return 2;
