@@ -135,6 +135,8 @@ async function idle(ctx: Ctx, s: Session, seconds: number): Promise<IdleResult> 
 
 interface HealTrial {
   ms: number;
+  /** Daemon log length when the trial began. */
+  log0: number;
   /** Deleted → the daemon logged its `ip -batch` (debounce, observe, plan), ms. */
   toBatch: number;
   shim: string;
@@ -162,7 +164,17 @@ async function healOnce(s: Session, net: BenchNet): Promise<HealTrial> {
     ...mon.since(delAt).filter((e) => e.t <= at).map((e) => ({ t: e.t, text: `kernel: ${e.text.slice(0, 100)}` })),
     ...logs.filter((l) => wall(l.t) <= at + 5).map((l) => ({ t: wall(l.t), text: `flatnetd: ${l.line.slice(0, 100)}` })),
   ].sort((a, b) => a.t - b.t).map((x) => `${rel(x.t)} ${x.text}`);
-  return { ms: at - gone.t, toBatch: batch === undefined ? NaN : wall(batch.t) - gone.t, shim: net.shim, trace };
+  return { ms: at - gone.t, log0, toBatch: batch === undefined ? NaN : wall(batch.t) - gone.t, shim: net.shim, trace };
+}
+
+/** Waits (polling) for a daemon log line at index ≥ from; false after timeoutMs. */
+async function waitLog(s: Session, from: number, re: RegExp, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (let i = from; ; ) {
+    for (; i < s.daemon.log.length; i++) if (re.test(s.daemon.log[i]?.line ?? '')) return true;
+    if (performance.now() > deadline) return false;
+    await sleep(5);
+  }
 }
 
 /** The recipe for one network, re-run by hand after its shim was deleted. */
@@ -195,8 +207,12 @@ async function heal(ctx: Ctx, s: Session, trials: number): Promise<HealResult> {
       samples.push(ms);
       toBatch.push(trial.toBatch);
       slowest = [...slowest, trial].sort((a, b) => b.ms - a.ms).slice(0, 3);
-      // Let the run the daemon's own writes trigger finish before the next delete.
-      settle = Math.max(30, 1.5 * ms);
+      // Trials must not overlap the daemon's work on the previous one: the
+      // run that healed ends with `<net>: restored` (after re-observing), and
+      // the events of its own writes then trigger one more run, about as
+      // long as the time to the batch was.
+      await waitLog(s, trial.log0, new RegExp(`^(?:<\\d>)?${net.name}: restored`), 10_000);
+      settle = Math.max(30, 1.5 * (Number.isFinite(trial.toBatch) ? trial.toBatch : ms));
       await sleep(settle + jitter(20));
       if ((i + 1) % block === 0 || i === trials - 1) {
         const rs: number[] = [];
