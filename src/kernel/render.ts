@@ -15,7 +15,7 @@
 
 import { linkKind } from '../kinds/registry.js';
 import type { DesiredLink } from '../model/desired.js';
-import { ROUTE_PROTO } from '../model/ownership.js';
+import { LINK_GROUP, ROUTE_PROTO } from '../model/ownership.js';
 import { dispatchOp, type LinkChanges, type Op } from '../plan/ops.js';
 
 export type KindArgs = (link: DesiredLink) => string[];
@@ -107,6 +107,7 @@ export function renderOp(op: Op, kindArgs: KindArgs = defaultKindArgs): string[]
       if (link.parent !== null) words.push('link', checkIfName(link.parent));
       if (link.mac !== null) words.push('address', mac(link.mac));
       if (link.mtu !== null) words.push('mtu', uint(link.mtu, 'MTU'));
+      words.push('group', String(LINK_GROUP));
       words.push(...kindArgs(link).map((w) => word(w, `${link.kind} argument`)));
       // The kernel ignores IFLA_IFALIAS on RTM_NEWLINK (measured: `ip link add
       // … alias x` makes a link without one), so the ownership mark is a

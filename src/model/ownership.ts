@@ -7,6 +7,13 @@
  *  shipped as `233 flatnet` in /etc/iproute2/rt_protos.d so `ip route` prints the name. */
 export const ROUTE_PROTO = 233;
 
+/** Link group (`ip link … group 233`) given to every link flatnetd creates, in
+ *  the creating message itself. The alias is the ownership mark, but the kernel
+ *  ignores an alias at creation, so udev's "add" event can come before it; the
+ *  group is there from the first instant, so the udev rule that tells
+ *  NetworkManager and systemd-networkd to keep off matches it without a race. */
+export const LINK_GROUP = 233;
+
 /** Kernel protocol number for prefix routes the kernel adds with an address. */
 export const ROUTE_PROTO_KERNEL = 2;
 

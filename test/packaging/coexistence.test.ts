@@ -41,6 +41,8 @@ function withNetns(t: { skip(msg: string): void }, body: (ns: string) => void): 
       ip -n ${ns} link add link lan0 name other0 type macvlan mode bridge
       ip -n ${ns} link add link lan0 name almost0 type macvlan mode bridge
       ip -n ${ns} link set almost0 alias notflatnet:lan
+      # the instant between flatnetd's creating message (group 233) and its alias
+      ip -n ${ns} link add link lan0 name fresh0 group 233 type macvlan mode bridge
     `);
     assert.equal(r.code, 0, r.out);
     body(ns);
@@ -71,6 +73,10 @@ test('the udev rule marks flatnetd links unmanaged for NetworkManager and networ
     const ours = udevProps(ns, rules, 'docker-link');
     assert.equal(ours.get('NM_UNMANAGED'), '1');
     assert.equal(ours.get('ID_NET_MANAGED_BY'), 'org.flatnet.flatnetd');
+    // Marked from its first instant, before the alias exists (no race with udev's "add").
+    const fresh = udevProps(ns, rules, 'fresh0');
+    assert.equal(fresh.get('NM_UNMANAGED'), '1');
+    assert.equal(fresh.get('ID_NET_MANAGED_BY'), 'org.flatnet.flatnetd');
     for (const other of ['other0', 'almost0']) {
       const p = udevProps(ns, rules, other);
       assert.notEqual(p.get('ID_NET_MANAGED_BY'), 'org.flatnet.flatnetd', other);

@@ -21,15 +21,15 @@ const route = (dst: string, metric = 0): DesiredRoute => ({ dst, family: dst.inc
 
 test('link-add: name, parent, MAC, MTU, the kind words, then the alias as a second line of the same op', () => {
   assert.deepEqual(renderOp({ ...base, op: 'link-add', link: shim({ mac: '02:AA:BB:CC:DD:01', mtu: 1400 }) }), [
-    'link add docker-link link enp3s0 address 02:aa:bb:cc:dd:01 mtu 1400 type macvlan mode bridge',
+    'link add docker-link link enp3s0 address 02:aa:bb:cc:dd:01 mtu 1400 group 233 type macvlan mode bridge',
     'link set dev docker-link alias "flatnet:lan"',
   ]);
   assert.deepEqual(renderOp({ ...base, op: 'link-add', link: shim({ name: 'enp3s0.200', kind: 'vlan', vlanId: 200, mode: null, role: 'parent' }) })[0],
-    'link add enp3s0.200 link enp3s0 type vlan id 200');
+    'link add enp3s0.200 link enp3s0 group 233 type vlan id 200');
   assert.deepEqual(renderOp({ ...base, op: 'link-add', link: shim({ kind: 'ipvlan', mode: 'l3s', ipvlanFlag: 'private' }) })[0],
-    'link add docker-link link enp3s0 type ipvlan mode l3s private');
+    'link add docker-link link enp3s0 group 233 type ipvlan mode l3s private');
   assert.deepEqual(renderOp({ ...base, op: 'link-add', link: shim({ name: 'flatnet-int0', kind: 'dummy', parent: null, mode: null }) })[0],
-    'link add flatnet-int0 type dummy');
+    'link add flatnet-int0 group 233 type dummy');
 });
 
 test('link-set: only the attributes given, in one line; nothing to change renders no line', () => {
