@@ -202,6 +202,9 @@ export async function startBus(policy: Policy, dir?: string): Promise<PrivateBus
   const proc = track(spawn('dbus-daemon', [`--config-file=${conf}`, `--address=unix:path=${d}/bus`, '--print-address=1', '--nofork', '--nopidfile', '--nosyslog'],
     { stdio: ['ignore', 'pipe', 'pipe'] }));
   if (proc.stdout === null) throw new Error('no stdout from dbus-daemon');
+  // dbus-daemon logs every message its policy rejects to stderr: an unread
+  // pipe fills up and the whole bus stops (seen under the fuzzer).
+  proc.stderr?.resume();
   const exited = new Promise<void>((res) => proc.on('exit', () => res()));
   const address = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('dbus-daemon printed no address in 10 s')), 10_000);
