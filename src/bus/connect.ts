@@ -6,7 +6,7 @@
 // flight never settle; onBusLost also watches the socket's end so the daemon can
 // exit at once and let systemd restart it.
 
-import { systemBus, type MessageBus } from 'dbus-next';
+import { sessionBus, type MessageBus } from 'dbus-next';
 import type { EventEmitter } from 'node:events';
 import { describeError } from '../errors.js';
 
@@ -14,6 +14,18 @@ export const DEFAULT_SYSTEM_BUS = 'unix:path=/var/run/dbus/system_bus_socket';
 
 export function systemBusAddress(env: Record<string, string | undefined> = process.env): string {
   return env['DBUS_SYSTEM_BUS_ADDRESS'] || DEFAULT_SYSTEM_BUS;
+}
+
+/**
+ * The same address with `unix:path=` written `unix:socket=`, which makes
+ * dbus-next use Node's own socket rather than usocket, its optional native
+ * transport: usocket loses the tail of any message larger than the socket's
+ * send buffer (~208 KiB), the bus drops the connection, and flatnetd exited —
+ * a Describe of ~1000 networks, or of a drop-in with thousands of warnings,
+ * did that for any caller (test/reliability/dbus-large.test.ts).
+ */
+export function viaNodeSocket(address: string): string {
+  return address.split(';').map((a) => a.replace(/^unix:path=/, 'unix:socket=')).join(';');
 }
 
 export class BusConnectError extends Error {
@@ -26,7 +38,8 @@ export class BusConnectError extends Error {
 /** Connect to the system bus; resolves once the bus has said Hello. */
 export async function connectSystemBus(opts: { timeoutMs?: number } = {}): Promise<MessageBus> {
   const address = systemBusAddress();
-  const bus = systemBus();
+  // systemBus() would take the same address from the environment, but through usocket.
+  const bus = sessionBus({ busAddress: viaNodeSocket(address) });
   await new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const done = (err?: unknown): void => {
