@@ -183,7 +183,13 @@ async function main(): Promise<number> {
   say(`flatnetd bench (${results.meta.mode}): N = ${o.ns.join(', ')}; scenarios ${[...o.scenarios].join(', ')}; namespaces ${PREFIX}*`);
   try {
     if (has('cold')) {
-      for (const n of o.ns) await attempt(`cold start N=${n}`, async () => { results.cold.push(await coldStart(ctx, n, coldRounds(o, n))); });
+      for (const n of o.ns) {
+        await attempt(`cold start N=${n}`, async () => {
+          const c = await coldStart(ctx, n, coldRounds(o, n));
+          results.cold.push(c);
+          for (const f of c.failures) results.errors.push(`cold start N=${n}: NOT CORRECT: ${f}`);
+        });
+      }
     }
     const sessionWanted = !o.baselineOnly && (has('heal') || has('noop') || has('idle'));
     if (sessionWanted) {

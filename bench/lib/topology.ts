@@ -60,7 +60,7 @@ export async function createParents(ns: string, nets: readonly BenchNet[]): Prom
 
 /**
  * Waits until the namespace is quiet: no IPv6 address still tentative, then
- * no kernel event for 300 ms (a new link's carrier and operstate reach user
+ * no kernel event for 1.2 s (a new link's carrier and operstate reach user
  * space through linkwatch, up to a second later). Without this, a freshly
  * made parent sends its events into the middle of whatever is timed next;
  * on a real host the NICs have usually settled before the daemon starts.
@@ -74,7 +74,8 @@ export async function settle(ns: string, maxMs = 10_000): Promise<void> {
   }
   const mon = await Monitor.start(ns);
   try {
-    await mon.quiet(300, Math.max(1000, deadline - performance.now()));
+    // Longer than linkwatch's one-second batching of carrier and operstate changes.
+    await mon.quiet(1200, Math.max(2000, deadline - performance.now()));
   } finally {
     mon.stop();
   }

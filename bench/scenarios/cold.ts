@@ -9,7 +9,7 @@
 //                     real host it would also create the 802.1Q parent)
 //   flatnetd          node dist/src/main.js → READY=1 on our NOTIFY_SOCKET
 
-import { assertCorrect } from '../lib/check.js';
+import { assertCorrect, IncorrectError } from '../lib/check.js';
 import { WRITE_LINE_RE } from '../lib/daemon.js';
 import { createNs, deleteNs } from '../lib/netns.js';
 import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
@@ -28,6 +28,8 @@ export interface ColdResult {
   /** flatnetd / recipe (same work), per round. */
   ratioSame: Summary | null;
   ratioFull: Summary | null;
+  /** Tries that left the kernel wrong (the run fails; the other tries' figures stand). */
+  failures: string[];
   /** Medians of the daemon's phases (ms after the spawn). */
   phases: { started: number; firstWrite: number; ready: number } | null;
 }
@@ -74,12 +76,19 @@ const ORDERS: Kind[][] = [
 export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<ColdResult> {
   const samples: Record<Kind, number[]> = { daemon: [], recipeSame: [], recipeFull: [] };
   const phases: ColdPhases[] = [];
+  const failures: string[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const kind of ORDERS[r % ORDERS.length] ?? []) {
       if (kind === 'daemon' && ctx.baselineOnly) continue;
-      const ms = kind === 'daemon' ? await daemon(ctx, n, phases)
-        : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
-      samples[kind].push(ms);
+      try {
+        const ms = kind === 'daemon' ? await daemon(ctx, n, phases)
+          : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
+        samples[kind].push(ms);
+      } catch (e) {
+        // Wrong is recorded (and fails the run) but the other rounds still give their figures.
+        if (!(e instanceof IncorrectError)) throw e;
+        failures.push(`round ${r + 1}, ${kind}: ${e.message}`);
+      }
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');
     ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
@@ -89,6 +98,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     n,
     rounds,
     samples,
+    failures,
     daemon: hasDaemon ? summarize(samples.daemon) : null,
     recipeSame: summarize(samples.recipeSame),
     recipeFull: summarize(samples.recipeFull),
