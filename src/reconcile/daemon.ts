@@ -60,6 +60,7 @@ export class Daemon implements DaemonApi {
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
   private lastStatusLine = '';
+  private configLoaded = false;
   /** Runs so far and kernel events seen (for tests, bench and Describe). */
   readonly counters = { runs: 0, events: 0, resyncs: 0, writes: 0 };
 
@@ -165,6 +166,11 @@ export class Daemon implements DaemonApi {
   }
 
   private async runOnce(): Promise<void> {
+    // Until the drop-ins are read nothing is known to be wanted: a run then (a
+    // kernel event or a D-Bus Reconcile during start-up) deleted every owned
+    // link as "no longer wanted" (found by test/reliability/kill9). start()
+    // asks for the first run once they are read.
+    if (!this.configLoaded) return;
     this.counters.runs++;
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const writesBefore = this.d.kernel.writes;
@@ -269,6 +275,7 @@ export class Daemon implements DaemonApi {
       else this.d.log.warning(line);
     }
     this.config.update(set);
+    this.configLoaded = true;
   }
 
   // ---- DaemonApi -------------------------------------------------------
