@@ -53,6 +53,8 @@ export class Daemon implements DaemonApi {
   private eventTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
+  /** Epoch ms before which kernel events do not start a run (after a troubled one). */
+  private backoffUntil = 0;
   private readyTimer: NodeJS.Timeout | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private watchdogDue = false;
@@ -118,10 +120,14 @@ export class Daemon implements DaemonApi {
 
   private scheduleSoon(): void {
     if (this.eventTimer !== undefined || this.stopped) return;
+    // After a troubled run our own writes come back as events: without this a
+    // network that cannot converge would re-run at the debounce rate. Events
+    // then wait out the back-off like the retry does.
+    const wait = Math.max(this.d.kernelDebounceMs, this.backoffUntil - Date.now());
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
       void this.request();
-    }, this.d.kernelDebounceMs);
+    }, wait);
   }
 
   private async loop(): Promise<void> {
@@ -174,13 +180,22 @@ export class Daemon implements DaemonApi {
     this.counters.runs++;
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const writesBefore = this.d.kernel.writes;
+    const t0 = performance.now();
     const result = await reconcileOnce(this.d.kernel, input, this.d.log);
-    this.counters.writes += this.d.kernel.writes - writesBefore;
+    const writes = this.d.kernel.writes - writesBefore;
+    this.counters.writes += writes;
+    const ms = performance.now() - t0;
+    this.d.log.debug(`reconcile run ${this.counters.runs}: ${writes} write${writes === 1 ? '' : 's'}, ${result.rounds} round${result.rounds === 1 ? '' : 's'}, ${ms.toFixed(1)} ms`);
     this.lastObserved = result.observed;
     this.publish(result);
     const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
-    if (troubled) this.scheduleRetry();
-    else this.retryMs = RETRY_MIN_MS;
+    if (troubled) {
+      this.backoffUntil = Date.now() + this.retryMs;
+      this.scheduleRetry();
+    } else {
+      this.retryMs = RETRY_MIN_MS;
+      this.backoffUntil = 0;
+    }
     if (!this.ready && ![...this.statuses.values()].some((s) => s.state === 'waiting-for-parent')) {
       this.becomeReady('first reconcile done');
     }

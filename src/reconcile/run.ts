@@ -51,6 +51,9 @@ export interface RunResult {
 
 export const MAX_ROUNDS = 4;
 
+/** What the kernel says when an op names a link that vanished after we looked. */
+const STALE_VIEW_RE = /Cannot find device|No such device/;
+
 function outcomeFor(map: Map<string, NetworkOutcome>, name: string): NetworkOutcome {
   let o = map.get(name);
   if (o === undefined) {
@@ -75,6 +78,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   // kernel refused, so what was made of them is rolled back (never half-applied).
   const rolledBack = new Set<string>();
   const applied: Op[] = [];
+  const staleRetried = new Set<string>();
   let observed = await kernel.observe();
   const existedAtStart = networksWithLinks(observed);
 
@@ -131,6 +135,16 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
     }
     if (result.failed !== undefined) {
       const { op, message } = result.failed;
+      // An observation is three dumps, not one snapshot: a link deleted between
+      // them yields a plan for a link that is gone ("Cannot find device"). That
+      // is a stale view, not a refusal: look again once before calling it one.
+      const raced = STALE_VIEW_RE.test(message) && op.networks.every((n) => !staleRetried.has(n));
+      if (raced) {
+        log.debug(`stale view (${message}) while trying to ${describeOp(op)}; looking again`);
+        for (const n of op.networks) staleRetried.add(n);
+        observed = await kernel.observe();
+        continue;
+      }
       log.error(`kernel refused to ${describeOp(op)}: ${message}`);
       for (const n of op.networks) {
         const o = outcomeFor(outcomes, n);

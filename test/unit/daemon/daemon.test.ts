@@ -168,3 +168,16 @@ test('a network with nothing of its own to make still waits for its parent; READ
     assert.match(h.daemon.network('plain')?.lastError ?? '', /waiting for enp9s9/);
   } finally { await h.daemon.stop(); }
 });
+
+test('a link that vanishes between our look and our write is a stale view, not a failure: looked at again, healed in the same run', async () => {
+  const h = await boot({ '/etc/flatnet.d/10-lan.conf': LAN });
+  try {
+    h.kernel.failNext(1, 'Cannot find device "docker-link"');
+    h.kernel.flushAddresses('docker-link');
+    await new Promise((r) => setTimeout(r, 30));
+    await h.daemon.reconcile();
+    const s = h.daemon.network('lan');
+    assert.equal(s?.state, 'configured', s?.lastError);
+    assert.deepEqual(v4(h.kernel.addressesOf('docker-link')), ['192.168.88.192/32']);
+  } finally { await h.daemon.stop(); }
+});
