@@ -9,17 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { track, trackDir } from './netns.js';
 import { which } from './sh.js';
+import { NOTIFY_READER_PY } from '../../test/support/notify-socket.js';
 
-const PY = `
-import json, os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o777)
-print(json.dumps("BOUND"), flush=True)
-while True:
-    data = s.recv(65536)
-    print(json.dumps(data.decode("utf-8", "replace")), flush=True)
-`;
 
 export interface Datagram { t: number; text: string }
 
@@ -33,7 +24,7 @@ export class NotifySocket {
     const dir = trackDir(mkdtempSync(join(tmpdir(), 'fnb-notify-')));
     const path = join(dir, 'notify.sock');
     const py = which('python3');
-    const proc = track(spawn(py, ['-c', PY, path], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const proc = track(spawn(py, ['-c', NOTIFY_READER_PY, path], { stdio: ['ignore', 'pipe', 'inherit'] }));
     const sock = new NotifySocket(path, dir, proc);
     if (proc.stdout === null) throw new Error('notify socket reader: no stdout');
     let bound: () => void = () => undefined;

@@ -13,20 +13,12 @@ import { silentLogger } from '../../src/log.js';
 import { nullNotifier } from '../../src/notify.js';
 import type { DaemonChange } from '../../src/model/status.js';
 import { FakeKernel } from '../fake/fake-kernel.js';
+import { LAN_DROPIN } from '../support/dropins.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const LAN = `[Network]
-Name=lan
-Parent=enp3s0
-Subnet=192.168.88.0/24
-Gateway=192.168.88.1
-IPRange=192.168.88.192/27
-[Shim]
-Name=docker-link
-Address=192.168.88.192/32
-`;
+const LAN = LAN_DROPIN;
 
 const heapMiB = (): number => {
   gc();

@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonProcess } from '../support/daemon-process.js';
+import { LAN_DROPIN } from '../support/dropins.js';
 import {
   childrenOf, client, cmdline, converge, createLab, daemon, exitOf, isRoot, killAllIn, prefix, procStats, sleep, startBus, view,
   type Client, type Lab, type PrivateBus, type WantShim,
@@ -23,16 +24,7 @@ const CONVERGE_MS = 5000;
 /** "Minutes" in the issue; 30 s here keeps the tier short and still spans many retry and event cycles. */
 const PARENT_GONE_MS = 30_000;
 
-const LAN = `[Network]
-Name=lan
-Parent=enp3s0
-Subnet=192.168.88.0/24
-Gateway=192.168.88.1
-IPRange=192.168.88.192/27
-[Shim]
-Name=docker-link
-Address=192.168.88.192/32
-`;
+const LAN = LAN_DROPIN;
 const LAN2 = `[Network]
 Name=lan2
 Parent=enp3s0

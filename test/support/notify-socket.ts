@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const PY = `
+/** The reader: binds argv[1], prints "BOUND", then each datagram, as JSON lines. */
+export const NOTIFY_READER_PY = `
 import json, os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
@@ -31,7 +32,7 @@ export interface NotifySocket {
 export async function openNotifySocket(): Promise<NotifySocket> {
   const dir = mkdtempSync(join(tmpdir(), 'fnt-notify-'));
   const path = join(dir, 'notify.sock');
-  const proc: ChildProcess = spawn('python3', ['-c', PY, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc: ChildProcess = spawn('python3', ['-c', NOTIFY_READER_PY, path], { stdio: ['ignore', 'pipe', 'inherit'] });
   const messages: string[] = [];
   const waiters: { needle: string; resolve: (m: string) => void }[] = [];
   let bound: () => void = () => undefined;

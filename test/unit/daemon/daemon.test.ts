@@ -10,17 +10,9 @@ import type { Notifier } from '../../../src/notify.js';
 import type { DaemonChange } from '../../../src/model/status.js';
 import { isFlatnetError } from '../../../src/errors.js';
 import { FakeKernel } from '../../fake/fake-kernel.js';
+import { LAN_DROPIN } from '../../support/dropins.js';
 
-const LAN = `[Network]
-Name=lan
-Parent=enp3s0
-Subnet=192.168.88.0/24
-Gateway=192.168.88.1
-IPRange=192.168.88.192/27
-[Shim]
-Name=docker-link
-Address=192.168.88.192/32
-`;
+const LAN = LAN_DROPIN;
 
 interface Harness { kernel: FakeKernel; daemon: Daemon; notes: string[]; files: Map<string, string>; changes: DaemonChange[] }
 

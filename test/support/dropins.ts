@@ -1,0 +1,12 @@
+// Seed 000's flat LAN as a drop-in (network "lan", shim docker-link on
+// enp3s0), shared by the tests that drive the daemon on it.
+export const LAN_DROPIN = `[Network]
+Name=lan
+Parent=enp3s0
+Subnet=192.168.88.0/24
+Gateway=192.168.88.1
+IPRange=192.168.88.192/27
+[Shim]
+Name=docker-link
+Address=192.168.88.192/32
+`;
