@@ -70,7 +70,11 @@ MASKARGS=""
 for u in $MASK; do MASKARGS="$MASKARGS systemd.mask=$u"; done
 
 APPEND="console=ttyS0 panic=-1 apparmor=0 mitigations=off loglevel=4 systemd.show_status=1"
-APPEND="$APPEND flatnet.boot=$BOOT flatnet.repo=$REPO flatnet.cache=$CACHE${INSTALL:+ flatnet.install=$INSTALL} systemd.unit=multi-user.target$MASKARGS ${FLATNET_VM_CMDLINE:-}"
+# The guest sees the checkout at a fixed path outside /tmp, /home and /root:
+# the unit's PrivateTmp= and ProtectHome= would hide a CI clone living there.
+GUEST_REPO=/srv/flatnet-src
+case "$CACHE" in "$REPO"/*) GUEST_CACHE="$GUEST_REPO${CACHE#"$REPO"}" ;; *) GUEST_CACHE=$CACHE ;; esac
+APPEND="$APPEND flatnet.boot=$BOOT flatnet.repo=$GUEST_REPO flatnet.hostrepo=$REPO flatnet.cache=$GUEST_CACHE${INSTALL:+ flatnet.install=$INSTALL} systemd.unit=multi-user.target$MASKARGS ${FLATNET_VM_CMDLINE:-}"
 
 case "${FLATNET_VM_ACCEL:-tcg}" in
   kvm) ACCEL="-accel kvm -cpu host" ;;

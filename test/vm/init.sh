@@ -18,10 +18,12 @@ exec </dev/console >/dev/console 2>&1
 
 BOOT=unknown
 REPO=
+HOSTREPO=
 for w in $(cat /proc/cmdline); do
   case "$w" in
     flatnet.boot=*) BOOT=${w#flatnet.boot=} ;;
     flatnet.repo=*) REPO=${w#flatnet.repo=} ;;
+    flatnet.hostrepo=*) HOSTREPO=${w#flatnet.hostrepo=} ;;
   esac
 done
 
@@ -67,11 +69,11 @@ mount -t 9p -o "$P9,ro,cache=loose" modules /newroot/lib/modules || die "mount 9
 # Docker's overlay2 refuses an overlayfs backing dir; give it the ext4 (or tmpfs) itself.
 # The host's /tmp is not the guest's (and tmpfiles' "D /tmp" would whiteout every file in it).
 mkdir -p /newroot/tmp && mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
-# A checkout under the host's /tmp (a CI clone) would vanish under that tmpfs:
-# bind it back, read-only, at the same path.
-case "$REPO" in
-  /tmp/*) mkdir -p "/newroot$REPO" && mount --bind "/lower$REPO" "/newroot$REPO" || die "binding the checkout $REPO into the guest failed" ;;
-esac
+# The checkout, wherever it is on the host (a CI clone may be under /tmp,
+# hidden here by that tmpfs and from the unit by PrivateTmp=), at one fixed path.
+if [ -n "$REPO" ] && [ -n "$HOSTREPO" ]; then
+  mkdir -p "/newroot$REPO" && mount --bind "/lower$HOSTREPO" "/newroot$REPO" || die "binding the checkout $HOSTREPO to $REPO in the guest failed"
+fi
 # Nor is its /run (stage.sh's dpkg and systemctl look there for a running systemd).
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /newroot/run
 mount --bind /rw/docker /newroot/var/lib/docker
