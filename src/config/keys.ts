@@ -39,6 +39,9 @@ export function ifnameProblem(name: string): string | null {
   if (utf8Length(name) > IFNAMSIZ_MAX) return `interface name longer than ${IFNAMSIZ_MAX} bytes`;
   if (name === '.' || name === '..') return `"${name}" is not a valid interface name`;
   if (/[/:\s]/.test(name)) return 'interface name must not contain "/", ":" or whitespace';
+  // The kernel would take these, but `ip -batch` cuts a line at "#" and has no
+  // escapes for quotes: refused here, at the line, not later by the kernel side.
+  if (/["'\\#]/.test(name)) return 'interface name must not contain "#", a quote or "\\" (flatnetd cannot manage such names)';
   return null;
 }
 
