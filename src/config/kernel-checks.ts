@@ -43,6 +43,16 @@ export function checkAgainstKernel(net: NetworkConfig, parent: ObservedLink | un
       message: `the MAC address of ${parent.name} itself; a shim needs a MAC of its own (leave MACAddress= out for a stable one)`,
     });
   }
+  // macvlan, ipvlan and 802.1Q need an Ethernet lower device; the loopback
+  // (the only link a dump shows with an all-zero MAC and no kind) is not one,
+  // and the kernel would answer a bare "Invalid argument".
+  if (parent.kind === null && parent.mac === '00:00:00:00:00:00') {
+    out.push({
+      severity: 'error', code: 'unsupported', network: net.name,
+      ...placeOf(net, 'Network.Parent', 'Parent', net.parent),
+      message: `${parent.name} is not an Ethernet device (a loopback); macvlan, ipvlan and VLANs need one`,
+    });
+  }
   // 802.11 (outside 4-address/WDS mode) accepts only the station's own MAC,
   // so macvlan children with MACs of their own never get a frame back.
   if (parent.wireless && net.driver === 'macvlan') {

@@ -79,6 +79,13 @@ function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Place; mess
       out.push({ place: placeOf(n, a.id), message });
     }
   }
+  // Two links with one MAC on one LAN: the kernel refuses the second on a
+  // shared parent ("Address already in use"), and on two parents the LAN's
+  // switches would flap between them. Either way, not at the kernel's word.
+  const mac = n.shim?.mac ?? null;
+  if (mac !== null && mac === (m.shim?.mac ?? null)) {
+    out.push({ place: placeOf(n, 'Shim.MACAddress', 'MACAddress', mac), message: `${m.file} already gives its shim this MAC address` });
+  }
   if (n.parent === null || m.parent === null) return out;
   const ep = effectiveParentName(n);
   if (ep !== effectiveParentName(m)) return out;
