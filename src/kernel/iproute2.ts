@@ -9,6 +9,7 @@ import { FlatnetError } from '../errors.js';
 import type { Observed, ObservedLink } from '../model/observed.js';
 import type { Op } from '../plan/ops.js';
 import type { ApplyResult, Kernel, KernelEvent } from './kernel.js';
+import { IpSession } from './ip-session.js';
 import { parseMonitorLine, parseObserved } from './parse.js';
 import { opForLine, renderBatch } from './render.js';
 
@@ -19,6 +20,8 @@ export interface IpRoute2Options {
   netns?: string;
   /** Debug lines: the batch sent, monitor restarts. */
   onLog?: (line: string) => void;
+  /** Dump through one living `ip -batch` (default); false spawns ip per dump. */
+  session?: boolean;
 }
 
 interface RunResult {
@@ -33,6 +36,14 @@ const MONITOR_BACKOFF_MIN_MS = 100;
 const MONITOR_BACKOFF_MAX_MS = 5_000;
 /** A monitor that lived this long had no trouble starting: restart fast next time. */
 const MONITOR_HEALTHY_MS = 10_000;
+
+/** -N: numbers for protocol, table, scope and type, so what an admin named
+ *  in /etc/iproute2 cannot change what we read. */
+const DUMP_OPTIONS = ['-N', '-details'] as const;
+/** What observe() reads, as batch lines. A batch line cannot carry -4/-6:
+ *  `root 0.0.0.0/0` and `root ::/0` pick the family and match every route of
+ *  it, default included (the same dump as `-4`/`-6 route show table all`). */
+const SESSION_DUMPS = ['address show', 'route show table all root 0.0.0.0/0', 'route show table all root ::/0', 'netns list-id'];
 
 const FAILED_LINE_RE = /^Command failed -:(\d+)$/m;
 /** What the kernel says when a delete finds nothing to delete. */
@@ -86,12 +97,19 @@ export class IpRoute2Kernel implements Kernel {
   readonly #ip: string;
   readonly #netns: string | null;
   readonly #log: (line: string) => void;
+  readonly #session: IpSession | null;
   #writes = 0;
 
   constructor(opts: IpRoute2Options = {}) {
     this.#ip = opts.ip ?? 'ip';
     this.#netns = opts.netns ?? null;
     this.#log = opts.onLog ?? (() => undefined);
+    this.#session = opts.session === false ? null : new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
+  }
+
+  /** Ends the living ip that answers the dumps (it also ends with us). */
+  close(): void {
+    this.#session?.close();
   }
 
   get writes(): number {
@@ -103,9 +121,7 @@ export class IpRoute2Kernel implements Kernel {
   }
 
   async #dump(...args: string[]): Promise<unknown> {
-    // -N: numbers for protocol, table, scope and type, so what an admin named
-    // in /etc/iproute2 cannot change what we read.
-    const argv = this.#args('-N', '-details', '-json', ...args);
+    const argv = this.#args(...DUMP_OPTIONS, '-json', ...args);
     const r = await run(this.#ip, argv);
     if (r.code !== 0) {
       throw new FlatnetError('kernel', `ip ${argv.join(' ')} failed: ${r.stderr.trim() || `exit status ${r.code}`}`);
@@ -123,16 +139,32 @@ export class IpRoute2Kernel implements Kernel {
     // a combined dump prints both default routes as "default".
     // `netns list-id`: containers' links on our parents live in other
     // namespaces that no dump here shows; their ids are the only trace.
-    const [addrs, routes4, routes6, nsids] = await Promise.all([
+    const [addrs, routes4, routes6, nsids] = await this.#dumps();
+    const observed = parseObserved(addrs, routes4, routes6);
+    observed.peerNamespaces = Array.isArray(nsids) ? nsids.length : 0;
+    await this.#markWireless(observed.links);
+    return observed;
+  }
+
+  /** The four dumps through the living session; one spawn per dump when it
+   *  broke or a dump failed there (that path also words the failure). */
+  async #dumps(): Promise<unknown[]> {
+    if (this.#session !== null) {
+      try {
+        const answers = await this.#session.run(SESSION_DUMPS);
+        const failed = answers.filter((a): a is Error => a instanceof Error);
+        if (failed.length === 0) return answers;
+        this.#log(`ip session: a dump failed (${failed.map((e) => e.message).join('; ')}); dumping again with one ip per dump`);
+      } catch (e) {
+        this.#log(`ip session: ${(e as Error).message}; dumping with one ip per dump`);
+      }
+    }
+    return Promise.all([
       this.#dump('address', 'show'),
       this.#dump('-4', 'route', 'show', 'table', 'all'),
       this.#dump('-6', 'route', 'show', 'table', 'all'),
       this.#dump('netns', 'list-id'),
     ]);
-    const observed = parseObserved(addrs, routes4, routes6);
-    observed.peerNamespaces = Array.isArray(nsids) ? nsids.length : 0;
-    await this.#markWireless(observed.links);
-    return observed;
   }
 
   async #markWireless(links: ObservedLink[]): Promise<void> {

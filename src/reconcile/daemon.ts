@@ -34,6 +34,12 @@ export interface DaemonDeps {
   nowUsec: () => bigint;
 }
 
+/** An event after this long without one is a lone change (a link deleted, a
+ *  carrier lost), not part of a stream: it is acted on after FIRST_EVENT_MS. */
+const QUIET_MS = 20;
+/** Long enough for the rest of one change's events (a deleted link's route,
+ *  address and link lines arrive together), short enough to heal at once. */
+const FIRST_EVENT_MS = 1;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 60_000;
 
@@ -58,6 +64,7 @@ export class Daemon implements DaemonApi {
   private readyTimer: NodeJS.Timeout | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private watchdogDue = false;
+  private lastEventAt = -Infinity;
   private ready = false;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
@@ -80,7 +87,10 @@ export class Daemon implements DaemonApi {
         this.counters.resyncs++;
         this.d.log.warning('kernel event monitor restarted: re-reading everything');
       }
-      this.scheduleSoon();
+      const now = performance.now();
+      const lone = now - this.lastEventAt >= QUIET_MS;
+      this.lastEventAt = now;
+      this.scheduleSoon(lone);
     });
     await this.loadConfig();
     const wd = this.d.notifier.watchdogIntervalMs();
@@ -118,12 +128,15 @@ export class Daemon implements DaemonApi {
     });
   }
 
-  private scheduleSoon(): void {
+  private scheduleSoon(lone: boolean): void {
     if (this.eventTimer !== undefined || this.stopped) return;
-    // After a troubled run our own writes come back as events: without this a
-    // network that cannot converge would re-run at the debounce rate. Events
-    // then wait out the back-off like the retry does.
-    const wait = Math.max(this.d.kernelDebounceMs, this.backoffUntil - Date.now());
+    // A stream of events (a carrier storm, a script at work) is coalesced by
+    // the debounce; a lone one is acted on at once, which is what a heal is.
+    // After a troubled run our own writes come back as events: without the
+    // back-off a network that cannot converge would re-run at the debounce
+    // rate, so events then wait it out like the retry does.
+    const debounce = lone ? Math.min(FIRST_EVENT_MS, this.d.kernelDebounceMs) : this.d.kernelDebounceMs;
+    const wait = Math.max(debounce, this.backoffUntil - Date.now());
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
       void this.request();

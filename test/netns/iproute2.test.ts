@@ -25,7 +25,9 @@ async function hostOnLan(t: HasAfter): Promise<Host> {
   const sw = await lanSwitch(t);
   const host = await createNetns(t, 'host');
   const port = await sw.plug(host, 'eth0', { mac: NIC_MAC });
-  return { sw, host, port, kernel: new IpRoute2Kernel({ netns: host.name }) };
+  const kernel = new IpRoute2Kernel({ netns: host.name });
+  t.after(() => kernel.close());
+  return { sw, host, port, kernel };
 }
 
 function desiredLink(over: Partial<DesiredLink> = {}): DesiredLink {
@@ -90,6 +92,27 @@ test('observe: the NIC with its MAC, MTU, carrier; carrier follows the cable', a
   await waitFor(async () => (await kernel.observe()).links.find((l) => l.name === 'eth0')?.carrier === false,
     { what: 'eth0 to lose carrier when its switch port goes down' });
   assert.equal(kernel.writes, 0, 'observing writes nothing');
+});
+
+test('observe through the living ip session reads exactly what one ip per dump reads', async (t) => {
+  if (!requireRoot(t)) return;
+  const { host, kernel } = await hostOnLan(t);
+  await kernel.apply(shimOps());
+  await host.ip('address', 'add', '192.168.88.10/24', 'dev', 'eth0');
+  await host.ip('-6', 'address', 'add', 'fd00:88::10/64', 'dev', 'eth0', 'nodad');
+  // Default routes of both families: a batch line cannot say -4/-6, so the
+  // session picks the family with `root 0.0.0.0/0` / `root ::/0`.
+  await host.ip('route', 'add', 'default', 'via', '192.168.88.1', 'dev', 'eth0', 'onlink');
+  await host.ip('-6', 'route', 'add', 'default', 'via', 'fd00:88::1', 'dev', 'eth0', 'onlink');
+  await host.ip('route', 'add', '10.77.0.0/16', 'via', '192.168.88.1', 'table', '100', 'proto', 'static', 'metric', '7');
+  const spawned = new IpRoute2Kernel({ netns: host.name, session: false });
+  const [viaSession, viaSpawns] = [await kernel.observe(), await spawned.observe()];
+  assert.deepEqual(viaSession, viaSpawns);
+  const defaults = viaSession.routes.filter((r) => r.dst === '0.0.0.0/0' || r.dst === '::/0').map((r) => `${r.dst} via ${r.gateway ?? '-'}`).sort();
+  assert.deepEqual(defaults, ['0.0.0.0/0 via 192.168.88.1', '::/0 via fd00:88::1']);
+  assert.ok(viaSession.routes.some((r) => r.dst === '10.77.0.0/16' && r.table === 100 && r.metric === 7), 'a route of another table is read');
+  assert.ok(viaSession.links.some((l) => l.name === 'docker-link' && l.kind === 'macvlan'));
+  assert.equal(kernel.writes, 5, 'observing wrote nothing');
 });
 
 test('apply: a macvlan shim with addresses and a proto 233 route is exactly what the kernel then has', async (t) => {
