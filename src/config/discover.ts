@@ -57,14 +57,22 @@ export async function readDropIn(path: string, shownAs: string = path): Promise<
     const st = await fh.stat();
     if (!st.isFile()) return { diagnostic: unreadable(shownAs, 'not a regular file') };
     if (st.size > MAX_DROPIN_BYTES) return { diagnostic: unreadable(shownAs, `larger than 1 MiB (${st.size} bytes)`) };
-    const buf = Buffer.alloc(MAX_DROPIN_BYTES + 1);
+    // Sized from stat, grown if the file grows while we read: a 1 MiB buffer
+    // per file made reading 500 drop-ins cost a third of a second.
+    let buf = Buffer.allocUnsafe(Math.min(st.size, MAX_DROPIN_BYTES) + 1);
     let n = 0;
     for (;;) {
+      if (n === buf.length) {
+        if (n > MAX_DROPIN_BYTES) return { diagnostic: unreadable(shownAs, 'larger than 1 MiB') };
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, MAX_DROPIN_BYTES + 1));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
       const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;
-      if (n > MAX_DROPIN_BYTES) return { diagnostic: unreadable(shownAs, 'larger than 1 MiB') };
     }
+    if (n > MAX_DROPIN_BYTES) return { diagnostic: unreadable(shownAs, 'larger than 1 MiB') };
     const bytes = buf.subarray(0, n);
     const nul = bytes.indexOf(0);
     if (nul >= 0) return { diagnostic: unreadable(shownAs, `binary file (NUL byte at offset ${nul})`) };
@@ -78,6 +86,22 @@ export async function readDropIn(path: string, shownAs: string = path): Promise<
   } finally {
     await fh.close();
   }
+}
+
+/** Files open at once while reading: well under the 1024 descriptors a service gets by default. */
+const READ_AT_ONCE = 32;
+
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 async function realDirs(dirs: readonly string[]): Promise<string[]> {
@@ -124,6 +148,7 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
   const files: DropInFile[] = [];
   const inside = await realDirs(dirs);
   const seen = new Set<string>();
+  const chosen: string[] = [];
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -139,15 +164,21 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
       // admin's broken override must not silently bring back the vendor's file.
       if (seen.has(name)) continue;
       seen.add(name);
-      const path = join(dir, name);
-      const r = await resolveEntry(path, inside);
-      if (r === 'masked') continue;
-      if ('read' in r) {
-        const got = await readDropIn(r.read, path);
-        if ('text' in got) files.push({ path, text: got.text });
-        else diagnostics.push(got.diagnostic);
-      } else diagnostics.push(r);
+      chosen.push(join(dir, name));
     }
+  }
+  // Read side by side (each file is a few syscalls through libuv's pool);
+  // results are kept in the order the names were chosen.
+  const results = await mapBounded(chosen, READ_AT_ONCE, async (path) => {
+    const r = await resolveEntry(path, inside);
+    if (r === 'masked' || !('read' in r)) return r;
+    return { path, got: await readDropIn(r.read, path) };
+  });
+  for (const r of results) {
+    if (r === 'masked') continue;
+    if (!('got' in r)) diagnostics.push(r);
+    else if ('text' in r.got) files.push({ path: r.path, text: r.got.text });
+    else diagnostics.push(r.got.diagnostic);
   }
   files.sort((a, b) => compareFiles(a.path, b.path));
   return { files, diagnostics };

@@ -9,12 +9,27 @@ import ipaddr from 'ipaddr.js';
 export type Family = 4 | 6;
 
 interface Parsed {
-  bytes: number[];
-  family: Family;
-  len: number;
+  readonly bytes: readonly number[];
+  readonly family: Family;
+  readonly len: number;
 }
 
+/** The planner asks about the same few hundred prefixes many times a run,
+ *  and ipaddr.js parsing was most of a no-op reconcile's time. */
+const parsed = new Map<string, Parsed | null>();
+const PARSED_MAX = 8192;
+
 function parse(cidr: string): Parsed | null {
+  let p = parsed.get(cidr);
+  if (p === undefined) {
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    p = parseUncached(cidr);
+    parsed.set(cidr, p);
+  }
+  return p;
+}
+
+function parseUncached(cidr: string): Parsed | null {
   const slash = cidr.indexOf('/');
   const addrText = slash < 0 ? cidr : cidr.slice(0, slash);
   if (!ipaddr.isValid(addrText)) return null;
@@ -26,8 +41,21 @@ function parse(cidr: string): Parsed | null {
   return { bytes: addr.toByteArray(), family, len };
 }
 
-function text(bytes: number[], len: number): string {
-  return `${ipaddr.fromByteArray(bytes).toString()}/${len}`;
+const canonicals = new Map<string, string>();
+const networks = new Map<string, string>();
+
+function memo(m: Map<string, string>, key: string, make: () => string): string {
+  let v = m.get(key);
+  if (v === undefined) {
+    if (m.size >= PARSED_MAX) m.clear();
+    v = make();
+    m.set(key, v);
+  }
+  return v;
+}
+
+function text(bytes: readonly number[], len: number): string {
+  return `${ipaddr.fromByteArray([...bytes]).toString()}/${len}`;
 }
 
 export function familyOf(cidr: string): Family {
@@ -36,16 +64,20 @@ export function familyOf(cidr: string): Family {
 
 /** `FD00:0::1/64` → `fd00::1/64`; a bare address gets /32 or /128. */
 export function canonical(cidr: string): string {
-  const p = parse(cidr);
-  return p === null ? cidr.toLowerCase() : text(p.bytes, p.len);
+  return memo(canonicals, cidr, () => {
+    const p = parse(cidr);
+    return p === null ? cidr.toLowerCase() : text(p.bytes, p.len);
+  });
 }
 
 /** `192.168.88.9/24` → `192.168.88.0/24`. */
 export function networkOf(cidr: string): string {
-  const p = parse(cidr);
-  if (p === null) return cidr.toLowerCase();
-  const bytes = p.bytes.map((b, i) => b & ((0xff << (8 - Math.max(0, Math.min(8, p.len - i * 8)))) & 0xff));
-  return text(bytes, p.len);
+  return memo(networks, cidr, () => {
+    const p = parse(cidr);
+    if (p === null) return cidr.toLowerCase();
+    const bytes = p.bytes.map((b, i) => b & ((0xff << (8 - Math.max(0, Math.min(8, p.len - i * 8)))) & 0xff));
+    return text(bytes, p.len);
+  });
 }
 
 export function prefixLength(cidr: string): number {

@@ -212,10 +212,11 @@ export function buildDesired(input: DesiredInput): { desired: PlannedDesired; no
     if (shim !== null) add(shim, n.name);
   }
 
+  const observedByName = new Map(input.observed.links.map((o) => [o.name, o] as const));
   for (const l of links.values()) {
     // A shared link that also serves a frozen network keeps that network in
     // its mark, so freezing one network never rewrites another's link.
-    const seen = input.observed.links.find((o) => o.name === l.name);
+    const seen = observedByName.get(l.name);
     const keep = aliasNetworks(seen?.alias ?? null).filter((n) => frozen.has(n));
     l.alias = ownerAlias(uniq([...l.networks, ...keep]));
   }

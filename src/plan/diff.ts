@@ -13,11 +13,10 @@ import type { Observed, ObservedLink, ObservedRoute } from '../model/observed.js
 import { aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '../model/ownership.js';
 import { canonical, isLinkLocal6, kernelPrefixRoute } from './cidr.js';
 import type { ForeignPromisc } from './desired.js';
-import { conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
+import { MAIN_TABLE, conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
 import type { LinkChanges, Op } from './ops.js';
 import { orderOps, type Step } from './order.js';
 
-const MAIN_TABLE = 254;
 
 export interface Waiting {
   network: string;
@@ -82,7 +81,7 @@ function nameOf(c: Ctx, ifindex: number): string {
 }
 
 function routesOn(c: Ctx, ifindex: number): ObservedRoute[] {
-  return c.observed.routes.filter((r) => r.ifindex === ifindex && r.table === MAIN_TABLE);
+  return c.k.mainRoutes.get(ifindex) ?? [];
 }
 
 function create(c: Ctx, link: DesiredLink, depth: number, reason: string): void {
@@ -106,7 +105,7 @@ function fix(c: Ctx, link: DesiredLink, depth: number, have: ObservedLink, adopt
   const { changes, why } = linkChanges(link, have, adopt);
   if (why.length > 0) c.steps.push({ op: { op: 'link-set', name: link.name, changes, networks, reason: why.join('; ') }, depth });
 
-  const observedAddrs = c.observed.addresses.filter((a) => a.ifindex === have.ifindex);
+  const observedAddrs = c.k.addresses.get(have.ifindex) ?? [];
   const kept = new Set<string>();
   // Addresses are flatnetd's to manage on shims only: a VLAN parent's or a
   // dummy's addresses belong to whoever configures the host's side of that
@@ -160,11 +159,23 @@ function delRoute(c: Ctx, r: ObservedRoute, networks: string[], depth: number, r
   return step;
 }
 
+function groupMainV4ByDst(routes: readonly ObservedRoute[]): Map<string, ObservedRoute[]> {
+  const m = new Map<string, ObservedRoute[]>();
+  for (const r of routes) {
+    if (r.family !== 4 || r.table !== MAIN_TABLE) continue;
+    const list = m.get(r.dst);
+    if (list === undefined) m.set(r.dst, [r]);
+    else list.push(r);
+  }
+  return m;
+}
+
 /** Route adds, once every deletion is known: an IPv4 route is keyed by
  *  prefix+metric whatever its device, so one of ours in the way is deleted
  *  first, and anyone else's is a conflict left alone. */
 function addRoutes(c: Ctx): void {
   const planned = new Set<string>();
+  let mainV4ByDst: Map<string, ObservedRoute[]> | null = null;
   for (const w of c.routeWants) {
     if (w.present.length > 0) continue;
     const { route } = w;
@@ -172,9 +183,10 @@ function addRoutes(c: Ctx): void {
     let blocked: string | null = null;
     if (route.family === 4) {
       if (planned.has(key)) blocked = 'another network of this host wants the same route';
-      for (const r of c.observed.routes) {
+      mainV4ByDst ??= groupMainV4ByDst(c.observed.routes);
+      for (const r of mainV4ByDst.get(route.dst) ?? []) {
         if (blocked !== null) break;
-        if (r.family !== 4 || r.table !== MAIN_TABLE || r.dst !== route.dst || r.metric !== route.metric || r.ifindex === w.devIndex) continue;
+        if (r.metric !== route.metric || r.ifindex === w.devIndex) continue;
         if (c.deleted.get(r.ifindex) === true) continue;
         const delStep = c.routeDels.get(r) ?? (r.proto === ROUTE_PROTO && c.deleted.has(r.ifindex)
           ? delRoute(c, r, w.networks, 0, `moves to ${route.dev}`) : undefined);

@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../errors.js';
 import { linkKind } from '../kinds/registry.js';
 import type { DesiredLink } from '../model/desired.js';
-import type { Observed, ObservedLink } from '../model/observed.js';
+import type { Observed, ObservedAddress, ObservedLink, ObservedRoute } from '../model/observed.js';
 import { aliasNetworks, isOwnedAlias } from '../model/ownership.js';
 
 export type Fate =
@@ -27,8 +27,15 @@ export interface KernelIndex {
   byName: Map<string, ObservedLink>;
   byIndex: Map<number, ObservedLink>;
   children: Map<number, ObservedLink[]>;
+  /** Addresses by ifindex. */
+  addresses: Map<number, ObservedAddress[]>;
+  /** Routes of the main table by ifindex. */
+  mainRoutes: Map<number, ObservedRoute[]>;
   peerNamespaces: number;
 }
+
+/** The kernel's main routing table (RT_TABLE_MAIN). */
+export const MAIN_TABLE = 254;
 
 export function indexKernel(observed: Observed): KernelIndex {
   const byName = new Map<string, ObservedLink>();
@@ -37,9 +44,19 @@ export function indexKernel(observed: Observed): KernelIndex {
   for (const l of observed.links) {
     byName.set(l.name, l);
     byIndex.set(l.ifindex, l);
-    if (l.parentIndex !== null) children.set(l.parentIndex, [...(children.get(l.parentIndex) ?? []), l]);
+    if (l.parentIndex !== null) push(children, l.parentIndex, l);
   }
-  return { byName, byIndex, children, peerNamespaces: observed.peerNamespaces ?? 0 };
+  const addresses = new Map<number, ObservedAddress[]>();
+  for (const a of observed.addresses) push(addresses, a.ifindex, a);
+  const mainRoutes = new Map<number, ObservedRoute[]>();
+  for (const r of observed.routes) if (r.table === MAIN_TABLE) push(mainRoutes, r.ifindex, r);
+  return { byName, byIndex, children, addresses, mainRoutes, peerNamespaces: observed.peerNamespaces ?? 0 };
+}
+
+function push<K, V>(m: Map<K, V[]>, key: K, v: V): void {
+  const list = m.get(key);
+  if (list === undefined) m.set(key, [v]);
+  else list.push(v);
 }
 
 /** Names of what may hang below `l` without being ours: links we can see, and,
