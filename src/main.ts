@@ -11,7 +11,6 @@ import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
 import { createLogger, type Logger } from './log.js';
 import { systemdNotifier } from './notify.js';
 import { Daemon } from './reconcile/daemon.js';
-import { watchConfigDirs } from './watch/config-watch.js';
 import { debounce } from './watch/debounce.js';
 
 async function packageVersion(): Promise<string> {
@@ -40,7 +39,11 @@ async function run(opts: DaemonOptions): Promise<void> {
     process.stdout.write(`flatnetd ${version}\n`);
     return;
   }
-  const notifier = await systemdNotifier(process.env);
+  const { notifier, loaded } = systemdNotifier(process.env);
+  loaded.catch((e: unknown) => {
+    log.error(`${describeError(e)}; exiting (systemd would wait for READY=1 in vain)`);
+    process.exit(1);
+  });
   const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), onLog: (l) => log.debug(l) });
   const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
@@ -62,7 +65,8 @@ async function run(opts: DaemonOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: stopping`);
-    await watcher.close();
+    await watching;
+    await watcher?.close();
     await daemon.stop();
     ipKernel.close();
     await bus?.close();
@@ -71,7 +75,15 @@ async function run(opts: DaemonOptions): Promise<void> {
   const reload = debounce(() => {
     daemon.reload().catch((e: unknown) => log.error(`reload failed: ${describeError(e)}`));
   }, opts.configDebounceMs);
-  const watcher = watchConfigDirs(opts.configDirs, () => reload.trigger(), log);
+  // chokidar loads while the first reconcile waits on the kernel (its own
+  // start-up was already asynchronous: edits count from when it is up).
+  let watcher: { close(): Promise<void> } | null = null;
+  const watching = import('./watch/config-watch.js').then((m) => {
+    if (!stopping) watcher = m.watchConfigDirs(opts.configDirs, () => reload.trigger(), log);
+  }, (e: unknown) => {
+    log.error(`cannot watch the drop-in directories: ${describeError(e)}; exiting`);
+    process.exit(1);
+  });
   process.on('SIGHUP', () => reload.trigger());
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -3,10 +3,11 @@
 // refuse: `1.2.3`, octal-looking `010.1.1.1`, five-digit IPv6 groups, zone ids.
 // So the text is checked here first, with the same grammar Node uses.
 
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../ipaddr.js';
+import type { IPv4, IPv6 } from 'ipaddr.js';
 
 export type Family = 4 | 6;
-export type Addr = ipaddr.IPv4 | ipaddr.IPv6;
+export type Addr = IPv4 | IPv6;
 
 export interface ParsedAddr {
   addr: Addr;

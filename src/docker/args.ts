@@ -1,7 +1,7 @@
 // The `docker network create` argv that matches a network, so the Docker side
 // and the host side can never disagree (seed 000's command, generated).
 
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../ipaddr.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 
 /** Shim addresses without their prefix: what Docker must keep out of its pool. */

@@ -4,7 +4,7 @@
 // validated (drop-ins by src/config, observations by the kernel), so a text
 // that does not parse is passed through unchanged rather than thrown on.
 
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../ipaddr.js';
 
 export type Family = 4 | 6;
 
