@@ -262,8 +262,8 @@ async function dumpsOnce(ns: string): Promise<number> {
   const t0 = performance.now();
   const rs = await Promise.all([
     ip(ns, ['-N', '-details', '-json', 'address', 'show']),
-    ip(ns, ['-N', '-details', '-json', '-4', 'route', 'show', 'table', 'all']),
-    ip(ns, ['-N', '-details', '-json', '-6', 'route', 'show', 'table', 'all']),
+    ip(ns, ['-N', '-details', '-json', '-4', 'route', 'show', 'table', 'all', 'type', 'unicast']),
+    ip(ns, ['-N', '-details', '-json', '-6', 'route', 'show', 'table', 'all', 'type', 'unicast']),
   ]);
   if (rs.some((r) => r.code !== 0)) throw new Error(`dump failed in ${ns}`);
   return performance.now() - t0;

@@ -40,10 +40,18 @@ const MONITOR_HEALTHY_MS = 10_000;
 /** -N: numbers for protocol, table, scope and type, so what an admin named
  *  in /etc/iproute2 cannot change what we read. */
 const DUMP_OPTIONS = ['-N', '-details'] as const;
-/** What observe() reads, as batch lines. A batch line cannot carry -4/-6:
- *  `root 0.0.0.0/0` and `root ::/0` pick the family and match every route of
- *  it, default included (the same dump as `-4`/`-6 route show table all`). */
-const SESSION_DUMPS = ['address show', 'route show table all root 0.0.0.0/0', 'route show table all root ::/0', 'netns list-id'];
+/** What observe() reads, as batch lines. Unicast routes only (what the
+ *  parser keeps): the local table's entries, a few per link and address, were
+ *  most of the route dumps. A batch line cannot carry -4/-6: `root 0.0.0.0/0`
+ *  and `root ::/0` pick the family and match every route of it, default
+ *  included (the same dump as `-4`/`-6 route show table all type unicast`;
+ *  with `table main` instead, ip would ignore the family and print IPv4). */
+const SESSION_DUMPS = [
+  'address show',
+  'route show table all type unicast root 0.0.0.0/0',
+  'route show table all type unicast root ::/0',
+  'netns list-id',
+];
 
 const FAILED_LINE_RE = /^Command failed -:(\d+)$/m;
 /** What the kernel says when a delete finds nothing to delete. */
@@ -161,8 +169,8 @@ export class IpRoute2Kernel implements Kernel {
     }
     return Promise.all([
       this.#dump('address', 'show'),
-      this.#dump('-4', 'route', 'show', 'table', 'all'),
-      this.#dump('-6', 'route', 'show', 'table', 'all'),
+      this.#dump('-4', 'route', 'show', 'table', 'all', 'type', 'unicast'),
+      this.#dump('-6', 'route', 'show', 'table', 'all', 'type', 'unicast'),
       this.#dump('netns', 'list-id'),
     ]);
   }

@@ -207,7 +207,7 @@ function gatewayOf(r: Json): string | null {
   return isObject(via) ? (str(via, 'host')?.toLowerCase() ?? null) : null;
 }
 
-/** Routes from `ip -json [-4|-6] route show table all`. iproute2 names the
+/** Routes from `ip -json [-4|-6] route show table all type unicast`. iproute2 names the
  *  device, not its index: `links` (from the same observation) maps it. Routes
  *  without a single device (multipath, blackhole) and the kernel's local,
  *  broadcast, multicast and anycast entries are left out. */

@@ -111,6 +111,8 @@ test('observe through the living ip session reads exactly what one ip per dump r
   const defaults = viaSession.routes.filter((r) => r.dst === '0.0.0.0/0' || r.dst === '::/0').map((r) => `${r.dst} via ${r.gateway ?? '-'}`).sort();
   assert.deepEqual(defaults, ['0.0.0.0/0 via 192.168.88.1', '::/0 via fd00:88::1']);
   assert.ok(viaSession.routes.some((r) => r.dst === '10.77.0.0/16' && r.table === 100 && r.metric === 7), 'a route of another table is read');
+  assert.ok(viaSession.routes.every((r) => r.table !== 255), 'the local table\'s entries are not dumped');
+  assert.ok(viaSession.routes.some((r) => r.family === 6 && r.proto === 2), 'IPv6 prefix routes are read');
   assert.ok(viaSession.links.some((l) => l.name === 'docker-link' && l.kind === 'macvlan'));
   assert.equal(kernel.writes, 5, 'observing wrote nothing');
 });
