@@ -75,15 +75,19 @@ async function run(opts: DaemonOptions): Promise<void> {
   const reload = debounce(() => {
     daemon.reload().catch((e: unknown) => log.error(`reload failed: ${describeError(e)}`));
   }, opts.configDebounceMs);
-  // chokidar loads while the first reconcile waits on the kernel (its own
-  // start-up was already asynchronous: edits count from when it is up).
+  // The watch starts once the first reconcile is done: chokidar's start-up
+  // (loading it, a watch per file) is kept off the boot path, and what was
+  // edited meanwhile is caught by comparing file times with when they were read.
   let watcher: { close(): Promise<void> } | null = null;
-  const watching = import('./watch/config-watch.js').then((m) => {
-    if (!stopping) watcher = m.watchConfigDirs(opts.configDirs, () => reload.trigger(), log);
-  }, (e: unknown) => {
-    log.error(`cannot watch the drop-in directories: ${describeError(e)}; exiting`);
-    process.exit(1);
-  });
+  let watching: Promise<void> = Promise.resolve();
+  const startWatching = (readSince: number): void => {
+    watching = import('./watch/config-watch.js').then((m) => {
+      if (!stopping) watcher = m.watchConfigDirs(opts.configDirs, () => reload.trigger(), log, readSince);
+    }, (e: unknown) => {
+      log.error(`cannot watch the drop-in directories: ${describeError(e)}; exiting`);
+      process.exit(1);
+    });
+  };
   process.on('SIGHUP', () => reload.trigger());
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -95,7 +99,9 @@ async function run(opts: DaemonOptions): Promise<void> {
     log.error(`${reason}; exiting so systemd restarts flatnetd (every link stays in place)`);
     process.exit(1);
   }) : undefined;
+  const readSince = Date.now();
   await daemon.start();
+  startWatching(readSince);
 }
 
 try {

@@ -31,8 +31,6 @@ export interface DaemonOptions {
   notify: NotifySocket;
   logLevel?: 'debug' | 'info';
   debounceMs?: number;
-  /** Prepended to PATH: the storm scenario's `ip` wrapper that counts dumps. */
-  pathPrefix?: string;
 }
 
 export interface BenchDaemon {
@@ -55,7 +53,6 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   for (const k of ['NOTIFY_SOCKET', 'JOURNAL_STREAM', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID']) delete env[k];
   env['NOTIFY_SOCKET'] = o.notify.path;
   env['WATCHDOG_USEC'] = '60000000';
-  if (o.pathPrefix !== undefined) env['PATH'] = `${o.pathPrefix}:${env['PATH'] ?? '/usr/sbin:/usr/bin'}`;
   const args = [
     process.execPath, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
     '--log-level', o.logLevel ?? 'info', '--parent-wait', '5',

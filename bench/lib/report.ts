@@ -167,12 +167,12 @@ export function targets(r: Results): TargetRow[] {
   }
   if (r.storm) {
     const st = r.storm;
-    const perSec = st.runsPerSecond ?? st.dumpsPerSecond;
+    const perSec = st.runsPerSecond;
     rows.push({
-      id: '5a', figure: `storm: ${st.flips} carrier flips in ${st.seconds} s on a parent with ${st.shims} shims — reconciles/s (${st.runs !== null ? 'daemon run lines' : 'kernel dumps, ≥ runs'})`, n: String(st.shims),
+      id: '5a', figure: `storm: ${st.flips} carrier flips in ${st.seconds} s on a parent with ${st.shims} shims — reconciles/s (daemon run lines)`, n: String(st.shims),
       target: `≤ ${st.boundPerSecond.toFixed(0)}/s (debounce ${st.debounceMs} ms)`,
-      measured: `${perSec.toFixed(1)}/s (dumps: max ${st.maxDumpsInASecond} in a second); ${st.kernelEvents} kernel events; ${st.writes} writes`,
-      baseline: '', ratio: '', verdict: verdict(perSec <= st.boundPerSecond && st.maxDumpsInASecond <= st.boundPerSecond),
+      measured: `${perSec.toFixed(1)}/s (max ${st.maxRunsInASecond} in a second); ${st.kernelEvents} kernel events; ${st.writes} writes`,
+      baseline: '', ratio: '', verdict: verdict(perSec <= st.boundPerSecond && st.maxRunsInASecond <= st.boundPerSecond),
     });
     rows.push({
       id: '5b', figure: 'storm: CPU used (itself + its ip children)', n: String(st.shims), target: '(reported)',
@@ -262,7 +262,7 @@ export function markdown(r: Results): string {
   }
   for (const s of r.sessions) {
     const h = s.heal;
-    if (h) phases.push(`- heal N=${s.n}: deleted → flatnetd's \`ip -batch\` logged: median ${ms(h.toBatch.median)} (debounce, three \`ip -json\` dumps, plan); → whole again: ${ms(h.ms.median)}. CPU per heal ${ms(h.cpuPerHealMs)}, ${h.writesPerHeal.toFixed(1)} writes per heal.`);
+    if (h) phases.push(`- heal N=${s.n}: deleted → flatnetd's \`ip -batch\` logged: median ${ms(h.toBatch.median)} (event, observe through the living \`ip -json -batch\`, plan); → whole again: ${ms(h.ms.median)}. CPU per heal ${ms(h.cpuPerHealMs)}, ${h.writesPerHeal.toFixed(1)} writes per heal.`);
   }
   if (phases.length > 0) out.push('## Where the time goes', '', ...phases, '');
   const worst = [...r.sessions].filter((s) => s.heal && s.heal.slowest.length > 0).sort((a, b) => (b.heal?.ms.p99 ?? 0) - (a.heal?.ms.p99 ?? 0))[0];
@@ -274,10 +274,10 @@ export function markdown(r: Results): string {
   out.push('- **Cold start**: a fresh namespace per try, with the veth parents already there. flatnetd: spawn of `ip netns exec NS node dist/src/main.js` → `READY=1` on a NOTIFY_SOCKET the bench owns, then the kernel is checked at once (every shim a macvlan on its parent, up, with its /32, its route proto 233 and its `flatnet:` alias). Recipe (same work): `baseline.sh --parents existing`, the four shim steps per network. Recipe (full): it also creates each parent (a veth standing in for the 802.1Q parent this kernel cannot make).');
   out.push('- **Heal**: `ip link del shimI` from outside; timed on the bench\'s own `ip -ts monitor` from the kernel\'s "Deleted" to the last of link up, address and route coming back. The baseline is the recipe re-run by hand for that network in a twin namespace, with no detection delay at all.');
   out.push('- **Replug**: the parent (a veth, all shims on it) deleted, re-created 150–250 ms later; timed from the parent\'s return to the last shim whole.');
-  out.push('- **No-op**: SIGHUP → `RELOADING=1` … `READY=1` re-reads every drop-in, then runs one reconcile; the reconcile alone is timed from the daemon\'s per-run debug line when it logs one, else from the last line the config load logged to `READY=1`; writes counted from the daemon\'s info log (one line per kernel write) and from the bench\'s `ip monitor` (must stay silent). A foreign event (the loopback\'s MTU changed) triggers runs that must write nothing too. Baseline: the three dumps flatnetd reads, run by the bench.');
+  out.push('- **No-op**: SIGHUP → `RELOADING=1` … `READY=1` re-reads every drop-in, then runs one reconcile; the reconcile alone is timed from the daemon\'s per-run debug line when it logs one, else from the last line the config load logged to `READY=1`; writes counted from the daemon\'s info log (one line per kernel write) and from the bench\'s `ip monitor` (must stay silent). A foreign event (the loopback\'s MTU changed) triggers runs that must write nothing too. Baseline: the dumps flatnetd reads, each run by the bench as its own \`ip\` (what every reconcile cost before the dump session).');
   out.push('- **Namespaces**: one fresh namespace per try (`fnb-<pid>-…`, always deleted); IPv6 DAD off in them (`accept_dad=0`), since each link\'s link-local address would otherwise be announced about a second later, in the middle of the next trial.');
-  out.push('- **Idle**: VmRSS from /proc/PID/status; CPU from /proc/PID/stat (utime+stime, plus cutime+cstime for its `ip` children), WATCHDOG_USEC=60 s as the unit sets.');
-  out.push('- **Storm**: the parent\'s veth peer set down/up by one `ip -batch` fed line by line; reconciles counted as the daemon\'s `ip … address show` dumps through a counting `ip` wrapper on its PATH (each run starts with one).');
+  out.push('- **Idle**: VmRSS from /proc/PID/status; CPU from /proc/PID/stat (utime+stime, plus cutime+cstime for its reaped `ip` children, plus utime+stime of the living ones: `ip monitor` and the dump session), WATCHDOG_USEC=60 s as the unit sets.');
+  out.push('- **Storm**: the parent\'s veth peer set down/up by one `ip -batch` fed line by line; reconciles counted from the daemon\'s per-run debug line.');
   out.push('');
   return `${out.join('\n')}\n`;
 }

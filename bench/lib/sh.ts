@@ -81,7 +81,7 @@ export interface CpuTicks {
 /** USER_HZ: the unit of /proc/PID/stat times (100 on every Linux we run on; getconf CLK_TCK). */
 export const CLK_TCK = 100;
 
-export function cpuTicks(pid: number): CpuTicks | null {
+function statTimes(pid: number): { self: number; children: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 2 (comm) may contain spaces; everything after the last ')' is fixed.
@@ -92,6 +92,29 @@ export function cpuTicks(pid: number): CpuTicks | null {
   } catch {
     return null;
   }
+}
+
+function liveChildren(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU of `pid`: its own, and its children's: those it has reaped (cutime,
+ *  cstime) and those still running (flatnetd's `ip monitor` and its dump
+ *  session live as long as it does, and a living child's time reaches
+ *  cutime only when it ends). */
+export function cpuTicks(pid: number): CpuTicks | null {
+  const own = statTimes(pid);
+  if (own === null) return null;
+  let children = own.children;
+  for (const c of liveChildren(pid)) {
+    const t = statTimes(c);
+    if (t !== null) children += t.self + t.children;
+  }
+  return { self: own.self, children };
 }
 
 export function ticksToMs(t: number): number {

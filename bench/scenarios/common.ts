@@ -57,7 +57,6 @@ export interface Session {
 export interface SessionOptions {
   tag: string;
   debounceMs?: number;
-  pathPrefix?: string;
   logLevel?: 'debug' | 'info';
   /** Run the bench's own `ip monitor` (default true; cold start goes without, as the recipe does). */
   monitor?: boolean;
@@ -83,7 +82,6 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
     daemon = startDaemon(ns, {
       configDir: dir, notify,
       ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
-      ...(o.pathPrefix !== undefined ? { pathPrefix: o.pathPrefix } : {}),
       ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
     });
     const d = daemon;

@@ -34,8 +34,9 @@ export interface DaemonDeps {
   nowUsec: () => bigint;
 }
 
-/** An event after this long without one is a lone change (a link deleted, a
- *  carrier lost), not part of a stream: it is acted on after FIRST_EVENT_MS. */
+/** An event after this long without one, and this long after our own last
+ *  write, is a lone change (a link deleted, a carrier lost), not part of a
+ *  stream nor the echo of our own writes: it is acted on after FIRST_EVENT_MS. */
 const QUIET_MS = 20;
 /** Long enough for the rest of one change's events (a deleted link's route,
  *  address and link lines arrive together), short enough to heal at once. */
@@ -65,6 +66,8 @@ export class Daemon implements DaemonApi {
   private watchdogTimer: NodeJS.Timeout | undefined;
   private watchdogDue = false;
   private lastEventAt = -Infinity;
+  /** When the last run that wrote to the kernel ended (performance.now()). */
+  private lastWroteAt = -Infinity;
   private ready = false;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
@@ -88,7 +91,7 @@ export class Daemon implements DaemonApi {
         this.d.log.warning('kernel event monitor restarted: re-reading everything');
       }
       const now = performance.now();
-      const lone = now - this.lastEventAt >= QUIET_MS;
+      const lone = !this.running && now - this.lastEventAt >= QUIET_MS && now - this.lastWroteAt >= QUIET_MS;
       this.lastEventAt = now;
       this.scheduleSoon(lone);
     });
@@ -197,6 +200,7 @@ export class Daemon implements DaemonApi {
     const result = await reconcileOnce(this.d.kernel, input, this.d.log);
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
+    if (writes > 0) this.lastWroteAt = performance.now();
     const ms = performance.now() - t0;
     this.d.log.debug(`reconcile run ${this.counters.runs}: ${writes} write${writes === 1 ? '' : 's'}, ${result.rounds} round${result.rounds === 1 ? '' : 's'}, ${ms.toFixed(1)} ms`);
     this.lastObserved = result.observed;

@@ -1,21 +1,14 @@
 // Calls and their errors, as root on a bus with our policy: error names (seen
 // with dbus-send) and messages a person can act on, never a stack trace; bad
 // input changes nothing.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUS_NAME, busctl, busctlJson, dbusSend, MANAGER, startBus, startDaemon, type Daemon, type TestBus } from './harness.js';
+import { BUS_NAME, busctl, busctlJson, dbusSend, MANAGER, daemonOnBus, type Daemon, type TestBus } from './harness.js';
 
 let bus: TestBus;
 let daemon: Daemon;
 
-before(async () => {
-  bus = await startBus('system');
-  daemon = await startDaemon(bus);
-});
-after(async () => {
-  await daemon?.stop();
-  await bus?.stop();
-});
+daemonOnBus((b, d) => { bus = b; daemon = d; });
 
 const NET = '/org/flatnet/flatnet1/network';
 const M = 'org.flatnet.flatnet1.Manager';

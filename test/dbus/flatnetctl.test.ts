@@ -2,7 +2,7 @@
 // (0 ok, 1 failure, 2 usage, 3 not running), colour only on a TTY.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUS_NAME, busctlJson, CTL, flatnetctl, MANAGER, run, startBus, startDaemon, startProcess, type Daemon, type TestBus } from './harness.js';
+import { BUS_NAME, busctlJson, CTL, daemonOnBus, flatnetctl, MANAGER, run, startBus, startProcess, type Daemon, type TestBus } from './harness.js';
 
 const NOT_RUNNING = 'flatnetd is not running (org.flatnet.flatnet1 not on the system bus)';
 
@@ -44,14 +44,7 @@ describe('without a daemon', () => {
 describe('with the daemon', () => {
   let bus: TestBus;
   let daemon: Daemon;
-  before(async () => {
-    bus = await startBus('system');
-    daemon = await startDaemon(bus);
-  });
-  after(async () => {
-    await daemon?.stop();
-    await bus?.stop();
-  });
+  daemonOnBus((b, d) => { bus = b; daemon = d; });
   const ok = async (args: string[], opts = {}): Promise<string> => {
     const r = await flatnetctl(bus, args, opts);
     assert.equal(r.stderr, '', args.join(' '));

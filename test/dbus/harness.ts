@@ -9,6 +9,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { Message, sessionBus } from 'dbus-next';
 
 /** Repository root, from dist/test/dbus/. */
@@ -310,4 +311,20 @@ export interface BusMessage {
   reply_cookie?: number;
   cookie?: number;
   payload?: { type: string; data: unknown[] };
+}
+
+/** A private bus with our system policy and the daemon on it, for the
+ *  enclosing suite (or file): up before its tests, down after them. */
+export function daemonOnBus(set: (bus: TestBus, daemon: Daemon) => void | Promise<void>): void {
+  let bus: TestBus | undefined;
+  let daemon: Daemon | undefined;
+  before(async () => {
+    bus = await startBus('system');
+    daemon = await startDaemon(bus);
+    await set(bus, daemon);
+  });
+  after(async () => {
+    await daemon?.stop();
+    await bus?.stop();
+  });
 }

@@ -1,24 +1,20 @@
 // What busctl sees on a bus with our policy: the live introspection is
 // dbus/*.xml, the tree has every network, every property reads with its type.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalInterface, childNodes, interfacesOf, parseXml, publishedInterface } from '../fixtures/bus/introspection.js';
-import { BUS_NAME, busctl, busctlJson, MANAGER, startBus, startDaemon, type Daemon, type TestBus } from './harness.js';
+import { BUS_NAME, busctl, busctlJson, daemonOnBus, MANAGER, type Daemon, type TestBus } from './harness.js';
 
 let bus: TestBus;
 let daemon: Daemon;
 /** The network objects: the stub's four, or whatever the real daemon has. */
 let NETWORK_PATHS: string[];
 
-before(async () => {
-  bus = await startBus('system');
-  daemon = await startDaemon(bus);
+daemonOnBus(async (b, d) => {
+  bus = b;
+  daemon = d;
   NETWORK_PATHS = daemon.isStub ? STUB_PATHS
     : ((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Networks'])).data as string[]).sort();
-});
-after(async () => {
-  await daemon?.stop();
-  await bus?.stop();
 });
 
 const NET = '/org/flatnet/flatnet1/network';

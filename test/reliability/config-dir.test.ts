@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import {
-  MANAGER_PATH, client, converge, createLab, daemon, isRoot, killAllIn, prefix, startBus, type Client, type Lab, type PrivateBus, type WantShim,
+  MANAGER_PATH, client, converge, createLab, daemon, isRoot, prefix, startBus, type Client, type Lab, type PrivateBus, type WantShim, teardown,
 } from './lib/rig.js';
 
 const shim = (name: string, shimName: string, host: number): string =>
@@ -111,13 +111,7 @@ describe('a drop-in directory of everything', { skip: isRoot ? false : 'needs ro
     c = client(bus.address);
   });
   after(async () => {
-    c?.close();
-    await d?.stop('SIGKILL');
-    if (lab !== undefined) killAllIn(lab.nas);
-    await bus?.stop();
-    await lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(outside, { recursive: true, force: true });
+    await teardown({ client: c, daemon: d, lab, bus, dirs: [dir, outside] });
   });
 
   test('at boot: the valid networks applied, every other file reported, the daemon up', async () => {

@@ -6,13 +6,15 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import { viaNodeSocket } from '../../src/bus/connect.js';
-import { MANAGER_IFACE, MANAGER_PATH, REPO, client, createLab, daemon, isRoot, killAllIn, prefix, startBus, type Client, type Lab, type PrivateBus } from './lib/rig.js';
+import {
+  MANAGER_IFACE, MANAGER_PATH, REPO, client, createLab, daemon, isRoot, prefix, startBus, type Client, type Lab, type PrivateBus, teardown,
+} from './lib/rig.js';
 
 const WARNINGS = 3000;
 
@@ -40,12 +42,7 @@ describe('answers larger than a socket buffer', { skip: isRoot ? false : 'needs 
     await d.waitForLog(/ready \(/);
   });
   after(async () => {
-    c?.close();
-    await d?.stop('SIGKILL');
-    if (lab !== undefined) killAllIn(lab.nas);
-    await bus?.stop();
-    await lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown({ client: c, daemon: d, lab, bus, dirs: [dir] });
   });
 
   test(`Describe, Diagnostics and flatnetctl status --json with ${WARNINGS} warnings: answered, flatnetd stays on the bus`, async () => {

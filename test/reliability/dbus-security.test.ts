@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,7 @@ import { DBusError, Variant } from 'dbus-next';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import { MANAGER, NETWORK } from '../../src/bus/api.js';
 import {
-  BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, client, converge, createLab, daemon, isRoot, killAllIn, prefix, procStats, sleep,
-  startBus, track, view, type Client, type Lab, type Policy, type PrivateBus, type WantShim,
+  BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, client, converge, createLab, daemon, isRoot, prefix, procStats, sleep, startBus, track, view, type Client, type Lab, type Policy, type PrivateBus, type WantShim, teardown,
 } from './lib/rig.js';
 import type { FuzzReport } from './lib/dbus-fuzz-client.js';
 
@@ -117,12 +116,7 @@ for (const policy of ['system', 'permissive'] as Policy[]) {
       await d.waitForLog(/ready \(/);
     });
     after(async () => {
-      c?.close();
-      await d?.stop('SIGKILL');
-      if (lab !== undefined) killAllIn(lab.nas);
-      await bus?.stop();
-      await lab?.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      await teardown({ client: c, daemon: d, lab, bus, dirs: [dir] });
       process.stdout.write(`# D-Bus (${policy} policy): ${figures.join('; ')}\n`);
     });
 

@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import { LAN_DROPIN } from '../support/dropins.js';
 import {
-  childrenOf, client, cmdline, converge, createLab, daemon, exitOf, isRoot, killAllIn, prefix, procStats, sleep, startBus, view,
-  type Client, type Lab, type PrivateBus, type WantShim,
+  childrenOf, client, cmdline, converge, createLab, daemon, exitOf, isRoot, killAllIn, prefix, procStats, sleep, startBus, view, type Client, type Lab, type PrivateBus, type WantShim, teardown,
 } from './lib/rig.js';
 
 const HEAL_MS = 2000;
@@ -90,13 +89,7 @@ describe('foreign interference, lost events, long faults', { skip: isRoot ? fals
     await converge(lab.nas, WANT, CONVERGE_MS, 'first start');
   });
   after(async () => {
-    c?.close();
-    await d?.stop('SIGKILL');
-    if (lab !== undefined) killAllIn(lab.nas);
-    await bus?.stop();
-    await lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(busDir, { recursive: true, force: true });
+    await teardown({ client: c, daemon: d, lab, bus, dirs: [dir, busDir] });
     process.stdout.write(`# interference heal times (bound ${HEAL_MS} ms): ${figures.join('; ')}\n`);
   });
 

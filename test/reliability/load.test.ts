@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import {
-  addNic, client, converge, createLab, daemon, isRoot, killAllIn, prefix, procStats, sleep, startBus,
-  type Client, type Lab, type PrivateBus, type WantShim,
+  addNic, client, converge, createLab, daemon, isRoot, killAllIn, prefix, procStats, sleep, startBus, type Client, type Lab, type PrivateBus, type WantShim, teardown,
 } from './lib/rig.js';
 
 const lanText = (host: number): string => `[Network]
@@ -70,12 +69,7 @@ describe('load', { skip: isRoot ? false : 'needs root for network namespaces' },
     c = client(bus.address);
   });
   after(async () => {
-    c?.close();
-    await d?.stop('SIGKILL');
-    if (lab !== undefined) killAllIn(lab.nas);
-    await bus?.stop();
-    await lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown({ client: c, daemon: d, lab, bus, dirs: [dir] });
     process.stdout.write(`# load: ${figures.join('; ')}\n`);
   });
 

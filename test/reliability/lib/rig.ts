@@ -317,3 +317,25 @@ export function killAllIn(ns: string): number {
   }
   return ps.length;
 }
+
+/** What a suite may have started; any part may be missing (its before() failed early). */
+export interface Rigging {
+  client?: Client | undefined;
+  daemon?: DaemonProcess | undefined;
+  lab?: Lab | undefined;
+  bus?: PrivateBus | undefined;
+  /** Temporary directories to remove. */
+  dirs?: (string | undefined)[];
+}
+
+/** Takes a suite's rig down in the one order that strands nothing: the
+ *  client, flatnetd (SIGKILL, as a crash: its links stay), whatever is still
+ *  running in the NAS, the bus, the namespaces, then the directories. */
+export async function teardown(r: Rigging): Promise<void> {
+  r.client?.close();
+  await r.daemon?.stop('SIGKILL');
+  if (r.lab !== undefined) killAllIn(r.lab.nas);
+  await r.bus?.stop();
+  await r.lab?.destroy();
+  for (const dir of r.dirs ?? []) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}
