@@ -176,6 +176,15 @@ function groupMainV4ByDst(routes: readonly ObservedRoute[]): Map<string, Observe
 function addRoutes(c: Ctx): void {
   const planned = new Set<string>();
   let mainV4ByDst: Map<string, ObservedRoute[]> | null = null;
+  // An IPv4 address added in this plan brings its prefix route (proto kernel,
+  // metric 0) with it: a route of ours with the same key would be refused
+  // with "File exists" in the same batch.
+  const byNewAddress = new Map<string, { dev: string; cidr: string }>();
+  for (const st of c.steps) {
+    if (st.op.op !== 'addr-add' || st.op.cidr.includes(':')) continue;
+    const prefix = kernelPrefixRoute(st.op.cidr);
+    if (prefix !== null && !byNewAddress.has(prefix)) byNewAddress.set(prefix, { dev: st.op.dev, cidr: st.op.cidr });
+  }
   for (const w of c.routeWants) {
     if (w.present.length > 0) continue;
     const { route } = w;
@@ -183,6 +192,10 @@ function addRoutes(c: Ctx): void {
     let blocked: string | null = null;
     if (route.family === 4) {
       if (planned.has(key)) blocked = 'another network of this host wants the same route';
+      const bringer = route.metric === 0 ? byNewAddress.get(route.dst) : undefined;
+      if (blocked === null && bringer !== undefined && bringer.dev !== route.dev) {
+        blocked = `${bringer.dev}'s new address ${bringer.cidr} brings the same prefix route (proto kernel), and the kernel keeps one IPv4 route per prefix and metric`;
+      }
       mainV4ByDst ??= groupMainV4ByDst(c.observed.routes);
       for (const r of mainV4ByDst.get(route.dst) ?? []) {
         if (blocked !== null) break;

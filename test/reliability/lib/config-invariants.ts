@@ -128,29 +128,9 @@ export interface KernelCheck {
  * counted, not failed, so the fuzzer keeps looking for new kinds.
  */
 export const KNOWN_GAPS = {
-  /** A route of one network that another network's new address brings as its kernel prefix route in the same batch: `File exists`. */
-  sharedRoute: 'a route that another network\'s new address routes in the same batch',
   /** An interface name with `#`, a quote or `\\`: valid to the kernel and the validator, but ip -batch cannot carry it. */
   unwritableName: 'an interface name ip -batch cannot carry',
 } as const;
-
-function kernelPrefix(cidr: string): string | null {
-  const [a, l] = cidr.split('/');
-  if (a === undefined || l === undefined || a.includes(':')) return null;
-  const len = Number(l);
-  if (len >= 32) return null;
-  const n = a.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-  const masked = len === 0 ? 0 : (n & (~0 << (32 - len))) >>> 0;
-  return `${[24, 16, 8, 0].map((s) => (masked >>> s) & 255).join('.')}/${len}`;
-}
-
-/** IPv4 prefixes routed through a network's shim at metric 0: its routes and its addresses' prefixes. */
-function routedV4(n: ConfigSet['networks'][number]): string[] {
-  if (n.shim === null) return [];
-  const explicit = n.shim.routesExplicit ? n.shim.routes : [...n.shim.routes, ...n.ipRanges];
-  const byAddress = n.shim.addresses.map(kernelPrefix).filter((p): p is string => p !== null);
-  return [...explicit.filter((r) => !r.includes(':')), ...byAddress];
-}
 
 /**
  * Everything accepted, applied to a fake host that has every parent named:
@@ -171,12 +151,6 @@ export async function checkAgainstFakeKernel(set: ConfigSet, files: readonly Dro
   }
   for (const [name, o] of r.outcomes) {
     const refused = o.errors.filter((d) => d.code === 'kernel');
-    const self = set.networks.find((n) => n.name === name);
-    const shared = self === undefined ? [] : routedV4(self).filter((p) => set.networks.some((m) => m !== self && routedV4(m).includes(p)));
-    if (refused.length > 0 && shared.length > 0 && refused.every((d) => /add route .*File exists/.test(d.message))) {
-      known.push(KNOWN_GAPS.sharedRoute);
-      continue;
-    }
     if (unwritable && refused.every((d) => /cannot be written to ip -batch|contains a blank, '\/', ':', '#', a quote/.test(d.message))) continue;
     if (refused.length > 0) throw new InvariantError(`network ${name} accepted, but the kernel refused: ${refused.map(formatDiagnostic).join('; ')}`, files);
   }

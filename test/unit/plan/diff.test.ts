@@ -231,6 +231,24 @@ test('a route someone else holds with the same prefix and metric is a conflict, 
   await converge(k, { networks: [n] }, 1);
 });
 
+test('a route another network\'s new address brings as its prefix route is held back in the same plan, then explained by the kernel\'s', async () => {
+  const k = host();
+  // pa's address 10.77.0.31/27 brings 10.77.0.0/27 (proto kernel, metric 0) on
+  // pa-link; pb asks for that route on its own shim: "File exists" if sent.
+  const pa = network('pa', { parent: 'eth1', subnets: ['10.77.0.0/24'], shim: shim('pa-link', { addresses: ['10.77.0.31/27'] }) });
+  const pb = network('pb', { parent: 'eth1', subnets: ['10.77.0.0/24'], shim: shim('pb-link', { addresses: ['10.77.0.100/32'], routes: ['10.77.0.0/27'], routesExplicit: true }) });
+  const { plan } = await planNow(k, { networks: [pa, pb] });
+  assert.ok(!lines(plan.ops).some((l) => l.startsWith('add route 10.77.0.0/27')), lines(plan.ops).join('\n'));
+  assert.deepEqual(plan.conflicts.map(formatDiagnostic), [
+    "10.77.0.0/27 dev pb-link: route not added: pa-link's new address 10.77.0.31/27 brings the same prefix route (proto kernel), and the kernel keeps one IPv4 route per prefix and metric",
+  ]);
+  await converge(k, { networks: [pa, pb] }, 2);
+  const { plan: after } = await planNow(k, { networks: [pa, pb] });
+  assert.deepEqual(after.conflicts.map(formatDiagnostic), [
+    '10.77.0.0/27 dev pb-link: route not added: already routed through pa-link (proto 2), and the kernel keeps one IPv4 route per prefix and metric',
+  ]);
+});
+
 test('Promiscuous= on a NIC: one link-set of promisc, the only change to a link not ours', async () => {
   const k = host();
   const n = { ...seed000(), promiscuous: true };
