@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { nsExec, track } from './netns.js';
 import type { NotifySocket } from './notify.js';
 import { sleep } from './sh.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 export const DAEMON_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -54,7 +55,7 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   env['NOTIFY_SOCKET'] = o.notify.path;
   env['WATCHDOG_USEC'] = '60000000';
   const args = [
-    process.execPath, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
+    process.execPath, ...NODE_FLAGS, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
     '--log-level', o.logLevel ?? 'info', '--parent-wait', '5',
     ...(o.debounceMs !== undefined ? ['--debounce-ms', String(o.debounceMs)] : []),
   ];

@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DAEMON_JS } from '../support/daemon-process.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import {
   MANAGER_IFACE, MANAGER_PATH, childrenOf, client, cmdline, converge, createLab, exitOf, isRoot, killAllIn, prefix, sleep, startBus, track, view,
@@ -106,7 +107,7 @@ describe('what flatnetd does to the host', { skip: !isRoot ? 'needs root for net
     const env: NodeJS.ProcessEnv = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address, NOTIFY_SOCKET: notify.path };
     delete env['JOURNAL_STREAM'];
     const p = track(spawn('ip', ['netns', 'exec', lab.nas, 'strace', '-ff', '-qq', '-e', 'signal=none', '-s', '256', '-o', join(traceDir, 't'),
-      '-e', `trace=${TRACED.join(',')}`, process.execPath, DAEMON_JS, '--log-level=debug', '--parent-wait=1', '--config-dir', dir], { cwd: wd, env, stdio: ['ignore', 'ignore', 'pipe'] }));
+      '-e', `trace=${TRACED.join(',')}`, process.execPath, ...NODE_FLAGS, DAEMON_JS, '--log-level=debug', '--parent-wait=1', '--config-dir', dir], { cwd: wd, env, stdio: ['ignore', 'ignore', 'pipe'] }));
     if (p.stderr !== null) createInterface({ input: p.stderr }).on('line', (l) => log.push(l));
     try {
       await notify.waitFor('READY=1', 30_000);

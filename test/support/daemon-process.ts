@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 export const DAEMON_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -28,7 +29,7 @@ export interface StartOptions {
 }
 
 export function startDaemon(o: StartOptions): DaemonProcess {
-  const args = ['netns', 'exec', o.netns, process.execPath, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
+  const args = ['netns', 'exec', o.netns, process.execPath, ...NODE_FLAGS, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
     ...o.configDirs.flatMap((d) => ['--config-dir', d]), ...(o.extraArgs ?? ['--no-bus'])];
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   delete env['NOTIFY_SOCKET'];
