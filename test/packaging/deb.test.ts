@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { ROOT, have, run } from './lib/tools.js';
 
 const TOOLS = ['dpkg-buildpackage', 'dpkg-deb', 'lintian', 'pandoc', 'node', 'npm'];
@@ -173,7 +174,7 @@ test('the extracted program starts with only its bundled modules: flatnetd --ver
   assert.equal(l.code, 0, l.stderr);
   assert.equal(l.stdout.trim(), 'loaded');
   const wrapper = readFileSync(join(x, 'usr/bin/flatnetd'), 'utf8');
-  assert.match(wrapper, /exec \/usr\/bin\/node \/usr\/lib\/flatnetd\/dist\/src\/main\.js "\$@"/);
+  assert.ok(wrapper.includes(`exec /usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/flatnetd/dist/src/main.js "$@"`), wrapper);
 });
 
 test('systemd-analyze verify of the packaged unit finds its man pages in the package', (t) => {
