@@ -26,7 +26,8 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
   --config-dir DIR     read drop-ins from DIR (repeatable; replaces the defaults
                        ${DEFAULT_CONFIG_DIRS.join(', ')})
   --parent-wait SECS   how long a missing parent may hold back READY=1 (default 5)
-  --debounce-ms MS     coalesce kernel events within MS (default 10)
+  --debounce-ms MS     coalesce a stream of kernel events within MS (default 10;
+                       a lone event waits 1 ms)
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
   --log-level LEVEL    debug, info, notice, warning or error (default info)
   --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)

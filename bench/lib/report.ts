@@ -85,6 +85,13 @@ export function targets(r: Results): TargetRow[] {
       ratio: c.ratioSame ? `${x2(c.ratioSame.median)} (${x2(c.ratioSame.min)}–${x2(c.ratioSame.max)}); full ${x2(c.ratioFull?.median)}` : '—',
       verdict: !c.ratioSame ? 'not run' : at100 ? verdict(c.ratioSame.median <= 0.2) : 'n/a',
     });
+    if (c.floor) {
+      rows.push({
+        id: '1c', figure: 'cold start floor: bare Node start + one `ip -batch` of the same writes (no Node daemon on iproute2 can be faster)', n: String(c.n),
+        target: '(reported)', measured: `${ms(c.floor.node.median)} + ${ms(c.floor.batch.median)} = ${ms(c.floor.node.median + c.floor.batch.median)}`,
+        baseline: spread(c.recipeSame), ratio: `${x2(c.floor.ratio.median)} (${x2(c.floor.ratio.min)}–${x2(c.floor.ratio.max)})`, verdict: 'n/a',
+      });
+    }
     if (at100) {
       rows.push({
         id: '1b', figure: 'cold start → READY=1, absolute', n: '100', target: '≤ 1 s', measured: spread(c.daemon), baseline: '', ratio: '',

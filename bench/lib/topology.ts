@@ -81,14 +81,19 @@ export async function settle(ns: string, maxMs = 10_000): Promise<void> {
   }
 }
 
-/** The shims as the recipe leaves them (for a baseline namespace set up untimed). */
-export async function createShims(ns: string, nets: readonly BenchNet[]): Promise<void> {
-  await ipBatch(ns, nets.flatMap((n) => [
+/** The recipe's four steps per network as `ip -batch` lines. */
+export function shimLines(nets: readonly BenchNet[]): string[] {
+  return nets.flatMap((n) => [
     `link add ${n.shim} link ${n.parent} type macvlan mode bridge`,
     `address add ${n.address} dev ${n.shim}`,
     `link set ${n.shim} up`,
     `route add ${n.range} dev ${n.shim}`,
-  ]));
+  ]);
+}
+
+/** The shims as the recipe leaves them (for a baseline namespace set up untimed). */
+export async function createShims(ns: string, nets: readonly BenchNet[]): Promise<void> {
+  await ipBatch(ns, shimLines(nets));
 }
 
 /** One drop-in per network, in the documented format (docs/flatnet.d.5.md). */

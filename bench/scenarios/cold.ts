@@ -8,12 +8,17 @@
 //                     work flatnetd does here (it cannot create a veth; on a
 //                     real host it would also create the 802.1Q parent)
 //   flatnetd          node dist/src/main.js → READY=1 on our NOTIFY_SOCKET
+//   floor             what no Node daemon writing through iproute2 can beat:
+//                     Node starting and exiting (`node -e 0`, same flags),
+//                     plus one `ip -batch` of exactly the same writes
 
 import { assertCorrect, IncorrectError } from '../lib/check.js';
 import { WRITE_LINE_RE } from '../lib/daemon.js';
-import { createNs, deleteNs } from '../lib/netns.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
+import { IP, run } from '../lib/sh.js';
+import { createNs, deleteNs, nsExec } from '../lib/netns.js';
 import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
-import { createParents, networks, settle } from '../lib/topology.js';
+import { createParents, networks, settle, shimLines } from '../lib/topology.js';
 import { mustBaseline, withSession, type Ctx } from './common.js';
 
 type Kind = 'daemon' | 'recipeSame' | 'recipeFull';
@@ -32,6 +37,8 @@ export interface ColdResult {
   failures: string[];
   /** Medians of the daemon's phases (ms after the spawn). */
   phases: { started: number; firstWrite: number; ready: number } | null;
+  /** Bare Node start (`node -e 0` in the namespace), one `ip -batch` of the same writes, and their sum over the recipe (same work), per round. */
+  floor: { node: Summary; batch: Summary; ratio: Summary } | null;
 }
 
 async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Promise<number> {
@@ -45,6 +52,34 @@ async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Prom
     const ms = await mustBaseline(ns, n, { parents });
     await assertCorrect(`recipe (${parents} parents) N=${n}`, ns, nets, { owned: false });
     return ms;
+  } finally {
+    await deleteNs(ns, ctx.probe);
+  }
+}
+
+/** `ip netns exec NS node <flags> -e 0`: Node's own start and exit, as the daemon is started. */
+async function nodeStart(): Promise<number> {
+  const ns = await createNs('cold-node');
+  try {
+    const r = await run([...nsExec(ns), process.execPath, ...NODE_FLAGS, '-e', '0']);
+    if (r.code !== 0) throw new Error(`node -e 0 exited ${r.code}: ${r.stderr.trim()}`);
+    return r.ms;
+  } finally {
+    await deleteNs(ns);
+  }
+}
+
+/** The recipe's writes for N networks as one `ip -batch`, on parents that exist (timed alone). */
+async function oneBatch(ctx: Ctx, n: number): Promise<number> {
+  const nets = networks(n);
+  const ns = await createNs('cold-batch');
+  try {
+    await createParents(ns, nets);
+    await settle(ns);
+    const r = await run([IP, '-n', ns, '-batch', '-'], { input: `${shimLines(nets).join('\n')}\n` });
+    if (r.code !== 0) throw new Error(`ip -batch of the shim steps exited ${r.code}: ${r.stderr.trim()}`);
+    await assertCorrect(`one ip -batch N=${n}`, ns, nets, { owned: false });
+    return r.ms;
   } finally {
     await deleteNs(ns, ctx.probe);
   }
@@ -75,6 +110,8 @@ const ORDERS: Kind[][] = [
 
 export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<ColdResult> {
   const samples: Record<Kind, number[]> = { daemon: [], recipeSame: [], recipeFull: [] };
+  const floorNode: number[] = [];
+  const floorBatch: number[] = [];
   const phases: ColdPhases[] = [];
   const failures: string[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -89,6 +126,10 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
         if (!(e instanceof IncorrectError)) throw e;
         failures.push(`round ${r + 1}, ${kind}: ${e.message}`);
       }
+    }
+    if (!ctx.baselineOnly) {
+      floorNode.push(await nodeStart());
+      floorBatch.push(await oneBatch(ctx, n));
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');
     ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
@@ -108,6 +149,11 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
       started: summarize(phases.map((p) => p.started)).median,
       firstWrite: summarize(phases.map((p) => p.firstWrite)).median,
       ready: summarize(phases.map((p) => p.ready)).median,
+    } : null,
+    floor: floorNode.length > 0 && floorNode.length === samples.recipeSame.length ? {
+      node: summarize(floorNode),
+      batch: summarize(floorBatch),
+      ratio: summarize(pairedRatios(floorNode.map((x, i) => x + (floorBatch[i] ?? NaN)), samples.recipeSame)),
     } : null,
   };
 }

@@ -107,3 +107,28 @@ export function containsAddr(net: ParsedPrefix, a: ParsedAddr): boolean {
 export function containsPrefix(outer: ParsedPrefix, inner: ParsedPrefix): boolean {
   return outer.family === inner.family && inner.len >= outer.len && inner.addr.match(outer.addr, outer.len);
 }
+
+/**
+ * A lookup of the first prefix, in the order given, that contains an address.
+ * Each lookup masks the address to every prefix length present (at most 33 or
+ * 129) instead of testing every prefix: a drop-in with thousands of IPRange=
+ * and Address= lines stays linear.
+ */
+export function firstContaining<T>(items: readonly T[], prefixOf: (item: T) => ParsedPrefix): (a: ParsedAddr) => T | undefined {
+  const first = new Map<string, { index: number; item: T }>();
+  const lengths: Record<Family, Set<number>> = { 4: new Set(), 6: new Set() };
+  items.forEach((item, index) => {
+    const p = prefixOf(item);
+    const key = `${networkAddr(p.addr, p.len).toString()}/${p.len}`;
+    if (!first.has(key)) first.set(key, { index, item });
+    lengths[p.family].add(p.len);
+  });
+  return (a) => {
+    let best: { index: number; item: T } | undefined;
+    for (const len of lengths[a.family]) {
+      const hit = first.get(`${networkAddr(a.addr, len).toString()}/${len}`);
+      if (hit !== undefined && (best === undefined || hit.index < best.index)) best = hit;
+    }
+    return best?.item;
+  };
+}

@@ -7,7 +7,7 @@ import {
   defaultShimName, dummyParentName, type Driver, type IpvlanFlag, type IpvlanMode, type MacvlanMode,
   type NetworkConfig, type ShimConfig,
 } from '../model/config.js';
-import { cidr, containsAddr, containsPrefix, parseAddr, type ParsedPrefix } from './ip.js';
+import { cidr, containsAddr, containsPrefix, firstContaining, parseAddr, type ParsedPrefix } from './ip.js';
 import {
   collectKeys, IFNAMSIZ_MAX, IPVLAN_MODES, MACVLAN_MODES, networkNameProblem, orList,
   type Assignment, type Collected,
@@ -161,6 +161,7 @@ function checkAddresses(v: Values, hasShim: boolean, report: Report): void {
     if (checkSubnets && !subnets.some((s) => containsPrefix(s, r.p))) report('error', 'invalid-value', r.a.place, outside);
   }
   if (!hasShim) return;
+  const rangeOf = firstContaining(ranges, (r) => r.p);
   for (const addr of v.all('Shim.Address')) {
     const p = cidr(String(addr.value));
     if (checkSubnets && !subnets.some((s) => containsAddr(s, p))) report('error', 'invalid-value', addr.place, outside);
@@ -168,7 +169,7 @@ function checkAddresses(v: Values, hasShim: boolean, report: Report): void {
     if (gw !== undefined) {
       report('error', 'invalid-value', addr.place, `the address of Gateway=${p.text}; the shim needs an address of its own`);
     }
-    const inRange = ranges.find((r) => containsAddr(r.p, p));
+    const inRange = rangeOf(p);
     if (inRange !== undefined) {
       report('warning', 'invalid-value', addr.place,
         `inside IPRange=${String(inRange.a.value)}: Docker must reserve it with --aux-address (flatnetctl docker-args always adds it)`);

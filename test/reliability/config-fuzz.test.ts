@@ -142,7 +142,7 @@ test(`mutation corpus: random character and line edits of the examples (seed ${S
   }), params(1000));
 });
 
-test('large inputs: thousands of IPRange= against thousands of addresses', { todo: 'checkAddresses is O(addresses × ranges): 40k IPRange= and 2k Address= take over a second (reported, not fixed)' }, () => {
+test('large inputs: thousands of IPRange= against thousands of addresses', () => {
   const text = `[Network]\nSubnet=10.0.0.0/8\n${Array.from({ length: 40_000 }, (_, i) => `IPRange=10.${(i >> 8) & 255}.${i & 255}.0/24\n`).join('')}[Shim]\n${
     Array.from({ length: 2000 }, (_, i) => `Address=10.${(i >> 8) & 255}.${i & 255}.1/32\n`).join('')}`;
   const m = checkConfigSet([{ path: '/etc/flatnet.d/large.conf', text }]);
