@@ -17,23 +17,16 @@ import { DBusError, Variant } from 'dbus-next';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import { MANAGER, NETWORK } from '../../src/bus/api.js';
 import {
-  BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, client, converge, createLab, daemon, isRoot, prefix, procStats, sleep, startBus, track, view, type Client, type Lab, type Policy, type PrivateBus, type WantShim, teardown,
+  BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, client, converge, createLab, daemon, isRoot, prefix, procStats, sleep, startBus, track, view, type Client, type Lab, type Policy, type PrivateBus, type WantShim, teardown, LAN_WANT,
 } from './lib/rig.js';
 import type { FuzzReport } from './lib/dbus-fuzz-client.js';
+import { LAN_DROPIN } from '../support/dropins.js';
 
 const FUZZ_CLIENT = fileURLToPath(new URL('./lib/dbus-fuzz-client.js', import.meta.url));
 const NET_PATH = '/org/flatnet/flatnet1/network/lan';
 const PROPS = 'org.freedesktop.DBus.Properties';
-const LAN = `[Network]
-Name=lan
-Parent=enp3s0
-Subnet=192.168.88.0/24
-IPRange=192.168.88.192/27
-[Shim]
-Name=docker-link
-Address=192.168.88.192/32
-`;
-const WANT: WantShim[] = [{ network: 'lan', name: 'docker-link', parent: 'enp3s0', addrs: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] }];
+const LAN = LAN_DROPIN;
+const WANT: WantShim[] = [LAN_WANT];
 
 interface Caller { name: string; uid: number }
 

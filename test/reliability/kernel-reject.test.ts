@@ -12,18 +12,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonProcess } from '../support/daemon-process.js';
-import { converge, createLab, daemon, isRoot, killAllIn, prefix, sleep, type Lab, type WantShim } from './lib/rig.js';
+import { converge, createLab, daemon, isRoot, killAllIn, LAN_WANT, prefix, sleep, type Lab, type WantShim } from './lib/rig.js';
+import { LAN_DROPIN } from '../support/dropins.js';
 
-const GOOD = `[Network]
-Name=lan
-Parent=enp3s0
-Subnet=192.168.88.0/24
-IPRange=192.168.88.192/27
-[Shim]
-Name=docker-link
-Address=192.168.88.192/32
-`;
-const WANT_GOOD: WantShim[] = [{ network: 'lan', name: 'docker-link', parent: 'enp3s0', addrs: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] }];
+const GOOD = LAN_DROPIN;
+const WANT_GOOD: WantShim[] = [LAN_WANT];
 
 const shimNet = (lines: string, shim: string, addr = '192.168.88.50/32'): string =>
   `[Network]\n${lines}\nSubnet=192.168.88.0/24\n[Shim]\nName=${shim}\nAddress=${addr}\n`;

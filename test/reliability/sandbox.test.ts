@@ -21,8 +21,9 @@ import { NODE_FLAGS } from '../../src/node-flags.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import {
   MANAGER_IFACE, MANAGER_PATH, childrenOf, client, cmdline, converge, createLab, exitOf, isRoot, killAllIn, prefix, sleep, startBus, track, view,
-  type Client, type Lab, type PrivateBus, type WantShim,
+  type Client, type Lab, type PrivateBus, type WantShim, LAN_WANT,
 } from './lib/rig.js';
+import { LAN_DROPIN } from '../support/dropins.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 const TRACED = ['execve', 'open', 'openat', 'openat2', 'creat', 'mkdir', 'mkdirat', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
@@ -30,17 +31,9 @@ const TRACED = ['execve', 'open', 'openat', 'openat2', 'creat', 'mkdir', 'mkdira
 const RUNTIME_DIR = '/run/flatnetd';
 const PWNED = '/tmp/fnt-pwned';
 
-const LAN = `[Network]
-Name=lan
-Parent=enp3s0
-Subnet=192.168.88.0/24
-IPRange=192.168.88.192/27
-[Shim]
-Name=docker-link
-Address=192.168.88.192/32
-`;
+const LAN = LAN_DROPIN;
 const WANT: WantShim[] = [
-  { network: 'lan', name: 'docker-link', parent: 'enp3s0', addrs: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] },
+  LAN_WANT,
   { network: 'dollar', name: '$(reboot)', parent: 'enp3s0', addrs: ['192.168.88.60/32'], routes: [] },
   { network: 'tick', name: '`id`', parent: 'enp3s0', addrs: ['192.168.88.61/32'], routes: [] },
 ];

@@ -19,6 +19,9 @@ export { exec, nsRun, type Lab };
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const isRoot = process.getuid?.() === 0;
 
+/** What seed 000's drop-in (test/support/dropins.ts LAN_DROPIN) must leave in the NAS. */
+export const LAN_WANT: WantShim = { network: 'lan', name: 'docker-link', parent: 'enp3s0', addrs: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] };
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) {
