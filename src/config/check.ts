@@ -40,7 +40,7 @@ export async function checkPaths(paths: readonly string[]): Promise<CheckResult>
       dirs.push(p);
       continue;
     }
-    const r = await readDropIn(p);
+    const r = readDropIn(p);
     if ('text' in r) files.push({ path: p, text: r.text });
     else diagnostics.push(r.diagnostic);
   }

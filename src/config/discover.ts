@@ -48,7 +48,7 @@ function unreadable(path: string, message: string, severity: Severity = 'error')
  * @param path what to open (a symlink already resolved by the caller)
  * @param shownAs the path to name in diagnostics
  */
-export function readDropInSync(path: string, shownAs: string = path): { text: string } | { diagnostic: Diagnostic } {
+export function readDropIn(path: string, shownAs: string = path): { text: string } | { diagnostic: Diagnostic } {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO named *.conf must not hang the daemon on open.
@@ -88,10 +88,6 @@ export function readDropInSync(path: string, shownAs: string = path): { text: st
   } finally {
     closeSync(fd);
   }
-}
-
-export function readDropIn(path: string, shownAs: string = path): Promise<{ text: string } | { diagnostic: Diagnostic }> {
-  return Promise.resolve(readDropInSync(path, shownAs));
 }
 
 async function realDirs(dirs: readonly string[]): Promise<string[]> {
@@ -164,7 +160,7 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
       diagnostics.push(r);
       continue;
     }
-    const got = readDropInSync(r.read, path);
+    const got = readDropIn(r.read, path);
     if ('text' in got) files.push({ path, text: got.text });
     else diagnostics.push(got.diagnostic);
   }
