@@ -111,9 +111,7 @@ describe('foreign interference, lost events, long faults', { skip: isRoot ? fals
 
   test('the ownership mark (alias) removed: adopted back, not re-created', async () => { await healAfter('alias removed', () => lab.nasRun(['ip', 'link', 'set', 'docker-link', 'alias', '']).then(() => undefined)); });
 
-  test('a deleted shim is healed 100 times without a spurious kernel error or a "failed" state', {
-    todo: 'reconcile/run.ts: the three dumps of one observation are not atomic; when a link is deleted between the link dump and the route dump the plan adds a route to a link that is gone, the kernel says "Cannot find device", the network is frozen and shown failed until the next run heals it (3–13% of heals here)',
-  }, async () => {
+  test('a deleted shim is healed 100 times without a spurious kernel error or a "failed" state', async () => {
     await converge(lab.nas, WANT, CONVERGE_MS, 'before');
     const from = d.log.length;
     for (let i = 0; i < 100; i++) {
