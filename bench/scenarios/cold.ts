@@ -58,14 +58,14 @@ async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Prom
 }
 
 /** `ip netns exec NS node <flags> -e 0`: Node's own start and exit, as the daemon is started. */
-async function nodeStart(): Promise<number> {
+async function nodeStart(ctx: Ctx): Promise<number> {
   const ns = await createNs('cold-node');
   try {
     const r = await run([...nsExec(ns), process.execPath, ...NODE_FLAGS, '-e', '0']);
     if (r.code !== 0) throw new Error(`node -e 0 exited ${r.code}: ${r.stderr.trim()}`);
     return r.ms;
   } finally {
-    await deleteNs(ns);
+    await deleteNs(ns, ctx.probe);
   }
 }
 
@@ -128,7 +128,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
       }
     }
     if (!ctx.baselineOnly) {
-      floorNode.push(await nodeStart());
+      floorNode.push(await nodeStart(ctx));
       floorBatch.push(await oneBatch(ctx, n));
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');

@@ -117,12 +117,13 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
   return out;
 }
 
-/** Everything conflictsWith() compares: two networks with no key in common cannot conflict. */
+/** Everything conflictsWith() compares: two networks with no key in common
+ *  cannot conflict. The links a network names (claims) include its parent and
+ *  VLAN link, so a shared effective parent is a shared key too. */
 function conflictKeys(n: NetworkConfig): string[] {
   const keys = [`name ${n.name}`, ...claims(n).map((c) => `link ${c.name}`)];
   const mac = n.shim?.mac ?? null;
   if (mac !== null) keys.push(`mac ${mac}`);
-  if (n.parent !== null) keys.push(`parent ${effectiveParentName(n)}`);
   return keys;
 }
 
@@ -131,7 +132,7 @@ export function validateSet(networks: readonly NetworkConfig[]): ValidatedSet {
   const valid: NetworkConfig[] = [];
   const rejected: Rejected[] = [];
   const diagnostics: Diagnostic[] = [];
-  // Only networks sharing a name, a link name, a MAC or a parent can conflict
+  // Only networks sharing a name, a link name (parents too) or a MAC can conflict
   // (conflictsWith compares nothing else), so each is checked against those
   // alone, in file order: comparing every pair made 500 drop-ins cost 40 ms.
   const byKey = new Map<string, number[]>();

@@ -135,6 +135,9 @@ export class IpSession {
     }
     clearTimeout(p.timer);
     this.#pending = null;
+    // Words with no failure after them ("Dump was interrupted and may be
+    // inconsistent") are ip's warnings about an answer it did give.
+    for (const w of p.words) this.#log(`ip session: ${w}`);
     p.resolve(out);
   }
 

@@ -15,18 +15,26 @@ interface Parsed {
 }
 
 /** The planner asks about the same few hundred prefixes many times a run,
- *  and ipaddr.js parsing was most of a no-op reconcile's time. */
+ *  and ipaddr.js parsing was most of a no-op reconcile's time. Each cache is
+ *  emptied when full: the prefixes in use are far fewer. */
+const MEMO_MAX = 8192;
+
+function memo<T>(m: Map<string, T>, key: string, make: () => T): T {
+  let v = m.get(key);
+  if (v === undefined) {
+    if (m.size >= MEMO_MAX) m.clear();
+    v = make();
+    m.set(key, v);
+  }
+  return v;
+}
+
 const parsed = new Map<string, Parsed | null>();
-const PARSED_MAX = 8192;
+const canonicals = new Map<string, string>();
+const networks = new Map<string, string>();
 
 function parse(cidr: string): Parsed | null {
-  let p = parsed.get(cidr);
-  if (p === undefined) {
-    if (parsed.size >= PARSED_MAX) parsed.clear();
-    p = parseUncached(cidr);
-    parsed.set(cidr, p);
-  }
-  return p;
+  return memo(parsed, cidr, () => parseUncached(cidr));
 }
 
 function parseUncached(cidr: string): Parsed | null {
@@ -39,19 +47,6 @@ function parseUncached(cidr: string): Parsed | null {
   const len = slash < 0 ? max : Number(cidr.slice(slash + 1));
   if (!Number.isInteger(len) || len < 0 || len > max) return null;
   return { bytes: addr.toByteArray(), family, len };
-}
-
-const canonicals = new Map<string, string>();
-const networks = new Map<string, string>();
-
-function memo(m: Map<string, string>, key: string, make: () => string): string {
-  let v = m.get(key);
-  if (v === undefined) {
-    if (m.size >= PARSED_MAX) m.clear();
-    v = make();
-    m.set(key, v);
-  }
-  return v;
 }
 
 function text(bytes: readonly number[], len: number): string {

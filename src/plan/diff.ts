@@ -13,10 +13,9 @@ import type { Observed, ObservedLink, ObservedRoute } from '../model/observed.js
 import { aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '../model/ownership.js';
 import { canonical, isLinkLocal6, kernelPrefixRoute } from './cidr.js';
 import type { ForeignPromisc } from './desired.js';
-import { MAIN_TABLE, conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
+import { conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
 import type { LinkChanges, Op } from './ops.js';
 import { orderOps, type Step } from './order.js';
-
 
 export interface Waiting {
   network: string;
@@ -159,23 +158,11 @@ function delRoute(c: Ctx, r: ObservedRoute, networks: string[], depth: number, r
   return step;
 }
 
-function groupMainV4ByDst(routes: readonly ObservedRoute[]): Map<string, ObservedRoute[]> {
-  const m = new Map<string, ObservedRoute[]>();
-  for (const r of routes) {
-    if (r.family !== 4 || r.table !== MAIN_TABLE) continue;
-    const list = m.get(r.dst);
-    if (list === undefined) m.set(r.dst, [r]);
-    else list.push(r);
-  }
-  return m;
-}
-
 /** Route adds, once every deletion is known: an IPv4 route is keyed by
  *  prefix+metric whatever its device, so one of ours in the way is deleted
  *  first, and anyone else's is a conflict left alone. */
 function addRoutes(c: Ctx): void {
   const planned = new Set<string>();
-  let mainV4ByDst: Map<string, ObservedRoute[]> | null = null;
   // An IPv4 address added in this plan brings its prefix route (proto kernel,
   // metric 0) with it: a route of ours with the same key would be refused
   // with "File exists" in the same batch.
@@ -196,8 +183,7 @@ function addRoutes(c: Ctx): void {
       if (blocked === null && bringer !== undefined && bringer.dev !== route.dev) {
         blocked = `${bringer.dev}'s new address ${bringer.cidr} brings the same prefix route (proto kernel), and the kernel keeps one IPv4 route per prefix and metric`;
       }
-      mainV4ByDst ??= groupMainV4ByDst(c.observed.routes);
-      for (const r of mainV4ByDst.get(route.dst) ?? []) {
+      for (const r of c.k.mainV4ByDst.get(route.dst) ?? []) {
         if (blocked !== null) break;
         if (r.metric !== route.metric || r.ifindex === w.devIndex) continue;
         if (c.deleted.get(r.ifindex) === true) continue;

@@ -31,6 +31,8 @@ export interface KernelIndex {
   addresses: Map<number, ObservedAddress[]>;
   /** Routes of the main table by ifindex. */
   mainRoutes: Map<number, ObservedRoute[]>;
+  /** IPv4 routes of the main table by prefix: the kernel's key, with the metric, whatever the device. */
+  mainV4ByDst: Map<string, ObservedRoute[]>;
   peerNamespaces: number;
 }
 
@@ -49,8 +51,13 @@ export function indexKernel(observed: Observed): KernelIndex {
   const addresses = new Map<number, ObservedAddress[]>();
   for (const a of observed.addresses) push(addresses, a.ifindex, a);
   const mainRoutes = new Map<number, ObservedRoute[]>();
-  for (const r of observed.routes) if (r.table === MAIN_TABLE) push(mainRoutes, r.ifindex, r);
-  return { byName, byIndex, children, addresses, mainRoutes, peerNamespaces: observed.peerNamespaces ?? 0 };
+  const mainV4ByDst = new Map<string, ObservedRoute[]>();
+  for (const r of observed.routes) {
+    if (r.table !== MAIN_TABLE) continue;
+    push(mainRoutes, r.ifindex, r);
+    if (r.family === 4) push(mainV4ByDst, r.dst, r);
+  }
+  return { byName, byIndex, children, addresses, mainRoutes, mainV4ByDst, peerNamespaces: observed.peerNamespaces ?? 0 };
 }
 
 function push<K, V>(m: Map<K, V[]>, key: K, v: V): void {

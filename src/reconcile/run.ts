@@ -135,7 +135,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
     }
     if (result.failed !== undefined) {
       const { op, message } = result.failed;
-      // An observation is three dumps, not one snapshot: a link deleted between
+      // An observation is several dumps, not one snapshot: a link deleted between
       // them yields a plan for a link that is gone ("Cannot find device"). That
       // is a stale view, not a refusal: look again once before calling it one.
       const raced = STALE_VIEW_RE.test(message) && op.networks.every((n) => !staleRetried.has(n));

@@ -27,6 +27,8 @@ process.stdin.on('data', (d) => {
     else if (cmd === 'die') process.exit(1);
     else if (cmd === 'garbage') process.stdout.write('link/ether 02:00:00:00:00:01\\n');
     else if (cmd === 'object') process.stdout.write('{"a":1}\\n');
+    // The warning well before the answer, so it is read while the request is open.
+    else if (cmd === 'warn') { process.stderr.write('Dump was interrupted and may be inconsistent.\\n'); setTimeout(() => process.stdout.write('[]\\n'), 100); }
   }
 });
 process.stdin.on('end', () => process.exit(0));
@@ -61,6 +63,13 @@ test('a failed command is an Error in its own place, with ip\'s words; the sessi
   assert.equal(answers[1].message, 'Device "eth9" does not exist.');
   assert.deepEqual(answers[2], ['c']);
   assert.deepEqual(await s.run(['pid']), [[pid]], 'the same ip answered');
+});
+
+test('a warning on stderr with an answer is logged, not taken for a failure', async (t) => {
+  const logs: string[] = [];
+  const s = session(t, logs);
+  assert.deepEqual(await s.run(['ok b', 'warn']), [['b'], []]);
+  assert.deepEqual(logs, ['ip session: Dump was interrupted and may be inconsistent.']);
 });
 
 test('ip dying mid-request rejects it; the next request starts a fresh ip', async (t) => {
