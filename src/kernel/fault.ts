@@ -5,7 +5,7 @@
 // FLATNET_FAULT_KILL_AFTER_OPS is set.
 
 import type { Op } from '../plan/ops.js';
-import type { ApplyResult, Kernel, KernelEvent } from './kernel.js';
+import type { ApplyResult, Kernel, KernelEvent, ObserveOptions } from './kernel.js';
 import type { Observed } from '../model/observed.js';
 
 export const FAULT_ENV = 'FLATNET_FAULT_KILL_AFTER_OPS';
@@ -45,8 +45,8 @@ export class KillAfterOpsKernel implements Kernel {
     return this.#inner.writes;
   }
 
-  observe(): Promise<Observed> {
-    return this.#inner.observe();
+  observe(opts?: ObserveOptions): Promise<Observed> {
+    return this.#inner.observe(opts);
   }
 
   subscribe(onEvent: (e: KernelEvent) => void): () => void {

@@ -59,6 +59,11 @@ export class IpSession {
     return next;
   }
 
+  /** Starts ip now rather than at the first request (which then does not wait for it). */
+  warm(): void {
+    if (!this.#closed && this.#child === null) this.#start();
+  }
+
   close(): void {
     this.#closed = true;
     this.#end(new IpSessionError('ip session closed'));

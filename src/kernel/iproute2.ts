@@ -3,14 +3,16 @@
 // Spawned with an argv array, never through a shell.
 
 import { spawn } from 'node:child_process';
+import { runIp, startIp, type StartedIp } from './ip-run.js';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { FlatnetError } from '../errors.js';
 import type { Observed, ObservedLink } from '../model/observed.js';
 import type { Op } from '../plan/ops.js';
-import type { ApplyResult, Kernel, KernelEvent } from './kernel.js';
+import type { ApplyResult, Kernel, KernelEvent, ObserveOptions } from './kernel.js';
 import { IpSession } from './ip-session.js';
-import { parseMonitorLine, parseObserved } from './parse.js';
+import { ObservedCache, type ScopedLook } from './observed-cache.js';
+import { monitorTouch, parseAddresses, parseLinks, parseMonitorLine, parseObserved, parseRoutes } from './parse.js';
 import { opForLine, renderBatch } from './render.js';
 
 export interface IpRoute2Options {
@@ -22,16 +24,10 @@ export interface IpRoute2Options {
   onLog?: (line: string) => void;
   /** Dump through one living `ip -batch` (default); false spawns ip per dump. */
   session?: boolean;
+  /** Smallest number of links at which observe looks again only at what events touched (observed-cache.ts). */
+  viewMinLinks?: number;
 }
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A dump or a batch that takes this long means ip is stuck, not busy. */
-const RUN_TIMEOUT_MS = 60_000;
 const MONITOR_BACKOFF_MIN_MS = 100;
 const MONITOR_BACKOFF_MAX_MS = 5_000;
 /** A monitor that lived this long had no trouble starting: restart fast next time. */
@@ -53,38 +49,19 @@ const SESSION_DUMPS = [
   'netns list-id',
 ];
 
+/** One link's share of SESSION_DUMPS, for a scoped look (observed-cache.ts). */
+const linkDumps = (name: string): string[] => [
+  `address show dev ${name}`,
+  `route show table all type unicast root 0.0.0.0/0 dev ${name}`,
+  `route show table all type unicast root ::/0 dev ${name}`,
+];
+/** ip's words when a looked-at link is gone (deleted, moved away, renamed). */
+const NO_SUCH_LINK_RE = /does not exist|Cannot find device/;
+
 const FAILED_LINE_RE = /^Command failed -:(\d+)$/m;
 /** What the kernel says when a delete finds nothing to delete. */
 const ALREADY_GONE_RE = /Cannot find device|No such device|No such process|Cannot assign requested address|Address not found/;
 const isDelete = (op: Op): boolean => op.op === 'link-del' || op.op === 'addr-del' || op.op === 'route-del';
-
-function run(ip: string, args: readonly string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(ip, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    // Not spawn's own `timeout`: its timer is cleared on 'exit' only, which a
-    // failed spawn (ENOENT) never emits, and it would hold the process open.
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let spawnError: Error | null = null;
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => { spawnError = e; });
-    // EPIPE when ip exits before reading all of a batch: its exit status says why.
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const stderr = Buffer.concat(err).toString('utf8');
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: spawnError !== null ? `cannot run ${ip}: ${spawnError.message}`
-          : signal !== null ? `${stderr}${ip} killed by ${signal}` : stderr,
-      });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
 
 /** The kernel's words for a failure: the stderr lines before `Command failed`. */
 function kernelMessage(stderr: string): string {
@@ -106,22 +83,70 @@ export class IpRoute2Kernel implements Kernel {
   readonly #netns: string | null;
   readonly #log: (line: string) => void;
   readonly #session: IpSession | null;
+  /** The event-fed view; only with the session, which makes a scoped look cheap. */
+  readonly #cache: ObservedCache | null;
+  /** The ip for the next scoped look, started ahead. A look needs an ip that has
+   *  never looked a name up: ip remembers name → ifindex for its life, so the
+   *  living session, asked for a link deleted and made again under the same
+   *  name, asks the kernel about the old ifindex ("No such device"). */
+  #spare: IpSession | null = null;
+  /** The `ip -batch -` for the next apply, started ahead (fresh for the same reason). */
+  #spareWriter: StartedIp | null = null;
+  #closed = false;
+  #lastStaleReason: string | null = null;
   #writes = 0;
+  readonly #looks = { full: 0, scoped: 0 };
 
   constructor(opts: IpRoute2Options = {}) {
     this.#ip = opts.ip ?? 'ip';
     this.#netns = opts.netns ?? null;
     this.#log = opts.onLog ?? (() => undefined);
     this.#session = opts.session === false ? null : new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
+    this.#cache = this.#session === null ? null : new ObservedCache(opts.viewMinLinks);
   }
 
   /** Ends the living ip that answers the dumps (it also ends with us). */
   close(): void {
+    this.#closed = true;
     this.#session?.close();
+    this.#spare?.close();
+    this.#spare = null;
+    this.#spareWriter?.kill();
+    this.#spareWriter = null;
+  }
+
+  // The next spare is started on the next turn of the event loop, once the
+  // request has gone out: ip works on it meanwhile, on another CPU.
+
+  #freshIp(): IpSession {
+    const ip = this.#spare ?? new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
+    this.#spare = null;
+    setImmediate(() => {
+      if (this.#closed || this.#spare !== null) return;
+      this.#spare = new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
+      this.#spare.warm();
+    });
+    return ip;
+  }
+
+  #writer(): StartedIp {
+    const spare = this.#spareWriter;
+    this.#spareWriter = null;
+    if (spare !== null && !spare.alive) spare.kill();
+    setImmediate(() => {
+      if (this.#closed || this.#spareWriter !== null) return;
+      this.#spareWriter = startIp(this.#ip, this.#args('-batch', '-'));
+    });
+    return spare !== null && spare.alive ? spare : startIp(this.#ip, this.#args('-batch', '-'));
   }
 
   get writes(): number {
     return this.#writes;
+  }
+
+  /** Observes so far, full dumps and scoped looks (for tests and the bench). */
+  get looks(): Readonly<{ full: number; scoped: number }> {
+    return this.#looks;
   }
 
   #args(...rest: string[]): string[] {
@@ -130,7 +155,7 @@ export class IpRoute2Kernel implements Kernel {
 
   async #dump(...args: string[]): Promise<unknown> {
     const argv = this.#args(...DUMP_OPTIONS, '-json', ...args);
-    const r = await run(this.#ip, argv);
+    const r = await runIp(this.#ip, argv);
     if (r.code !== 0) {
       throw new FlatnetError('kernel', `ip ${argv.join(' ')} failed: ${r.stderr.trim() || `exit status ${r.code}`}`);
     }
@@ -141,7 +166,74 @@ export class IpRoute2Kernel implements Kernel {
     }
   }
 
-  async observe(): Promise<Observed> {
+  async observe(opts: ObserveOptions = {}): Promise<Observed> {
+    const cache = this.#cache;
+    if (cache !== null && opts.fresh !== true) {
+      const look = cache.beginScoped();
+      if (look !== null) {
+        const o = await this.#observeScoped(cache, look);
+        if (o !== null) {
+          this.#looks.scoped++;
+          return o;
+        }
+      } else {
+        const why = cache.staleBecause ?? 'too many links changed, or one the view has no name for';
+        if (why !== this.#lastStaleReason) this.#log(`full dump: ${why}`);
+        this.#lastStaleReason = why;
+      }
+    }
+    const trusted = cache?.beginFull() ?? false;
+    this.#looks.full++;
+    const observed = await this.#observeFull();
+    cache?.storeFull(observed, trusted);
+    if (trusted) this.#lastStaleReason = null;
+    return observed;
+  }
+
+  /** The event-fed view with the touched links dumped again; null when that
+   *  failed in a way a full dump must settle. */
+  async #observeScoped(cache: ObservedCache, look: ScopedLook): Promise<Observed | null> {
+    let answers: (unknown[] | Error)[];
+    const ip = this.#freshIp();
+    try {
+      answers = await ip.run([...look.names.flatMap(linkDumps), 'netns list-id']);
+    } catch (e) {
+      cache.disarm(`ip session: ${(e as Error).message}`);
+      return null;
+    } finally {
+      ip.close();
+    }
+    const addrs: unknown[] = [];
+    const routes4: unknown[] = [];
+    const routes6: unknown[] = [];
+    for (const [i, a] of answers.entries()) {
+      if (a instanceof Error) {
+        // A link gone since the event: its absence from the answer removes it.
+        if (i < look.names.length * 3 && NO_SUCH_LINK_RE.test(a.message)) continue;
+        cache.disarm(`a scoped dump failed: ${a.message}`);
+        return null;
+      }
+      if (i >= look.names.length * 3) continue;
+      if (i % 3 === 0) {
+        addrs.push(...a);
+        continue;
+      }
+      // With `dev X` ip leaves the device out of each route it prints.
+      const dev = look.names[Math.floor(i / 3)];
+      (i % 3 === 1 ? routes4 : routes6).push(...a.map((r) => (isRecord(r) && r['dev'] === undefined ? { ...r, dev } : r)));
+    }
+    const nsids = answers[answers.length - 1];
+    const links = parseLinks(addrs, cache.ifindexByName());
+    await this.#markWireless(links);
+    const observed = cache.applyScoped(look, {
+      links,
+      addresses: parseAddresses(addrs),
+      routes: [...parseRoutes(routes4, links, 4), ...parseRoutes(routes6, links, 6)],
+    }, Array.isArray(nsids) ? nsids.length : 0);
+    return observed;
+  }
+
+  async #observeFull(): Promise<Observed> {
     // `addr show -details` carries every link with its details and its
     // addresses, so one dump gives both. Routes are dumped per family because
     // a combined dump prints both default routes as "default".
@@ -189,6 +281,14 @@ export class IpRoute2Kernel implements Kernel {
   /** Deletes are idempotent: a link, address or route already gone is what
    *  was wanted, so the batch goes on after it instead of failing the run. */
   async apply(ops: readonly Op[]): Promise<ApplyResult> {
+    // Before the first write: the view must look at these links again however the batch ends.
+    this.#cache?.wrote(ops.flatMap(linksNamed));
+    const r = await this.#applyIdempotent(ops);
+    if (r.failed !== undefined) this.#cache?.disarm(`the kernel refused to apply an op (${r.failed.message})`);
+    return r;
+  }
+
+  async #applyIdempotent(ops: readonly Op[]): Promise<ApplyResult> {
     let done = 0;
     for (;;) {
       const r = await this.#applyBatch(ops.slice(done));
@@ -210,7 +310,7 @@ export class IpRoute2Kernel implements Kernel {
       // route on a link that was not made) are never tried.
       const input = `${batch.lines.join('\n')}\n`;
       this.#log(`ip -batch (${ops.length} ops):\n${input.trimEnd()}`);
-      const r = await run(this.#ip, this.#args('-batch', '-'), input);
+      const r = await this.#writer().finish(input);
       if (r.code !== 0) {
         const m = FAILED_LINE_RE.exec(r.stderr);
         const index = m ? opForLine(batch, Number(m[1])) : null;
@@ -251,17 +351,24 @@ export class IpRoute2Kernel implements Kernel {
       child = proc;
       let ended = false;
       proc.on('spawn', () => {
+        this.#cache?.monitorStarted();
         // Events between the old monitor's death and this one are lost: say so.
         if (restarted && !stopped) onEvent({ what: 'resync', text: `ip ${argv.join(' ')} restarted` });
       });
       createInterface({ input: proc.stdout }).on('line', (line) => {
+        if (!stopped) this.#cache?.heard(monitorTouch(line));
         const e = parseMonitorLine(line);
         if (e !== null && !stopped) onEvent(e);
       });
-      createInterface({ input: proc.stderr }).on('line', (line) => this.#log(`ip monitor: ${line}`));
+      createInterface({ input: proc.stderr }).on('line', (line) => {
+        // An overrun ("No buffer space available") or worse: events were lost.
+        this.#cache?.disarm(`ip monitor said: ${line}`);
+        this.#log(`ip monitor: ${line}`);
+      });
       const onEnd = (why: string): void => {
         if (ended) return;
         ended = true;
+        this.#cache?.disarm('the event monitor ended');
         if (stopped) return;
         if (Date.now() - startedAt > MONITOR_HEALTHY_MS) backoff = MONITOR_BACKOFF_MIN_MS;
         this.#log(`ip monitor ${why}; restarting in ${backoff} ms`);
@@ -275,8 +382,23 @@ export class IpRoute2Kernel implements Kernel {
     start(false);
     return () => {
       stopped = true;
+      this.#cache?.disarm('not watching kernel events');
       if (timer !== null) clearTimeout(timer);
       child?.kill('SIGTERM');
     };
   }
+}
+
+/** Every link an op makes, changes or puts something on (and a new link's parent). */
+function linksNamed(op: Op): string[] {
+  switch (op.op) {
+    case 'link-add': return op.link.parent !== null ? [op.link.name, op.link.parent] : [op.link.name];
+    case 'link-set': case 'link-del': return [op.name];
+    case 'addr-add': case 'addr-del': return [op.dev];
+    case 'route-add': case 'route-del': return [op.route.dev];
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -20,8 +20,14 @@ export interface KernelEvent {
   text: string;
 }
 
+export interface ObserveOptions {
+  /** Read everything from the kernel, not a backend's event-fed view. Boot,
+   *  reloads, D-Bus calls and retries ask for it; kernel events do not. */
+  fresh?: boolean;
+}
+
 export interface Kernel {
-  observe(): Promise<Observed>;
+  observe(opts?: ObserveOptions): Promise<Observed>;
   /** Apply ops in order, stopping at the first failure. */
   apply(ops: readonly Op[]): Promise<ApplyResult>;
   /** Calls `onEvent` for every change; returns a function that stops it. */

@@ -120,10 +120,12 @@ function ipvlanFlagOf(data: Json | null): string | null {
 }
 
 /** Links from `ip -json -details link show` or `ip -json -details addr show`.
- *  `wireless` is always false: only /sys can tell (the backend fills it in). */
-export function parseLinks(dump: unknown): ObservedLink[] {
+ *  `wireless` is always false: only /sys can tell (the backend fills it in).
+ *  `known`: ifindexes of links outside this dump, for naming parents (a dump
+ *  of one link names its parent, which it does not hold). */
+export function parseLinks(dump: unknown, known: ReadonlyMap<string, number> = new Map()): ObservedLink[] {
   const list = entries(dump, 'ip -json link');
-  const byName = new Map<string, number>();
+  const byName = new Map<string, number>(known);
   for (const [i, e] of list.entries()) {
     const where = `ip -json link entry ${i}`;
     byName.set(needStr(e, 'ifname', where), needNum(e, 'ifindex', where));
@@ -266,4 +268,33 @@ export function parseMonitorLine(line: string): KernelEvent | null {
   if (/^\d+:\s+\S+:\s+</.test(body)) return { what: 'link', text };
   if (/^\d+:\s+\S+\s+inet6?\s/.test(body)) return { what: 'address', text };
   return { what: 'route', text };
+}
+
+/** Which links a monitor line is about, for the backend's event-fed view
+ *  (observed-cache.ts). Link and address lines carry the ifindex; a link
+ *  line's name is the kernel's, an address line's is ip's memory of it (stale
+ *  after a rename), so only link lines give a name. Route lines name their
+ *  devices (`dev X`, one per nexthop), again from ip's memory. */
+export type MonitorTouch =
+  | { what: 'link'; ifindex: number; name: string; deleted: boolean }
+  | { what: 'address'; ifindex: number }
+  | { what: 'route'; devs: string[] }
+  /** A line that cannot be tied to links: only a full look is safe. */
+  | { what: 'unknown' };
+
+const TOUCH_LINK_RE = /^(Deleted\s+)?(\d+):\s+([^\s@:]+)(?:@[^\s:]*)?:\s+</;
+const TOUCH_ADDR_RE = /^(?:Deleted\s+)?(\d+):\s+\S+\s+inet6?\s/;
+const TOUCH_DEV_RE = /(?:^|\s)dev\s+(\S+)/g;
+
+export function monitorTouch(line: string): MonitorTouch {
+  const text = line.trim().replace(/^\[[A-Z]+\]/, '');
+  const link = TOUCH_LINK_RE.exec(text);
+  if (link) return { what: 'link', ifindex: Number(link[2]), name: link[3] ?? '', deleted: link[1] !== undefined };
+  const addr = TOUCH_ADDR_RE.exec(text);
+  if (addr) return { what: 'address', ifindex: Number(addr[1]) };
+  const label = /^\[([A-Z]+)\]/.exec(line.trim());
+  if (label !== null && label[1] !== 'ROUTE') return { what: 'unknown' };
+  // A route without a device (blackhole, multipath) is not observed at all
+  // (parseRoutes keeps unicast routes with a dev): nothing to look at again.
+  return { what: 'route', devs: [...text.matchAll(TOUCH_DEV_RE)].map((m) => m[1] ?? '').filter((d) => d !== '') };
 }

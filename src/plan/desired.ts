@@ -9,6 +9,7 @@ import type { Desired, DesiredLink, DesiredRoute } from '../model/desired.js';
 import type { Observed } from '../model/observed.js';
 import { aliasNetworks, ownerAlias } from '../model/ownership.js';
 import { canonical, familyOf, isLinkLocal6, kernelPrefixRoute, networkOf } from './cidr.js';
+import { indexKernel } from './fate.js';
 
 /** IFF_PROMISC wanted on a parent flatnetd does not own (a physical NIC, a
  *  foreign VLAN). This is the only change flatnetd ever makes to a link that
@@ -63,6 +64,22 @@ export const FOLLOW_ROUTE_METRIC = 65535;
  *  ARP caches and DHCP reservations do not churn. Locally administered
  *  (bit 0x02 set), unicast (bit 0x01 clear). */
 export function stableMac(machineId: string, network: string): string {
+  const key = `${machineId}\0${network}`;
+  let mac = macs.get(key);
+  if (mac === undefined) {
+    mac = hashMac(machineId, network);
+    macs.set(key, mac);
+  }
+  return mac;
+}
+
+/** Every reconcile wants every shim's MAC: one SHA-256 per network per run was
+ *  2 ms at 500 networks. Bounded: cleared when it holds more names than any
+ *  host has networks. */
+const macs = new Map<string, string>();
+
+function hashMac(machineId: string, network: string): string {
+  if (macs.size > 10_000) macs.clear();
   const h = createHash('sha256').update(`flatnet-shim-mac\0${machineId.trim()}\0${network}`).digest();
   const bytes = [...h.subarray(0, 6)];
   bytes[0] = ((bytes[0] ?? 0) | 0x02) & 0xfe;
@@ -81,20 +98,22 @@ function noteFor(notes: Map<string, string[]>, network: string, text: string): v
 
 /** Global prefixes on a link now, v4 first: what a network without Subnet= follows. */
 export function followedPrefixes(link: string, observed: Observed): string[] {
-  const l = observed.links.find((x) => x.name === link);
+  const k = indexKernel(observed);
+  const l = k.byName.get(link);
   if (l === undefined) return [];
-  const out = observed.addresses
-    .filter((a) => a.ifindex === l.ifindex && a.scope === 'global' && !isLinkLocal6(a.cidr))
+  const out = (k.addresses.get(l.ifindex) ?? [])
+    .filter((a) => a.scope === 'global' && !isLinkLocal6(a.cidr))
     .map((a) => kernelPrefixRoute(a.cidr))
     .filter((p): p is string => p !== null);
   return uniq(out).sort((a, b) => familyOf(a) - familyOf(b));
 }
 
 function followMetric(parent: string, prefix: string, observed: Observed): number {
-  const l = observed.links.find((x) => x.name === parent);
+  const k = indexKernel(observed);
+  const l = k.byName.get(parent);
   let highest = -1;
-  for (const r of observed.routes) {
-    if (l !== undefined && r.ifindex === l.ifindex && r.table === 254 && r.dst === prefix) highest = Math.max(highest, r.metric);
+  for (const r of l === undefined ? [] : k.mainRoutes.get(l.ifindex) ?? []) {
+    if (r.dst === prefix) highest = Math.max(highest, r.metric);
   }
   return Math.max(FOLLOW_ROUTE_METRIC, highest + 1);
 }

@@ -39,7 +39,21 @@ export interface KernelIndex {
 /** The kernel's main routing table (RT_TABLE_MAIN). */
 export const MAIN_TABLE = 254;
 
+/** One index per observation (observations are never changed once made):
+ *  the planner, desired state, kernel checks and status all look links up by
+ *  name, which at 1,500 links and 500 networks was a walk per network each. */
+const indexes = new WeakMap<Observed, KernelIndex>();
+
 export function indexKernel(observed: Observed): KernelIndex {
+  let k = indexes.get(observed);
+  if (k === undefined) {
+    k = buildIndex(observed);
+    indexes.set(observed, k);
+  }
+  return k;
+}
+
+function buildIndex(observed: Observed): KernelIndex {
   const byName = new Map<string, ObservedLink>();
   const byIndex = new Map<number, ObservedLink>();
   const children = new Map<number, ObservedLink[]>();

@@ -16,14 +16,24 @@ export interface ConfigEntry {
   errors: Diagnostic[];
 }
 
+/** Configs are never changed once loaded: one JSON text each. */
+const fingerprints = new WeakMap<NetworkConfig, string>();
+
 function fingerprint(n: NetworkConfig): string {
-  return JSON.stringify({ ...n, where: undefined });
+  let f = fingerprints.get(n);
+  if (f === undefined) {
+    f = JSON.stringify({ ...n, where: undefined });
+    fingerprints.set(n, f);
+  }
+  return f;
 }
 
 export class ConfigHolder {
   private set: ConfigSet = { networks: [], invalid: [], diagnostics: [] };
   private readonly lastGood = new Map<string, NetworkConfig>();
   private readonly configured = new Map<string, string>();
+  /** entries(), built once per update(): the status pass asks for one entry per network. */
+  private built: { list: ConfigEntry[]; byName: Map<string, ConfigEntry> } | null = null;
 
   update(loaded: ConfigSet): void {
     // A directory that cannot be listed (permissions, I/O error) hides its
@@ -40,9 +50,22 @@ export class ConfigHolder {
     const names = new Set([...set.networks.map((n) => n.name), ...set.invalid.map((i) => i.name)]);
     for (const name of [...this.lastGood.keys()]) if (!names.has(name)) this.lastGood.delete(name);
     for (const n of set.networks) this.lastGood.set(n.name, n);
+    this.built = null;
   }
 
   entries(): ConfigEntry[] {
+    return [...this.#built().list];
+  }
+
+  #built(): { list: ConfigEntry[]; byName: Map<string, ConfigEntry> } {
+    if (this.built === null) {
+      const list = this.#build();
+      this.built = { list, byName: new Map(list.map((e) => [e.name, e])) };
+    }
+    return this.built;
+  }
+
+  #build(): ConfigEntry[] {
     const out: ConfigEntry[] = this.set.networks.map((n) => ({ name: n.name, file: n.file, net: n, errors: [] }));
     for (const inv of this.set.invalid) {
       if (out.some((e) => e.name === inv.name)) continue;
@@ -53,7 +76,7 @@ export class ConfigHolder {
   }
 
   entry(name: string): ConfigEntry | undefined {
-    return this.entries().find((e) => e.name === name);
+    return this.#built().byName.get(name);
   }
 
   runInput(down: string[], machineId: string): RunInput {

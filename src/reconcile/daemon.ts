@@ -66,6 +66,8 @@ export class Daemon implements DaemonApi {
   private watchdogTimer: NodeJS.Timeout | undefined;
   private watchdogDue = false;
   private lastEventAt = -Infinity;
+  /** The next run observes everything afresh: something other than a kernel event asked for it. */
+  private freshWanted = true;
   /** When the last run that wrote to the kernel ended (performance.now()). */
   private lastWroteAt = -Infinity;
   private ready = false;
@@ -121,9 +123,11 @@ export class Daemon implements DaemonApi {
 
   // ---- the loop --------------------------------------------------------
 
-  /** Resolves after a full reconcile that started after this call. */
-  private request(): Promise<void> {
+  /** Resolves after a full reconcile that started after this call. Only kernel
+   *  events pass fresh = false: their run may use the backend's event-fed view. */
+  private request(fresh = true): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    if (fresh) this.freshWanted = true;
     return new Promise((res) => {
       this.waiters.push(res);
       this.pending = true;
@@ -142,7 +146,7 @@ export class Daemon implements DaemonApi {
     const wait = Math.max(debounce, this.backoffUntil - Date.now());
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
-      void this.request();
+      void this.request(false);
     }, wait);
   }
 
@@ -197,7 +201,9 @@ export class Daemon implements DaemonApi {
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const writesBefore = this.d.kernel.writes;
     const t0 = performance.now();
-    const result = await reconcileOnce(this.d.kernel, input, this.d.log);
+    const fresh = this.freshWanted;
+    this.freshWanted = false;
+    const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh });
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
     if (writes > 0) this.lastWroteAt = performance.now();
@@ -329,7 +335,7 @@ export class Daemon implements DaemonApi {
 
   async plan(): Promise<Op[]> {
     const input = this.config.runInput([...this.downSet], this.d.machineId);
-    const observed = await this.d.kernel.observe();
+    const observed = await this.d.kernel.observe({ fresh: true });
     const { desired } = buildDesired({ ...input, observed });
     return planOps(desired, observed).ops;
   }
@@ -381,10 +387,17 @@ export class Daemon implements DaemonApi {
   }
 }
 
+/** Field by field (every field is a primitive or a list of strings): a JSON
+ *  text of both, per network per run, was most of a run's status cost. */
 function sameStatus(a: NetworkStatus, b: NetworkStatus): boolean {
-  return JSON.stringify(a, bigintSafe) === JSON.stringify(b, bigintSafe);
-}
-
-function bigintSafe(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
+  for (const key of Object.keys(a) as (keyof NetworkStatus)[]) {
+    const x = a[key];
+    const y = b[key];
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
+    } else if (x !== y) {
+      return false;
+    }
+  }
+  return Object.keys(a).length === Object.keys(b).length;
 }

@@ -12,6 +12,7 @@ import { aliasNetworks } from '../model/ownership.js';
 import { checkAgainstKernel } from '../config/kernel-checks.js';
 import { buildDesired } from '../plan/desired.js';
 import { planOps } from '../plan/diff.js';
+import { indexKernel } from '../plan/fate.js';
 import { describeOp, type Op } from '../plan/ops.js';
 import type { Logger } from '../log.js';
 
@@ -70,7 +71,12 @@ function networksWithLinks(observed: Observed): Set<string> {
   return s;
 }
 
-export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger): Promise<RunResult> {
+export interface RunOptions {
+  /** Observe everything afresh first (see ObserveOptions); a run started by kernel events alone need not. */
+  fresh?: boolean;
+}
+
+export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger, opts: RunOptions = {}): Promise<RunResult> {
   const outcomes = new Map<string, NetworkOutcome>();
   for (const n of input.networks) outcomeFor(outcomes, n.name);
   const frozen = new Set(input.frozen);
@@ -79,14 +85,14 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   const rolledBack = new Set<string>();
   const applied: Op[] = [];
   const staleRetried = new Set<string>();
-  let observed = await kernel.observe();
+  let observed = await kernel.observe({ fresh: opts.fresh ?? true });
   const existedAtStart = networksWithLinks(observed);
 
   // Checks that need the kernel (MTU above the parent's, macvlan on Wi-Fi) keep
   // the kernel from ever seeing a value it would reject.
   for (const net of input.networks) {
     if (net.parent === null) continue;
-    const lower = observed.links.find((l) => l.name === net.parent);
+    const lower = indexKernel(observed).byName.get(net.parent);
     const problems = checkAgainstKernel(net, lower).filter((d) => d.severity === 'error');
     if (problems.length > 0) {
       outcomeFor(outcomes, net.name).errors.push(...problems);
@@ -142,7 +148,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
       if (raced) {
         log.debug(`stale view (${message}) while trying to ${describeOp(op)}; looking again`);
         for (const n of op.networks) staleRetried.add(n);
-        observed = await kernel.observe();
+        observed = await kernel.observe({ fresh: true });
         continue;
       }
       log.error(`kernel refused to ${describeOp(op)}: ${message}`);
@@ -160,7 +166,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   // for its parent: Docker cannot use `-o parent=` before it exists.
   for (const net of input.networks) {
     const o = outcomeFor(outcomes, net.name);
-    if (o.waitingFor === null && net.parent !== null && !observed.links.some((l) => l.name === net.parent)) o.waitingFor = net.parent;
+    if (o.waitingFor === null && net.parent !== null && !indexKernel(observed).byName.has(net.parent)) o.waitingFor = net.parent;
   }
   return { observed, desired, outcomes, applied, rounds, leftover };
 }

@@ -7,6 +7,7 @@ import type { Observed } from '../model/observed.js';
 import type { NetworkState, NetworkStatus } from '../model/status.js';
 import type { NetworkOutcome } from './run.js';
 import { followedPrefixes } from '../plan/desired.js';
+import { indexKernel } from '../plan/fate.js';
 
 /** The network's subnets: Subnet=, or the parent's current prefixes when it follows them. */
 export function followedSubnets(net: NetworkConfig, observed: Observed): string[] {
@@ -35,7 +36,7 @@ function pickState(i: StatusInput): { state: NetworkState; error: string } {
   const o = i.outcome;
   if (o?.waitingFor) return { state: 'waiting-for-parent', error: `waiting for ${o.waitingFor} to appear` };
   if (o !== undefined && o.errors.length > 0) {
-    const shimMissing = i.net.shim !== null && !i.observed.links.some((l) => l.name === i.net?.shim?.name);
+    const shimMissing = i.net.shim !== null && !indexKernel(i.observed).byName.has(i.net.shim.name);
     const hard = o.errors.some((d) => d.code === 'conflict' || d.code === 'unsupported' || d.code === 'invalid-value');
     return { state: hard || (o.failed && shimMissing) ? 'failed' : 'degraded', error: first(o.errors) };
   }
@@ -47,9 +48,10 @@ export function deriveStatus(i: StatusInput): NetworkStatus {
   const { state, error } = pickState(i);
   const net = i.net;
   const parentName = net === null ? '' : effectiveParentName(net);
-  const parent = i.observed.links.find((l) => l.name === parentName);
+  const links = indexKernel(i.observed).byName;
+  const parent = links.get(parentName);
   const shimName = net?.shim?.name ?? '';
-  const shim = shimName === '' ? undefined : i.observed.links.find((l) => l.name === shimName);
+  const shim = shimName === '' ? undefined : links.get(shimName);
   const changed = i.prev === undefined || i.prev.state !== state || i.prev.lastError !== error;
   return {
     name: i.name,

@@ -1,0 +1,70 @@
+// One `ip` process run to its end: argv array, never a shell. It can be
+// started ahead of need and fed later (a spare): starting a process costs the
+// daemon 2–4 ms of its own time, which a heal then does not wait for.
+
+import { spawn } from 'node:child_process';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A dump or a batch that takes this long means ip is stuck, not busy. */
+const RUN_TIMEOUT_MS = 60_000;
+
+export interface StartedIp {
+  /** Feeds `input` on stdin (then EOF) and waits for ip to end. Once only. */
+  finish(input?: string): Promise<RunResult>;
+  /** Still waiting for its input (not ended, not failed to start). */
+  readonly alive: boolean;
+  kill(): void;
+}
+
+export function startIp(ip: string, args: readonly string[]): StartedIp {
+  const child = spawn(ip, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A spare waits for as long as it must: it never keeps the daemon (or a
+  // test) alive; the timer of a run that was fed does that.
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let spawnError: Error | null = null;
+  let ended = false;
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.on('error', (e) => { spawnError = e; });
+  // EPIPE when ip exits before reading all of a batch: its exit status says why.
+  child.stdin.on('error', () => undefined);
+  const closed = new Promise<RunResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      ended = true;
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: spawnError !== null ? `cannot run ${ip}: ${spawnError.message}`
+          : signal !== null ? `${stderr}${ip} killed by ${signal}` : stderr,
+      });
+    });
+  });
+  return {
+    get alive() { return !ended && spawnError === null && child.exitCode === null && child.signalCode === null; },
+    kill() { if (!ended) child.kill('SIGKILL'); },
+    async finish(input?: string) {
+      // Not spawn's own `timeout`: its timer is cleared on 'exit' only, which a
+      // failed spawn (ENOENT) never emits, and it would hold the process open.
+      const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+      child.stdin.end(input ?? '');
+      try {
+        return await closed;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+export function runIp(ip: string, args: readonly string[], input?: string): Promise<RunResult> {
+  return startIp(ip, args).finish(input);
+}
