@@ -269,7 +269,7 @@ export function markdown(r: Results): string {
   }
   for (const s of r.sessions) {
     const h = s.heal;
-    if (h) phases.push(`- heal N=${s.n}: deleted → flatnetd's \`ip -batch\` logged: median ${ms(h.toBatch.median)} (event, observe through the living \`ip -json -batch\`, plan); → whole again: ${ms(h.ms.median)}. CPU per heal ${ms(h.cpuPerHealMs)}, ${h.writesPerHeal.toFixed(1)} writes per heal.`);
+    if (h) phases.push(`- heal N=${s.n}: deleted → flatnetd's \`ip -batch\` logged: median ${ms(h.toBatch.median)} (event, observe, plan: at ≥ 100 links only the links the events touched are dumped again, else everything through the living \`ip -json -batch\`); → whole again: ${ms(h.ms.median)}. CPU per heal ${ms(h.cpuPerHealMs)}, ${h.writesPerHeal.toFixed(1)} writes per heal.`);
   }
   if (phases.length > 0) out.push('## Where the time goes', '', ...phases, '');
   const worst = [...r.sessions].filter((s) => s.heal && s.heal.slowest.length > 0).sort((a, b) => (b.heal?.ms.p99 ?? 0) - (a.heal?.ms.p99 ?? 0))[0];
@@ -283,7 +283,7 @@ export function markdown(r: Results): string {
   out.push('- **Replug**: the parent (a veth, all shims on it) deleted, re-created 150–250 ms later; timed from the parent\'s return to the last shim whole.');
   out.push('- **No-op**: SIGHUP → `RELOADING=1` … `READY=1` re-reads every drop-in, then runs one reconcile; the reconcile alone is timed from the daemon\'s per-run debug line when it logs one, else from the last line the config load logged to `READY=1`; writes counted from the daemon\'s info log (one line per kernel write) and from the bench\'s `ip monitor` (must stay silent). A foreign event (the loopback\'s MTU changed) triggers runs that must write nothing too. Baseline: the dumps flatnetd reads, each run by the bench as its own \`ip\` (what every reconcile cost before the dump session).');
   out.push('- **Namespaces**: one fresh namespace per try (`fnb-<pid>-…`, always deleted); IPv6 DAD off in them (`accept_dad=0`), since each link\'s link-local address would otherwise be announced about a second later, in the middle of the next trial.');
-  out.push('- **Idle**: VmRSS from /proc/PID/status; CPU from /proc/PID/stat (utime+stime, plus cutime+cstime for its reaped `ip` children, plus utime+stime of the living ones: `ip monitor` and the dump session), WATCHDOG_USEC=60 s as the unit sets.');
+  out.push('- **Idle**: VmRSS from /proc/PID/status; CPU from /proc/PID/stat (utime+stime, plus cutime+cstime for its reaped `ip` children, plus utime+stime of the living ones: `ip monitor`, the dump session and the spares started ahead for the next look and the next batch), WATCHDOG_USEC=60 s as the unit sets.');
   out.push('- **Storm**: the parent\'s veth peer set down/up by one `ip -batch` fed line by line; reconciles counted from the daemon\'s per-run debug line.');
   out.push('');
   return `${out.join('\n')}\n`;

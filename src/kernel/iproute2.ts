@@ -225,12 +225,11 @@ export class IpRoute2Kernel implements Kernel {
     const nsids = answers[answers.length - 1];
     const links = parseLinks(addrs, cache.ifindexByName());
     await this.#markWireless(links);
-    const observed = cache.applyScoped(look, {
+    return cache.applyScoped(look, {
       links,
       addresses: parseAddresses(addrs),
       routes: [...parseRoutes(routes4, links, 4), ...parseRoutes(routes6, links, 6)],
     }, Array.isArray(nsids) ? nsids.length : 0);
-    return observed;
   }
 
   async #observeFull(): Promise<Observed> {

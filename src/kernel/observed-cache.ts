@@ -38,9 +38,9 @@ export type ScopedAnswer = Pick<Observed, 'links' | 'addresses' | 'routes'>;
 export class ObservedCache {
   readonly #minLinks: number;
   #view: Observed | null = null;
-  /** The view's links by ifindex and by name (events name links thousands of times a second in a storm). */
+  /** The view's links by ifindex, and ifindexes by name. */
   #byIndex = new Map<number, ObservedLink>();
-  #byName = new Map<string, ObservedLink>();
+  #indexOf = new Map<string, number>();
   #why = 'no full dump yet';
   /** The current monitor has printed at least one line: it is listening. */
   #heard = false;
@@ -124,9 +124,9 @@ export class ObservedCache {
     else this.#names.set(touch.ifindex, touch.name);
   }
 
-  /** ifindex by name, as the view has them. */
-  ifindexByName(): Map<string, number> {
-    return new Map([...this.#byName].map(([name, l]) => [name, l.ifindex]));
+  /** ifindex by name, as the view has them (read-only; replaced, never changed, by the next look). */
+  ifindexByName(): ReadonlyMap<string, number> {
+    return this.#indexOf;
   }
 
   /** Links our own writes named (made, changed, removed, given addresses or routes). */
@@ -157,7 +157,7 @@ export class ObservedCache {
   #set(view: Observed): void {
     this.#view = view;
     this.#byIndex = new Map(view.links.map((l) => [l.ifindex, l]));
-    this.#byName = new Map(view.links.map((l) => [l.name, l]));
+    this.#indexOf = new Map(view.links.map((l) => [l.name, l.ifindex]));
   }
 
   /** What to dump for a scoped look, clearing the marks it covers; null when
@@ -180,17 +180,18 @@ export class ObservedCache {
     return { names: [...names], ifindexes };
   }
 
-  /** The view with the looked-at links replaced by what ip answered. */
-  applyScoped(look: ScopedLook, answer: ScopedAnswer, peerNamespaces: number): Observed {
+  /** The view with the looked-at links replaced by what ip answered; null when
+   *  the view was given up while ip was answering (then a full dump must do). */
+  applyScoped(look: ScopedLook, answer: ScopedAnswer, peerNamespaces: number): Observed | null {
     const view = this.#view;
-    if (view === null) throw new Error('applyScoped without a view');
+    if (view === null) return null;
     // Out: every touched ifindex, every link now holding a looked-at name, and
     // every link the answer brings (same ifindex, maybe a new name).
     const out = new Set<number>(look.ifindexes);
     const names = new Set(look.names);
     for (const n of names) {
-      const l = this.#byName.get(n);
-      if (l !== undefined) out.add(l.ifindex);
+      const ifindex = this.#indexOf.get(n);
+      if (ifindex !== undefined) out.add(ifindex);
     }
     for (const l of answer.links) out.add(l.ifindex);
     const next: Observed = {

@@ -19,11 +19,13 @@ interface Parsed {
  *  emptied when full: the prefixes in use are far fewer. */
 const MEMO_MAX = 8192;
 
-function memo<T>(m: Map<string, T>, key: string, make: () => T): T {
+/** `make` is a plain function of the key (no closure per call: at 500
+ *  networks these are asked thousands of times a run). */
+function memo<T>(m: Map<string, T>, key: string, make: (key: string) => T): T {
   let v = m.get(key);
   if (v === undefined) {
     if (m.size >= MEMO_MAX) m.clear();
-    v = make();
+    v = make(key);
     m.set(key, v);
   }
   return v;
@@ -34,7 +36,7 @@ const canonicals = new Map<string, string>();
 const networks = new Map<string, string>();
 
 function parse(cidr: string): Parsed | null {
-  return memo(parsed, cidr, () => parseUncached(cidr));
+  return memo(parsed, cidr, parseUncached);
 }
 
 function parseUncached(cidr: string): Parsed | null {
@@ -59,20 +61,24 @@ export function familyOf(cidr: string): Family {
 
 /** `FD00:0::1/64` → `fd00::1/64`; a bare address gets /32 or /128. */
 export function canonical(cidr: string): string {
-  return memo(canonicals, cidr, () => {
-    const p = parse(cidr);
-    return p === null ? cidr.toLowerCase() : text(p.bytes, p.len);
-  });
+  return memo(canonicals, cidr, canonicalUncached);
+}
+
+function canonicalUncached(cidr: string): string {
+  const p = parse(cidr);
+  return p === null ? cidr.toLowerCase() : text(p.bytes, p.len);
 }
 
 /** `192.168.88.9/24` → `192.168.88.0/24`. */
 export function networkOf(cidr: string): string {
-  return memo(networks, cidr, () => {
-    const p = parse(cidr);
-    if (p === null) return cidr.toLowerCase();
-    const bytes = p.bytes.map((b, i) => b & ((0xff << (8 - Math.max(0, Math.min(8, p.len - i * 8)))) & 0xff));
-    return text(bytes, p.len);
-  });
+  return memo(networks, cidr, networkUncached);
+}
+
+function networkUncached(cidr: string): string {
+  const p = parse(cidr);
+  if (p === null) return cidr.toLowerCase();
+  const bytes = p.bytes.map((b, i) => b & ((0xff << (8 - Math.max(0, Math.min(8, p.len - i * 8)))) & 0xff));
+  return text(bytes, p.len);
 }
 
 export function prefixLength(cidr: string): number {

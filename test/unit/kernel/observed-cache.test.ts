@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ObservedCache } from '../../../src/kernel/observed-cache.js';
+import { ObservedCache, SCOPED_MAX_LINKS } from '../../../src/kernel/observed-cache.js';
 import { monitorTouch } from '../../../src/kernel/parse.js';
 import type { Observed, ObservedLink } from '../../../src/model/observed.js';
 import { fixtureText } from './fixtures.js';
@@ -82,6 +82,7 @@ test('a scoped answer replaces the touched links with their addresses and routes
   assert.ok(look);
   // shim0 is gone: ip said "does not exist", so the answer holds nothing.
   const after = c.applyScoped(look, { links: [], addresses: [], routes: [] }, 0);
+  assert.ok(after);
   assert.deepEqual(after.links.map((l) => l.name), ['lo', 'eth0']);
   assert.deepEqual(after.addresses.map((a) => a.cidr), ['192.168.88.10/24']);
   assert.deepEqual(after.routes.map((r) => r.dst), ['0.0.0.0/0']);
@@ -94,6 +95,7 @@ test('a scoped answer replaces the touched links with their addresses and routes
     addresses: [{ ifindex: 7, cidr: '192.168.88.192/32', family: 4, scope: 'global', dynamic: false }],
     routes: [],
   }, 1);
+  assert.ok(made);
   assert.deepEqual(made.links.map((l) => `${l.ifindex}:${l.name}`), ['1:lo', '2:eth0', '7:shim0']);
   assert.equal(made.peerNamespaces, 1);
   assert.deepEqual(c.ifindexByName().get('shim0'), 7);
@@ -158,4 +160,22 @@ test('small views are not used: below the threshold a full dump costs no more', 
   c.storeFull(world(), c.beginFull());
   assert.equal(c.beginScoped(), null);
   assert.match(c.staleBecause ?? '', /fewer than 10 links/);
+});
+
+test('a view given up while ip was answering is not patched: the caller dumps everything', () => {
+  const c = armed();
+  c.heard({ what: 'address', ifindex: 2 });
+  const look = c.beginScoped();
+  assert.ok(look);
+  c.heard({ what: 'unknown' }); // arrives while the look is out
+  assert.equal(c.applyScoped(look, { links: [], addresses: [], routes: [] }, 0), null);
+  assert.equal(c.beginScoped(), null);
+});
+
+test('past SCOPED_MAX_LINKS touched links one full dump is cheaper than a look at each', () => {
+  const c = armed();
+  c.wrote(Array.from({ length: SCOPED_MAX_LINKS }, (_, i) => `shim${i}`));
+  assert.equal(c.beginScoped()?.names.length, SCOPED_MAX_LINKS);
+  c.wrote(Array.from({ length: SCOPED_MAX_LINKS + 1 }, (_, i) => `shim${i}`));
+  assert.equal(c.beginScoped(), null);
 });

@@ -1,0 +1,38 @@
+// One `ip` run, and one started ahead and fed later (the spare writer), with
+// /bin/sh standing in for ip.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runIp, startIp } from '../../../src/kernel/ip-run.js';
+
+const sh = (script: string): [string, string[]] => ['/bin/sh', ['-c', script]];
+
+test('a run: stdin fed and closed, stdout, stderr and the exit status returned', async () => {
+  const r = await runIp(...sh('cat; echo "Command failed -:1" >&2; exit 1'), 'link add x\n');
+  assert.deepEqual(r, { code: 1, stdout: 'link add x\n', stderr: 'Command failed -:1\n' });
+});
+
+test('a spare waits for its input, however late it comes, and is then an ordinary run', async () => {
+  const spare = startIp(...sh('read line; echo "got $line"'));
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(spare.alive, true);
+  assert.deepEqual(await spare.finish('route add\n'), { code: 0, stdout: 'got route add\n', stderr: '' });
+  assert.equal(spare.alive, false);
+});
+
+test('a spare that died or never started says so, and its run reports why', async () => {
+  const dead = startIp(...sh('exit 3'));
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(dead.alive, false, 'the caller then starts a fresh one');
+  assert.equal((await dead.finish('x\n')).code, 3);
+
+  const missing = startIp('/nonexistent/ip', ['-batch', '-']);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(missing.alive, false);
+  assert.match((await missing.finish('x\n')).stderr, /cannot run \/nonexistent\/ip/);
+
+  const killed = startIp(...sh('sleep 30'));
+  killed.kill();
+  const r = await killed.finish('');
+  assert.match(r.stderr, /killed by SIGKILL/);
+});
