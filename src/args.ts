@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { Level } from './log.js';
 import { DEFAULT_CONFIG_DIRS } from './config/discover.js';
+import { VIEW_MIN_LINKS } from './kernel/observed-cache.js';
 
 export { DEFAULT_CONFIG_DIRS };
 
@@ -11,6 +12,7 @@ export interface DaemonOptions {
   parentWaitMs: number;
   kernelDebounceMs: number;
   configDebounceMs: number;
+  viewMinLinks: number;
   bus: boolean;
   logLevel: Level;
   machineIdFile: string;
@@ -28,6 +30,8 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
   --parent-wait SECS   how long a missing parent may hold back READY=1 (default 5)
   --debounce-ms MS     coalesce a stream of kernel events within MS (default 10;
                        a lone event waits 1 ms)
+  --view-min-links N   from N links on (default 100), a run started by kernel
+                       events re-reads only the links they touched
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
   --log-level LEVEL    debug, info, notice, warning or error (default info)
   --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)
@@ -55,6 +59,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
         'config-dir': { type: 'string', multiple: true },
         'parent-wait': { type: 'string' },
         'debounce-ms': { type: 'string' },
+        'view-min-links': { type: 'string' },
         'no-bus': { type: 'boolean' },
         'log-level': { type: 'string' },
         'machine-id': { type: 'string' },
@@ -75,6 +80,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     parentWaitMs: number('parent-wait', v['parent-wait'], 5, 0, 3600) * 1000,
     kernelDebounceMs: number('debounce-ms', v['debounce-ms'], 10, 0, 10_000),
     configDebounceMs: 200,
+    viewMinLinks: number('view-min-links', v['view-min-links'], VIEW_MIN_LINKS, 0, 1_000_000),
     bus: v['no-bus'] !== true,
     logLevel: level as Level,
     machineIdFile: v['machine-id'] ?? '/etc/machine-id',

@@ -44,7 +44,7 @@ async function run(opts: DaemonOptions): Promise<void> {
     log.error(`${describeError(e)}; exiting (systemd would wait for READY=1 in vain)`);
     process.exit(1);
   });
-  const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), onLog: (l) => log.debug(l) });
+  const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l) });
   const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
   const daemon = new Daemon({

@@ -174,6 +174,7 @@ export class IpRoute2Kernel implements Kernel {
         const o = await this.#observeScoped(cache, look);
         if (o !== null) {
           this.#looks.scoped++;
+          this.#log(`read again: ${look.names.length > 0 ? look.names.join(' ') : 'nothing touched'}`);
           return o;
         }
       } else {
