@@ -68,3 +68,38 @@ export function startIp(ip: string, args: readonly string[]): StartedIp {
 export function runIp(ip: string, args: readonly string[], input?: string): Promise<RunResult> {
   return startIp(ip, args).finish(input);
 }
+
+/** One process kept started ahead. take() hands it over (or a new one if it
+ *  died) and starts the next on the following turn of the event loop, once
+ *  the caller's request has gone out: ip works on that meanwhile, on another
+ *  CPU, and the caller never waits for a spawn. */
+export class Spare<T> {
+  readonly #make: () => T;
+  readonly #usable: (t: T) => boolean;
+  readonly #drop: (t: T) => void;
+  #next: T | null = null;
+  #closed = false;
+
+  constructor(make: () => T, usable: (t: T) => boolean, drop: (t: T) => void) {
+    this.#make = make;
+    this.#usable = usable;
+    this.#drop = drop;
+  }
+
+  take(): T {
+    const t = this.#next;
+    this.#next = null;
+    setImmediate(() => {
+      if (!this.#closed && this.#next === null) this.#next = this.#make();
+    });
+    if (t !== null && this.#usable(t)) return t;
+    if (t !== null) this.#drop(t);
+    return this.#make();
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#next !== null) this.#drop(this.#next);
+    this.#next = null;
+  }
+}

@@ -3,12 +3,12 @@
 // Spawned with an argv array, never through a shell.
 
 import { spawn } from 'node:child_process';
-import { runIp, startIp, type StartedIp } from './ip-run.js';
+import { runIp, Spare, startIp, type StartedIp } from './ip-run.js';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { FlatnetError } from '../errors.js';
 import type { Observed, ObservedLink } from '../model/observed.js';
-import type { Op } from '../plan/ops.js';
+import { opLink, type Op } from '../plan/ops.js';
 import type { ApplyResult, Kernel, KernelEvent, ObserveOptions } from './kernel.js';
 import { IpSession } from './ip-session.js';
 import { ObservedCache, type ScopedLook } from './observed-cache.js';
@@ -85,14 +85,13 @@ export class IpRoute2Kernel implements Kernel {
   readonly #session: IpSession | null;
   /** The event-fed view; only with the session, which makes a scoped look cheap. */
   readonly #cache: ObservedCache | null;
-  /** The ip for the next scoped look, started ahead. A look needs an ip that has
-   *  never looked a name up: ip remembers name → ifindex for its life, so the
-   *  living session, asked for a link deleted and made again under the same
-   *  name, asks the kernel about the old ifindex ("No such device"). */
-  #spare: IpSession | null = null;
-  /** The `ip -batch -` for the next apply, started ahead (fresh for the same reason). */
-  #spareWriter: StartedIp | null = null;
-  #closed = false;
+  /** The ip for the next scoped look. A look needs an ip that has never looked
+   *  a name up: ip remembers name → ifindex for its life, so the living
+   *  session, asked for a link deleted and made again under the same name,
+   *  asks the kernel about the old ifindex ("No such device"). */
+  readonly #lookers: Spare<IpSession>;
+  /** The `ip -batch -` for the next apply (fresh for the same reason). */
+  readonly #writers: Spare<StartedIp>;
   #lastStaleReason: string | null = null;
   #writes = 0;
   readonly #looks = { full: 0, scoped: 0 };
@@ -103,41 +102,19 @@ export class IpRoute2Kernel implements Kernel {
     this.#log = opts.onLog ?? (() => undefined);
     this.#session = opts.session === false ? null : new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
     this.#cache = this.#session === null ? null : new ObservedCache(opts.viewMinLinks);
+    this.#lookers = new Spare(() => {
+      const s = new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
+      s.warm();
+      return s;
+    }, () => true, (s) => s.close());
+    this.#writers = new Spare(() => startIp(this.#ip, this.#args('-batch', '-')), (w) => w.alive, (w) => w.kill());
   }
 
   /** Ends the living ip that answers the dumps (it also ends with us). */
   close(): void {
-    this.#closed = true;
     this.#session?.close();
-    this.#spare?.close();
-    this.#spare = null;
-    this.#spareWriter?.kill();
-    this.#spareWriter = null;
-  }
-
-  // The next spare is started on the next turn of the event loop, once the
-  // request has gone out: ip works on it meanwhile, on another CPU.
-
-  #freshIp(): IpSession {
-    const ip = this.#spare ?? new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
-    this.#spare = null;
-    setImmediate(() => {
-      if (this.#closed || this.#spare !== null) return;
-      this.#spare = new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
-      this.#spare.warm();
-    });
-    return ip;
-  }
-
-  #writer(): StartedIp {
-    const spare = this.#spareWriter;
-    this.#spareWriter = null;
-    if (spare !== null && !spare.alive) spare.kill();
-    setImmediate(() => {
-      if (this.#closed || this.#spareWriter !== null) return;
-      this.#spareWriter = startIp(this.#ip, this.#args('-batch', '-'));
-    });
-    return spare !== null && spare.alive ? spare : startIp(this.#ip, this.#args('-batch', '-'));
+    this.#lookers.close();
+    this.#writers.close();
   }
 
   get writes(): number {
@@ -195,7 +172,7 @@ export class IpRoute2Kernel implements Kernel {
    *  failed in a way a full dump must settle. */
   async #observeScoped(cache: ObservedCache, look: ScopedLook): Promise<Observed | null> {
     let answers: (unknown[] | Error)[];
-    const ip = this.#freshIp();
+    const ip = this.#lookers.take();
     try {
       answers = await ip.run([...look.names.flatMap(linkDumps), 'netns list-id']);
     } catch (e) {
@@ -204,9 +181,8 @@ export class IpRoute2Kernel implements Kernel {
     } finally {
       ip.close();
     }
-    const addrs: unknown[] = [];
-    const routes4: unknown[] = [];
-    const routes6: unknown[] = [];
+    // Per looked-at name: its address dump, then its two route dumps.
+    const perName: { name: string; addrs: unknown[]; routes4: unknown[]; routes6: unknown[] }[] = [];
     for (const [i, a] of answers.entries()) {
       if (a instanceof Error) {
         // A link gone since the event: its absence from the answer removes it.
@@ -214,22 +190,19 @@ export class IpRoute2Kernel implements Kernel {
         cache.disarm(`a scoped dump failed: ${a.message}`);
         return null;
       }
-      if (i >= look.names.length * 3) continue;
-      if (i % 3 === 0) {
-        addrs.push(...a);
-        continue;
-      }
-      // With `dev X` ip leaves the device out of each route it prints.
-      const dev = look.names[Math.floor(i / 3)];
-      (i % 3 === 1 ? routes4 : routes6).push(...a.map((r) => (isRecord(r) && r['dev'] === undefined ? { ...r, dev } : r)));
+      const name = look.names[Math.floor(i / 3)];
+      if (name === undefined) continue; // the `netns list-id` at the end
+      if (i % 3 === 0) perName.push({ name, addrs: a, routes4: [], routes6: [] });
+      else if (perName.at(-1)?.name === name) perName.at(-1)?.[i % 3 === 1 ? 'routes4' : 'routes6'].push(...a);
     }
     const nsids = answers[answers.length - 1];
+    const addrs = perName.flatMap((p) => p.addrs);
     const links = parseLinks(addrs, cache.ifindexByName());
     await this.#markWireless(links);
     return cache.applyScoped(look, {
       links,
       addresses: parseAddresses(addrs),
-      routes: [...parseRoutes(routes4, links, 4), ...parseRoutes(routes6, links, 6)],
+      routes: perName.flatMap((p) => [...parseRoutes(p.routes4, links, 4, p.name), ...parseRoutes(p.routes6, links, 6, p.name)]),
     }, Array.isArray(nsids) ? nsids.length : 0);
   }
 
@@ -310,7 +283,7 @@ export class IpRoute2Kernel implements Kernel {
       // route on a link that was not made) are never tried.
       const input = `${batch.lines.join('\n')}\n`;
       this.#log(`ip -batch (${ops.length} ops):\n${input.trimEnd()}`);
-      const r = await this.#writer().finish(input);
+      const r = await this.#writers.take().finish(input);
       if (r.code !== 0) {
         const m = FAILED_LINE_RE.exec(r.stderr);
         const index = m ? opForLine(batch, Number(m[1])) : null;
@@ -389,16 +362,7 @@ export class IpRoute2Kernel implements Kernel {
   }
 }
 
-/** Every link an op makes, changes or puts something on (and a new link's parent). */
+/** Every link an op is about, and a new link's parent. */
 function linksNamed(op: Op): string[] {
-  switch (op.op) {
-    case 'link-add': return op.link.parent !== null ? [op.link.name, op.link.parent] : [op.link.name];
-    case 'link-set': case 'link-del': return [op.name];
-    case 'addr-add': case 'addr-del': return [op.dev];
-    case 'route-add': case 'route-del': return [op.route.dev];
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return op.op === 'link-add' && op.link.parent !== null ? [op.link.name, op.link.parent] : [opLink(op)];
 }

@@ -38,8 +38,7 @@ export type ScopedAnswer = Pick<Observed, 'links' | 'addresses' | 'routes'>;
 export class ObservedCache {
   readonly #minLinks: number;
   #view: Observed | null = null;
-  /** The view's links by ifindex, and ifindexes by name. */
-  #byIndex = new Map<number, ObservedLink>();
+  /** The view's ifindexes by name. */
   #indexOf = new Map<string, number>();
   #why = 'no full dump yet';
   /** The current monitor has printed at least one line: it is listening. */
@@ -150,14 +149,15 @@ export class ObservedCache {
       return;
     }
     if (this.#tainted) return; // disarmed already, with the reason
-    this.#set(copyOf(o));
-    for (const l of o.links) this.#rememberName({ ifindex: l.ifindex, name: l.name, deleted: false });
+    this.#set(o, o.links);
   }
 
-  #set(view: Observed): void {
+  /** Observations are never changed once made (the planner's index relies on
+   *  it too): the view and the caller share one. */
+  #set(view: Observed, learned: readonly ObservedLink[]): void {
     this.#view = view;
-    this.#byIndex = new Map(view.links.map((l) => [l.ifindex, l]));
     this.#indexOf = new Map(view.links.map((l) => [l.name, l.ifindex]));
+    for (const l of learned) this.#rememberName({ ifindex: l.ifindex, name: l.name, deleted: false });
   }
 
   /** What to dump for a scoped look, clearing the marks it covers; null when
@@ -169,8 +169,8 @@ export class ObservedCache {
     const ifindexes: number[] = [];
     for (const [ifindex, name] of this.#dirty) {
       ifindexes.push(ifindex);
-      const now = name ?? this.#byIndex.get(ifindex)?.name;
-      // An address event for a link the view never had a name for: look at everything.
+      const now = name ?? this.#names.get(ifindex);
+      // An address event for a link never named (no link line, not in a dump): look at everything.
       if (now === undefined) return null;
       names.add(now);
     }
@@ -200,12 +200,7 @@ export class ObservedCache {
       routes: [...view.routes.filter((r) => !out.has(r.ifindex)), ...answer.routes],
       peerNamespaces,
     };
-    this.#set(next);
-    return copyOf(next);
+    this.#set(next, answer.links);
+    return next;
   }
-}
-
-/** New arrays over the same (never mutated) entries: callers may sort or push. */
-function copyOf(o: Observed): Observed {
-  return { links: [...o.links], addresses: [...o.addresses], routes: [...o.routes], ...(o.peerNamespaces !== undefined ? { peerNamespaces: o.peerNamespaces } : {}) };
 }

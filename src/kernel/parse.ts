@@ -213,16 +213,17 @@ function gatewayOf(r: Json): string | null {
  *  device, not its index: `links` (from the same observation) maps it. Routes
  *  without a single device (multipath, blackhole) and the kernel's local,
  *  broadcast, multicast and anycast entries are left out. */
-export function parseRoutes(dump: unknown, links: readonly ObservedLink[], family?: 4 | 6): ObservedRoute[] {
+/** `dev`: the device a `dev X` dump was filtered by (ip then leaves it out of each route). */
+export function parseRoutes(dump: unknown, links: readonly ObservedLink[], family?: 4 | 6, dev?: string): ObservedRoute[] {
   const byName = new Map(links.map((l) => [l.name, l.ifindex] as const));
   const out: ObservedRoute[] = [];
   for (const [i, r] of entries(dump, 'ip -json route').entries()) {
     const type = str(r, 'type') ?? 'unicast';
     if (!ROUTE_TYPE_UNICAST.has(type)) continue;
-    const dev = str(r, 'dev');
-    if (dev === null) continue;
+    const device = str(r, 'dev') ?? dev ?? null;
+    if (device === null) continue;
     // A route whose device vanished between the two dumps: the next observe sees it right.
-    const ifindex = byName.get(dev);
+    const ifindex = byName.get(device);
     if (ifindex === undefined) continue;
     const where = `ip -json route entry ${i}`;
     const fam = familyOf(r, family);

@@ -41,6 +41,16 @@ export function dispatchOp<R>(op: Op, handlers: OpHandlers<R>): R {
   return (handlers[op.op] as (o: Op) => R)(op);
 }
 
+/** The link an op is about: made, changed, removed, or given an address or route. */
+export function opLink(op: Op): string {
+  switch (op.op) {
+    case 'link-add': return op.link.name;
+    case 'link-set': case 'link-del': return op.name;
+    case 'addr-add': case 'addr-del': return op.dev;
+    case 'route-add': case 'route-del': return op.route.dev;
+  }
+}
+
 /** One line a person can read: `create docker-link (macvlan bridge on enp3s0) for lan: missing`. */
 export function describeOp(op: Op): string {
   const why = op.reason ? `: ${op.reason}` : '';

@@ -13,7 +13,7 @@ import { checkAgainstKernel } from '../config/kernel-checks.js';
 import { buildDesired } from '../plan/desired.js';
 import { planOps } from '../plan/diff.js';
 import { indexKernel } from '../plan/fate.js';
-import { describeOp, type Op } from '../plan/ops.js';
+import { describeOp, opLink, type Op } from '../plan/ops.js';
 import type { Logger } from '../log.js';
 
 export interface RunInput {
@@ -155,7 +155,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
       for (const n of op.networks) {
         const o = outcomeFor(outcomes, n);
         o.failed = true;
-        o.errors.push({ severity: 'error', code: 'kernel', network: n, object: linkOf(op), message: `${describeOp(op)}: ${message}` });
+        o.errors.push({ severity: 'error', code: 'kernel', network: n, object: opLink(op), message: `${describeOp(op)}: ${message}` });
         if (existedAtStart.has(n)) frozen.add(n);
         else rolledBack.add(n);
       }
@@ -171,11 +171,3 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   return { observed, desired, outcomes, applied, rounds, leftover };
 }
 
-function linkOf(op: Op): string {
-  switch (op.op) {
-    case 'link-add': return op.link.name;
-    case 'link-set': case 'link-del': return op.name;
-    case 'addr-add': case 'addr-del': return op.dev;
-    case 'route-add': case 'route-del': return op.route.dev;
-  }
-}

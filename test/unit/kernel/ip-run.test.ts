@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runIp, startIp } from '../../../src/kernel/ip-run.js';
+import { runIp, Spare, startIp } from '../../../src/kernel/ip-run.js';
 
 const sh = (script: string): [string, string[]] => ['/bin/sh', ['-c', script]];
 
@@ -35,4 +35,26 @@ test('a spare that died or never started says so, and its run reports why', asyn
   killed.kill();
   const r = await killed.finish('');
   assert.match(r.stderr, /killed by SIGKILL/);
+});
+
+test('Spare: the next one is started after a take, handed over next time, replaced when dead, dropped on close', async () => {
+  let made = 0;
+  const dropped: number[] = [];
+  const dead = new Set<number>();
+  const spare = new Spare(() => ++made, (n) => !dead.has(n), (n) => { dropped.push(n); });
+  assert.equal(spare.take(), 1, 'nothing ahead yet: made on the spot');
+  assert.equal(made, 1, 'the next one waits for the following turn of the loop');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(made, 2);
+  assert.equal(spare.take(), 2, 'the one started ahead');
+  await new Promise((r) => setImmediate(r));
+  dead.add(3);
+  assert.equal(spare.take(), 4, 'a dead spare is dropped and a new one made');
+  assert.deepEqual(dropped, [3]);
+  await new Promise((r) => setImmediate(r));
+  spare.close();
+  assert.deepEqual(dropped, [3, 5]);
+  spare.take();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(made, 6, 'after close no spare is started ahead');
 });
