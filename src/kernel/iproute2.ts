@@ -181,29 +181,33 @@ export class IpRoute2Kernel implements Kernel {
     } finally {
       ip.close();
     }
-    // Per looked-at name: its address dump, then its two route dumps.
-    const perName: { name: string; addrs: unknown[]; routes4: unknown[]; routes6: unknown[] }[] = [];
-    for (const [i, a] of answers.entries()) {
-      if (a instanceof Error) {
-        // A link gone since the event: its absence from the answer removes it.
-        if (i < look.names.length * 3 && NO_SUCH_LINK_RE.test(a.message)) continue;
-        cache.disarm(`a scoped dump failed: ${a.message}`);
+    // Per looked-at name, in order: its address dump, then its two route dumps.
+    const found: { name: string; addrs: unknown[]; routes4: unknown[]; routes6: unknown[] }[] = [];
+    for (const [j, name] of look.names.entries()) {
+      const [addrs, routes4, routes6] = answers.slice(3 * j, 3 * j + 3);
+      const failed = [addrs, routes4, routes6].find((a): a is Error => a instanceof Error);
+      // A link gone since the event: its absence from the answer removes it.
+      if (failed !== undefined && NO_SUCH_LINK_RE.test(failed.message)) continue;
+      if (failed !== undefined || !Array.isArray(addrs) || !Array.isArray(routes4) || !Array.isArray(routes6)) {
+        cache.disarm(`reading ${name} again failed: ${failed?.message ?? 'ip gave fewer answers than asked'}`);
         return null;
       }
-      const name = look.names[Math.floor(i / 3)];
-      if (name === undefined) continue; // the `netns list-id` at the end
-      if (i % 3 === 0) perName.push({ name, addrs: a, routes4: [], routes6: [] });
-      else if (perName.at(-1)?.name === name) perName.at(-1)?.[i % 3 === 1 ? 'routes4' : 'routes6'].push(...a);
+      found.push({ name, addrs, routes4, routes6 });
     }
-    const nsids = answers[answers.length - 1];
-    const addrs = perName.flatMap((p) => p.addrs);
+    const nsids = answers[3 * look.names.length];
+    // Other namespaces' ids guard parents with containers on them: never guessed.
+    if (!Array.isArray(nsids)) {
+      cache.disarm(`ip netns list-id failed: ${nsids instanceof Error ? nsids.message : 'no answer'}`);
+      return null;
+    }
+    const addrs = found.flatMap((p) => p.addrs);
     const links = parseLinks(addrs, cache.ifindexByName());
     await this.#markWireless(links);
     return cache.applyScoped(look, {
       links,
       addresses: parseAddresses(addrs),
-      routes: perName.flatMap((p) => [...parseRoutes(p.routes4, links, 4, p.name), ...parseRoutes(p.routes6, links, 6, p.name)]),
-    }, Array.isArray(nsids) ? nsids.length : 0);
+      routes: found.flatMap((p) => [...parseRoutes(p.routes4, links, 4, p.name), ...parseRoutes(p.routes6, links, 6, p.name)]),
+    }, nsids.length);
   }
 
   async #observeFull(): Promise<Observed> {

@@ -5,6 +5,7 @@
 // that does not parse is passed through unchanged rather than thrown on.
 
 import ipaddr from '../ipaddr.js';
+import { memo } from './memo.js';
 
 export type Family = 4 | 6;
 
@@ -14,23 +15,7 @@ interface Parsed {
   readonly len: number;
 }
 
-/** The planner asks about the same few hundred prefixes many times a run,
- *  and ipaddr.js parsing was most of a no-op reconcile's time. Each cache is
- *  emptied when full: the prefixes in use are far fewer. */
-const MEMO_MAX = 8192;
-
-/** `make` is a plain function of the key (no closure per call: at 500
- *  networks these are asked thousands of times a run). */
-function memo<T>(m: Map<string, T>, key: string, make: (key: string) => T): T {
-  let v = m.get(key);
-  if (v === undefined) {
-    if (m.size >= MEMO_MAX) m.clear();
-    v = make(key);
-    m.set(key, v);
-  }
-  return v;
-}
-
+// ipaddr.js parsing was most of a no-op reconcile's time: every answer below is memoised.
 const parsed = new Map<string, Parsed | null>();
 const canonicals = new Map<string, string>();
 const networks = new Map<string, string>();
