@@ -20,9 +20,18 @@ export interface DropInFile {
   text: string;
 }
 
+/** What a config directory was when read: a vanished one is not an empty one. */
+export interface DirState {
+  dir: string;
+  state: 'listed' | 'missing' | 'not-a-directory' | 'unlistable';
+  /** *.conf names it holds (before precedence and masking). */
+  dropIns: number;
+}
+
 export interface Discovered {
   files: DropInFile[];
   diagnostics: Diagnostic[];
+  dirs: DirState[];
 }
 
 function errnoText(e: unknown): string {
@@ -135,17 +144,26 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
   const inside = await realDirs(dirs);
   const seen = new Set<string>();
   const chosen: string[] = [];
+  const states: DirState[] = [];
   for (const dir of dirs) {
     let names: string[];
     try {
       names = await readdir(dir);
     } catch (e) {
       const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') diagnostics.push(unreadable(dir, `cannot list the directory: ${errnoText(e)}`));
+      if (code === 'ENOENT') states.push({ dir, state: 'missing', dropIns: 0 });
+      else if (code === 'ENOTDIR') states.push({ dir, state: 'not-a-directory', dropIns: 0 });
+      else {
+        states.push({ dir, state: 'unlistable', dropIns: 0 });
+        diagnostics.push(unreadable(dir, `cannot list the directory: ${errnoText(e)}`));
+      }
       continue;
     }
+    const state: DirState = { dir, state: 'listed', dropIns: 0 };
+    states.push(state);
     for (const name of names.sort()) {
       if (!name.endsWith('.conf') || name.startsWith('.')) continue;
+      state.dropIns++;
       // The name is claimed even if the file then turns out unreadable: an
       // admin's broken override must not silently bring back the vendor's file.
       if (seen.has(name)) continue;
@@ -165,5 +183,5 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
     else diagnostics.push(got.diagnostic);
   }
   files.sort((a, b) => compareFiles(a.path, b.path));
-  return { files, diagnostics };
+  return { files, diagnostics, dirs: states };
 }
