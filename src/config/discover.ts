@@ -1,11 +1,13 @@
 // Finding the drop-ins, systemd style: directories in priority order, a name
 // in an earlier directory hides the same name in later ones, a symlink to
-// /dev/null masks it. This is the only file of src/config that touches the
-// filesystem; one bad file never stops the others.
+// /dev/null masks it, other symlinks are followed (chase.ts). With chase.ts,
+// the only files of src/config that touch the filesystem; one bad file never
+// stops the others.
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
-import { readdir, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chase, type Chased } from './chase.js';
 import type { Diagnostic, Severity } from '../errors.js';
 import { compareFiles } from './validate.js';
 
@@ -99,20 +101,15 @@ export function readDropIn(path: string, shownAs: string = path): { text: string
   }
 }
 
-async function realDirs(dirs: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of dirs) {
-    try {
-      out.push(await realpath(d));
-    } catch {
-      // a missing directory holds nothing to follow into
-    }
-  }
-  return out;
-}
-
-/** What to read for one chosen name: a path, a mask, or a diagnostic. */
-function resolveEntry(path: string, inside: readonly string[]): { read: string } | 'masked' | Diagnostic {
+/**
+ * What to read for one chosen name: a path, a mask, or a diagnostic.
+ * A symlink is followed wherever it points, as systemd follows drop-in
+ * symlinks (conf-files.c chases them; /dev/null masks). What it reaches lies
+ * outside the directories the admin controls, so it is read only when no one
+ * but root (or `uid`) could have put it there or change it: every directory,
+ * link and the file on the way owned by them and not writable by others.
+ */
+function resolveEntry(path: string, uid: number): { read: string } | 'masked' | Diagnostic {
   let st;
   try {
     st = lstatSync(path);
@@ -120,28 +117,26 @@ function resolveEntry(path: string, inside: readonly string[]): { read: string }
     return unreadable(path, `cannot stat: ${errnoText(e)}`);
   }
   if (!st.isSymbolicLink()) return st.isFile() ? { read: path } : unreadable(path, 'not a regular file, skipped', 'warning');
-  let target: string;
+  let c: Chased;
   try {
     if (readlinkSync(path) === '/dev/null') return 'masked';
-    target = realpathSync(path);
+    c = chase(path, uid);
   } catch (e) {
     return unreadable(path, `broken symlink: ${errnoText(e)}`);
   }
-  if (target === '/dev/null') return 'masked';
-  if (!inside.some((d) => target.startsWith(d.endsWith(sep) ? d : d + sep))) {
-    return unreadable(path, `symlink to ${target}, outside the config directories: skipped`, 'warning');
-  }
-  return { read: target };
+  if (c.target === '/dev/null') return 'masked';
+  if (c.untrusted.length > 0) return unreadable(path, `symlink to ${c.target}, not trusted (${c.untrusted.join('; ')}): skipped`);
+  return { read: c.target };
 }
 
 /**
  * The drop-ins to use, sorted by file name.
  * @param dirs in priority order (first wins); missing ones are fine
+ * @param uid besides root, whose files a symlink may lead to (flatnetd runs as root)
  */
-export async function discoverDropIns(dirs: readonly string[]): Promise<Discovered> {
+export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise<Discovered> {
   const diagnostics: Diagnostic[] = [];
   const files: DropInFile[] = [];
-  const inside = await realDirs(dirs);
   const seen = new Set<string>();
   const chosen: string[] = [];
   const states: DirState[] = [];
@@ -172,7 +167,7 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
     }
   }
   for (const path of chosen) {
-    const r = resolveEntry(path, inside);
+    const r = resolveEntry(path, uid);
     if (r === 'masked') continue;
     if (!('read' in r)) {
       diagnostics.push(r);

@@ -57,8 +57,9 @@ export function buildConfigSet(files: readonly DropInFile[]): ConfigSet {
   return { networks: v.valid, invalid, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-export async function loadConfig(dirs: readonly string[]): Promise<ConfigSet> {
-  const found = await discoverDropIns(dirs);
+/** @param uid besides root, whose files a symlinked drop-in may lead to (discoverDropIns) */
+export async function loadConfig(dirs: readonly string[], uid = 0): Promise<ConfigSet> {
+  const found = await discoverDropIns(dirs, uid);
   const set = buildConfigSet(found.files);
   // A drop-in that exists but cannot be read is invalid, not absent: absent
   // would delete its links, invalid keeps its last good state.
