@@ -110,7 +110,9 @@ export class ConfigHolder {
       const name = net?.name ?? inv.name;
       if (out.some((e) => e.name === name)) continue;
       // Its own errors, or what hides its directory.
-      const errors = this.set.diagnostics.filter((d) => (d.severity === 'error' && d.file === inv.file)
+      // (A file that became a directory is only a warning for the loader, but
+      // the network runs on its last good version all the same.)
+      const errors = this.set.diagnostics.filter((d) => ((d.severity === 'error' || d.code === 'unreadable') && d.file === inv.file)
         || (d.code === 'unreadable' && d.file !== undefined && inv.file.startsWith(`${d.file}/`)));
       out.push({ name, file: inv.file, net, errors });
     }
