@@ -4,7 +4,7 @@
 // the only files of src/config that touch the filesystem; one bad file never
 // stops the others.
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chase, type Chased } from './chase.js';
@@ -107,7 +107,8 @@ export function readDropIn(path: string, shownAs: string = path): { text: string
  * symlinks (conf-files.c chases them; /dev/null masks). What it reaches lies
  * outside the directories the admin controls, so it is read only when no one
  * but root (or `uid`) could have put it there or change it: every directory,
- * link and the file on the way owned by them and not writable by others.
+ * link and the file on the way owned by them and not writable by others; and
+ * the file must be one anyone may read.
  */
 function resolveEntry(path: string, uid: number): { read: string } | 'masked' | Diagnostic {
   let st;
@@ -125,6 +126,13 @@ function resolveEntry(path: string, uid: number): { read: string } | 'masked' | 
     return unreadable(path, `broken symlink: ${errnoText(e)}`);
   }
   if (c.target === '/dev/null') return 'masked';
+  // Diagnostics quote a drop-in's lines, and anyone may read them on the bus:
+  // a link to a file only some may read (/etc/shadow, a key) is never parsed.
+  try {
+    if ((statSync(c.target).mode & 0o004) === 0) c.untrusted.push(`${c.target} is not readable by others`);
+  } catch (e) {
+    return unreadable(path, `cannot stat: ${errnoText(e)}`);
+  }
   if (c.untrusted.length > 0) return unreadable(path, `symlink to ${c.target}, not trusted (${c.untrusted.join('; ')}): skipped`);
   return { read: c.target };
 }
@@ -179,4 +187,18 @@ export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise
   }
   files.sort((a, b) => compareFiles(a.path, b.path));
   return { files, diagnostics, dirs: states };
+}
+
+/**
+ * For `flatnetctl check`: never "OK" about directories where nothing was read.
+ * @param together true: the directories are one set (the defaults), one error
+ *   when all are empty; false: each was named, one error per empty one
+ */
+export function nothingRead(dirs: readonly DirState[], together: boolean): Diagnostic[] {
+  const none = (message: string, file?: string): Diagnostic => ({ severity: 'error', code: 'unreadable', message, ...(file !== undefined ? { file } : {}) });
+  if (together) {
+    if (dirs.some((d) => d.dropIns > 0)) return [];
+    return [none(`no drop-ins (*.conf) in ${dirs.map((d) => d.dir).join(', ')}: nothing to check`)];
+  }
+  return dirs.filter((d) => d.state === 'listed' && d.dropIns === 0).map((d) => none('no drop-ins (*.conf) in this directory: nothing to check', d.dir));
 }
