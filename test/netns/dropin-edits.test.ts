@@ -56,6 +56,12 @@ describe('drop-in edits against the real daemon (issue 12)', { skip: isRoot ? fa
       const l = await shim();
       return l !== undefined && l.flags.includes('UP') && l.ifalias === alias && (await hasAddr(addr)) ? l : undefined;
     }, 15_000);
+  /** docker-link up and macvlan1's, whatever its address (each test stands on its own). */
+  const current = (): Promise<IpLink> =>
+    waitUntil('docker-link up as macvlan1\'s', async () => {
+      const l = await shim();
+      return l !== undefined && l.flags.includes('UP') && l.ifalias === 'flatnet:macvlan1' ? l : undefined;
+    }, 15_000);
   const start = (configDir: string): DaemonProcess => {
     d = startDaemon({ netns: lab.nas, configDirs: [configDir] });
     return d;
@@ -135,7 +141,7 @@ describe('drop-in edits against the real daemon (issue 12)', { skip: isRoot ? fa
   // Item 11: a save in steps is applied once, whole.
   test('a file written in two parts 0.5 s apart: applied once, whole; docker-link untouched', async () => {
     const file = join(dir, '10-lan.conf');
-    const before = await up();
+    const before = await current();
     const text = dropIn('macvlan1', '192.168.88.194');
     const from = logLen();
     const cut = text.indexOf('[Shim]');
@@ -151,7 +157,7 @@ describe('drop-in edits against the real daemon (issue 12)', { skip: isRoot ? fa
 
   test("vim's default write (renamed to 10-lan.conf~, written anew 300 ms later): docker-link untouched", async () => {
     const file = join(dir, '10-lan.conf');
-    const before = await up('flatnet:macvlan1', '192.168.88.194');
+    const before = await current();
     const from = logLen();
     renameSync(file, `${file}~`);
     await sleep(300);
@@ -180,7 +186,7 @@ describe('drop-in edits against the real daemon (issue 12)', { skip: isRoot ? fa
     ['replaced by a file', () => { renameSync(dir, `${dir}.away`); writeFileSync(dir, ''); }, /the config directory is no longer a directory; keeping macvlan1 as it was/],
   ] as const) {
     test(`the config directory ${what}: one warning, docker-link untouched; back again: configured`, async () => {
-      const before = await up('flatnet:macvlan1', '192.168.88.195');
+      const before = await current();
       const from = logLen();
       vanish();
       let back = logLen();
