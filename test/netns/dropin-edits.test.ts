@@ -247,13 +247,38 @@ describe('drop-in edits against the real daemon (issue 12)', { skip: isRoot ? fa
     assert.ok(from >= 0);
   });
 
+  test('a config directory that is a symlink: edits in it are applied, and after re-pointing, those in the new target only', async () => {
+    await d?.stop('SIGTERM');
+    const a = join(root, 'gen-a');
+    const b = join(root, 'gen-b');
+    mkdirSync(a);
+    mkdirSync(b);
+    writeFileSync(join(a, '10-lan.conf'), dropIn());
+    writeFileSync(join(b, '10-lan.conf'), dropIn('macvlan1', '192.168.88.198'));
+    const link = join(root, 'flatnet-link.d');
+    symlinkSync(a, link);
+    start(link);
+    const first = await up();
+    writeFileSync(join(a, '10-lan.conf'), dropIn('macvlan1', '192.168.88.199'));
+    await up('flatnet:macvlan1', '192.168.88.199');
+    symlinkSync(b, `${link}.tmp`);
+    renameSync(`${link}.tmp`, link);
+    await up('flatnet:macvlan1', '192.168.88.198');
+    const from = logLen();
+    writeFileSync(join(a, '10-lan.conf'), dropIn('macvlan1', '192.168.88.200'));
+    await sleep(1500);
+    assert.ok(!(d?.log.slice(from).some((l) => l.includes('reloading drop-ins')) ?? false), 'the old target is neither read nor watched');
+    writeFileSync(join(b, '10-lan.conf'), dropIn('macvlan1', '192.168.88.201'));
+    const l = await up('flatnet:macvlan1', '192.168.88.201');
+    assert.equal(l.ifindex, first.ifindex);
+  });
+
   test('a symlink to a file someone else may write is not read', async () => {
-    const etc = join(root, 'etc');
     const evil = join(root, 'evil.conf');
     writeFileSync(evil, dropIn('evil', '192.168.88.197'));
     chmodSync(evil, 0o666);
     const from = logLen();
-    symlinkSync(evil, join(etc, 'flatnet.d', '20-evil.conf'));
+    symlinkSync(evil, join(root, 'flatnet-link.d', '20-evil.conf'));
     await logged(/20-evil\.conf: symlink to .*evil\.conf, not trusted \(.*evil\.conf is writable by others\): skipped/, from, 'refused');
     assert.equal(await hasAddr('192.168.88.197'), false);
   });
