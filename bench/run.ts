@@ -27,8 +27,9 @@ import type { Ctx } from './scenarios/common.js';
 import { replug } from './scenarios/replug.js';
 import { session } from './scenarios/session.js';
 import { storm } from './scenarios/storm.js';
+import { edit } from './scenarios/edit.js';
 
-const SCENARIOS = ['cold', 'heal', 'replug', 'noop', 'idle', 'storm'] as const;
+const SCENARIOS = ['cold', 'heal', 'replug', 'noop', 'idle', 'storm', 'edit'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `Usage: node dist/bench/run.js [OPTIONS]   (as root)
@@ -211,6 +212,9 @@ async function main(): Promise<number> {
     }
     if (!o.baselineOnly && has('storm')) {
       await attempt('storm', async () => { results.storm = await storm(ctx, 10, o.stormSeconds, 100, 10); });
+    }
+    if (!o.baselineOnly && has('edit')) {
+      await attempt('edit', async () => { results.edit = await edit(ctx, 10, o.smoke ? 4 : 20); });
     }
   } finally {
     await deleteNs(probe);

@@ -128,8 +128,9 @@ in
         # NixOS ignores [Install] in packaged units.
         wantedBy = [ "multi-user.target" ];
         # /etc/flatnet.d/*.conf are links into /etc/static, which a switch
-        # replaces without touching the links: the daemon's directory watch
-        # sees nothing, so reload it (SIGHUP) when a drop-in's text changes.
+        # re-points without touching the links. The daemon's watch follows
+        # the links, but a reload (SIGHUP) on a changed text applies the new
+        # generation at once, with no settle time.
         reloadTriggers = lib.attrValues texts;
       };
     }

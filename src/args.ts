@@ -30,6 +30,10 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
   --parent-wait SECS   how long a missing parent may hold back READY=1 (default 5)
   --debounce-ms MS     coalesce a stream of kernel events within MS (default 10;
                        a lone event waits 1 ms)
+  --settle-ms MS       apply a drop-in change once the directories have been
+                       quiet for MS (default 1000), so a file written in parts
+                       or an editor's save in steps is not applied half done;
+                       SIGHUP and flatnetctl reload do not wait
   --view-min-links N   from N links on (default 100), a run started by kernel
                        events re-reads only the links they touched
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
@@ -40,6 +44,15 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
 `;
 
 export class UsageError extends Error {}
+
+/**
+ * How long the drop-ins must be quiet before a change is applied. The gaps
+ * seen between the parts of one save: vim's default write (the file renamed
+ * to ~, then written anew) and a file written in two parts were 0.3 and
+ * 0.5 s apart, and applying the half file deleted and re-made the shim. An
+ * atomic save (write elsewhere, rename in) is one change and pays the wait once.
+ */
+export const SETTLE_MS = 1000;
 
 const LEVELS: readonly Level[] = ['debug', 'info', 'notice', 'warning', 'error'];
 
@@ -60,6 +73,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
         'parent-wait': { type: 'string' },
         'debounce-ms': { type: 'string' },
         'view-min-links': { type: 'string' },
+        'settle-ms': { type: 'string' },
         'no-bus': { type: 'boolean' },
         'log-level': { type: 'string' },
         'machine-id': { type: 'string' },
@@ -79,7 +93,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     configDirs: v['config-dir'] ?? [...DEFAULT_CONFIG_DIRS],
     parentWaitMs: number('parent-wait', v['parent-wait'], 5, 0, 3600) * 1000,
     kernelDebounceMs: number('debounce-ms', v['debounce-ms'], 10, 0, 10_000),
-    configDebounceMs: 200,
+    configDebounceMs: number('settle-ms', v['settle-ms'], SETTLE_MS, 0, 60_000),
     viewMinLinks: number('view-min-links', v['view-min-links'], VIEW_MIN_LINKS, 0, 1_000_000),
     bus: v['no-bus'] !== true,
     logLevel: level as Level,

@@ -75,10 +75,11 @@ async function run(opts: DaemonOptions): Promise<void> {
   const reload = debounce(() => {
     daemon.reload().catch((e: unknown) => log.error(`reload failed: ${describeError(e)}`));
   }, opts.configDebounceMs);
-  // The watch starts once the first reconcile is done: chokidar's start-up
-  // (loading it, a watch per file) is kept off the boot path, and what was
-  // edited meanwhile is caught by comparing file times with when they were read.
-  let watcher: { close(): Promise<void> } | null = null;
+  // The watch starts once the first reconcile is done: setting it up (a
+  // watch per directory, every symlink followed) is kept off the boot path,
+  // and what was edited meanwhile is caught by comparing file times with when
+  // they were read.
+  let watcher: { refresh(): void; close(): Promise<void> } | null = null;
   let watching: Promise<void> = Promise.resolve();
   const startWatching = (readSince: number): void => {
     watching = import('./watch/config-watch.js').then((m) => {
@@ -88,7 +89,18 @@ async function run(opts: DaemonOptions): Promise<void> {
       process.exit(1);
     });
   };
-  process.on('SIGHUP', () => reload.trigger());
+  // Explicit, so no settle time: re-resolve what is watched (a re-pointed
+  // symlink) and reload now.
+  const reloadNow = (): void => {
+    reload.cancel();
+    watcher?.refresh();
+    daemon.reload().catch((e: unknown) => log.error(`reload failed: ${describeError(e)}`));
+  };
+  process.on('SIGHUP', reloadNow);
+  // flatnetctl reload goes to the daemon over the bus: the watch follows it too.
+  daemon.onChange((c) => {
+    if (c.what === 'manager' && daemon.state() === 'reloading') watcher?.refresh();
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 

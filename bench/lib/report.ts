@@ -5,6 +5,7 @@ import type { ColdResult } from '../scenarios/cold.js';
 import type { ReplugResult } from '../scenarios/replug.js';
 import type { SessionResult } from '../scenarios/session.js';
 import type { StormResult } from '../scenarios/storm.js';
+import type { EditResult } from '../scenarios/edit.js';
 import { growthExponent, type Summary } from './stats.js';
 
 export interface Meta {
@@ -30,6 +31,7 @@ export interface Results {
   sessions: SessionResult[];
   replug?: ReplugResult;
   storm?: StormResult;
+  edit?: EditResult;
   /** Why the bench failed (the daemon was wrong, or a scenario broke). */
   errors: string[];
 }
@@ -188,6 +190,19 @@ export function targets(r: Results): TargetRow[] {
     rows.push({
       id: '5c', figure: 'storm: correct state after the last flip', n: String(st.shims), target: '≤ 1 s',
       measured: ms(st.correctAfterMs), baseline: '', ratio: '', verdict: verdict(st.correctAfterMs <= 1000),
+    });
+  }
+  if (r.edit) {
+    const e = r.edit;
+    const shipped = e.runs.find((x) => x.settleArg === null);
+    const before = e.runs.find((x) => x.settleArg === 200);
+    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !(b > 0) ? '—' : x2(a / b));
+    rows.push({
+      id: '7', figure: 'edit: a drop-in saved (renamed in) → the shim\'s new address in the kernel, settle time as shipped', n: String(e.n),
+      target: '(reported: the settle time is the price of never applying a half-written file)',
+      measured: shipped ? `${ms(shipped.ms.median)} (${ms(shipped.ms.min)}–${ms(shipped.ms.max)}, n = ${shipped.ms.n})` : '—',
+      baseline: `by hand ${ms(e.recipe.median)}; --settle-ms 200 ${ms(before?.ms.median)}`,
+      ratio: `${ratio(shipped?.ms.median, e.recipe.median)} by hand; ${ratio(shipped?.ms.median, before?.ms.median)} the 200 ms debounce`, verdict: 'n/a',
     });
   }
   for (const g of scaling(r)) {

@@ -45,6 +45,8 @@ export async function mustBaseline(ns: string, last: number, a: BaselineArgs): P
 
 export interface Session {
   ns: string;
+  /** The drop-in directory the daemon reads. */
+  dir: string;
   nets: BenchNet[];
   daemon: BenchDaemon;
   notify: NotifySocket;
@@ -60,6 +62,8 @@ export interface SessionOptions {
   logLevel?: 'debug' | 'info';
   /** Run the bench's own `ip monitor` (default true; cold start goes without, as the recipe does). */
   monitor?: boolean;
+  /** More daemon arguments (e.g. --settle-ms). */
+  extraArgs?: string[];
 }
 
 /**
@@ -83,6 +87,7 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
       configDir: dir, notify,
       ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
       ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+      ...(o.extraArgs !== undefined ? { extraArgs: o.extraArgs } : {}),
     });
     const d = daemon;
     const ready = await Promise.race([
@@ -92,7 +97,7 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
     await assertCorrect(`${o.tag}: at READY=1`, ns, nets, { owned: true });
     if (!isDaemonPid(d.pid)) throw new Error(`pid ${d.pid} is not flatnetd (ip netns exec forked?): RSS and CPU would be someone else's`);
     await monitor?.quiet(300);
-    return await fn({ ns, nets, daemon: d, notify, monitor, readyMs: ready.t - d.spawnedAt });
+    return await fn({ ns, dir, nets, daemon: d, notify, monitor, readyMs: ready.t - d.spawnedAt });
   } catch (e) {
     if (daemon !== undefined && !(e instanceof IncorrectError && e.message.includes('flatnetd exited'))) {
       ctx.say(`flatnetd log tail:\n${logTail(daemon)}`);

@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import type { Diagnostic } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
-import { DEFAULT_CONFIG_DIRS, discoverDropIns, readDropIn, type DropInFile } from './discover.js';
+import { DEFAULT_CONFIG_DIRS, discoverDropIns, nothingRead, readDropIn, type DropInFile } from './discover.js';
 import { buildConfigSet, loadConfig, sortDiagnostics } from './load.js';
 
 export interface CheckResult {
@@ -19,7 +19,7 @@ export interface CheckResult {
 export async function checkPaths(paths: readonly string[]): Promise<CheckResult> {
   if (paths.length === 0) {
     const set = await loadConfig(DEFAULT_CONFIG_DIRS);
-    return { diagnostics: set.diagnostics, networks: set.networks };
+    return { diagnostics: sortDiagnostics([...set.diagnostics, ...nothingRead(set.dirs ?? [], true)]), networks: set.networks };
   }
   const diagnostics: Diagnostic[] = [];
   const dirs: string[] = [];
@@ -46,7 +46,7 @@ export async function checkPaths(paths: readonly string[]): Promise<CheckResult>
   }
   if (dirs.length > 0) {
     const found = await discoverDropIns(dirs);
-    diagnostics.push(...found.diagnostics);
+    diagnostics.push(...found.diagnostics, ...nothingRead(found.dirs, false));
     for (const f of found.files) if (!files.some((g) => g.path === f.path)) files.push(f);
   }
   const set = buildConfigSet(files);

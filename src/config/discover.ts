@@ -1,11 +1,13 @@
 // Finding the drop-ins, systemd style: directories in priority order, a name
 // in an earlier directory hides the same name in later ones, a symlink to
-// /dev/null masks it. This is the only file of src/config that touches the
-// filesystem; one bad file never stops the others.
+// /dev/null masks it, other symlinks are followed (chase.ts). With chase.ts,
+// the only files of src/config that touch the filesystem; one bad file never
+// stops the others.
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
-import { readdir, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chase, type Chased } from './chase.js';
 import type { Diagnostic, Severity } from '../errors.js';
 import { compareFiles } from './validate.js';
 
@@ -20,9 +22,18 @@ export interface DropInFile {
   text: string;
 }
 
+/** What a config directory was when read: a vanished one is not an empty one. */
+export interface DirState {
+  dir: string;
+  state: 'listed' | 'missing' | 'not-a-directory' | 'unlistable';
+  /** *.conf names it holds (before precedence and masking). */
+  dropIns: number;
+}
+
 export interface Discovered {
   files: DropInFile[];
   diagnostics: Diagnostic[];
+  dirs: DirState[];
 }
 
 function errnoText(e: unknown): string {
@@ -90,20 +101,16 @@ export function readDropIn(path: string, shownAs: string = path): { text: string
   }
 }
 
-async function realDirs(dirs: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of dirs) {
-    try {
-      out.push(await realpath(d));
-    } catch {
-      // a missing directory holds nothing to follow into
-    }
-  }
-  return out;
-}
-
-/** What to read for one chosen name: a path, a mask, or a diagnostic. */
-function resolveEntry(path: string, inside: readonly string[]): { read: string } | 'masked' | Diagnostic {
+/**
+ * What to read for one chosen name: a path, a mask, or a diagnostic.
+ * A symlink is followed wherever it points, as systemd follows drop-in
+ * symlinks (conf-files.c chases them; /dev/null masks). What it reaches lies
+ * outside the directories the admin controls, so it is read only when no one
+ * but root (or `uid`) could have put it there or change it: every directory,
+ * link and the file on the way owned by them and not writable by others; and
+ * the file must be one anyone may read.
+ */
+function resolveEntry(path: string, uid: number): { read: string } | 'masked' | Diagnostic {
   let st;
   try {
     st = lstatSync(path);
@@ -111,41 +118,55 @@ function resolveEntry(path: string, inside: readonly string[]): { read: string }
     return unreadable(path, `cannot stat: ${errnoText(e)}`);
   }
   if (!st.isSymbolicLink()) return st.isFile() ? { read: path } : unreadable(path, 'not a regular file, skipped', 'warning');
-  let target: string;
+  let c: Chased;
   try {
     if (readlinkSync(path) === '/dev/null') return 'masked';
-    target = realpathSync(path);
+    c = chase(path, uid);
   } catch (e) {
     return unreadable(path, `broken symlink: ${errnoText(e)}`);
   }
-  if (target === '/dev/null') return 'masked';
-  if (!inside.some((d) => target.startsWith(d.endsWith(sep) ? d : d + sep))) {
-    return unreadable(path, `symlink to ${target}, outside the config directories: skipped`, 'warning');
+  if (c.target === '/dev/null') return 'masked';
+  // Diagnostics quote a drop-in's lines, and anyone may read them on the bus:
+  // a link to a file only some may read (/etc/shadow, a key) is never parsed.
+  try {
+    if ((statSync(c.target).mode & 0o004) === 0) c.untrusted.push(`${c.target} is not readable by others`);
+  } catch (e) {
+    return unreadable(path, `cannot stat: ${errnoText(e)}`);
   }
-  return { read: target };
+  if (c.untrusted.length > 0) return unreadable(path, `symlink to ${c.target}, not trusted (${c.untrusted.join('; ')}): skipped`);
+  return { read: c.target };
 }
 
 /**
  * The drop-ins to use, sorted by file name.
  * @param dirs in priority order (first wins); missing ones are fine
+ * @param uid besides root, whose files a symlink may lead to (flatnetd runs as root)
  */
-export async function discoverDropIns(dirs: readonly string[]): Promise<Discovered> {
+export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise<Discovered> {
   const diagnostics: Diagnostic[] = [];
   const files: DropInFile[] = [];
-  const inside = await realDirs(dirs);
   const seen = new Set<string>();
   const chosen: string[] = [];
+  const states: DirState[] = [];
   for (const dir of dirs) {
     let names: string[];
     try {
       names = await readdir(dir);
     } catch (e) {
       const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') diagnostics.push(unreadable(dir, `cannot list the directory: ${errnoText(e)}`));
+      if (code === 'ENOENT') states.push({ dir, state: 'missing', dropIns: 0 });
+      else if (code === 'ENOTDIR') states.push({ dir, state: 'not-a-directory', dropIns: 0 });
+      else {
+        states.push({ dir, state: 'unlistable', dropIns: 0 });
+        diagnostics.push(unreadable(dir, `cannot list the directory: ${errnoText(e)}`));
+      }
       continue;
     }
+    const state: DirState = { dir, state: 'listed', dropIns: 0 };
+    states.push(state);
     for (const name of names.sort()) {
       if (!name.endsWith('.conf') || name.startsWith('.')) continue;
+      state.dropIns++;
       // The name is claimed even if the file then turns out unreadable: an
       // admin's broken override must not silently bring back the vendor's file.
       if (seen.has(name)) continue;
@@ -154,7 +175,7 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
     }
   }
   for (const path of chosen) {
-    const r = resolveEntry(path, inside);
+    const r = resolveEntry(path, uid);
     if (r === 'masked') continue;
     if (!('read' in r)) {
       diagnostics.push(r);
@@ -165,5 +186,19 @@ export async function discoverDropIns(dirs: readonly string[]): Promise<Discover
     else diagnostics.push(got.diagnostic);
   }
   files.sort((a, b) => compareFiles(a.path, b.path));
-  return { files, diagnostics };
+  return { files, diagnostics, dirs: states };
+}
+
+/**
+ * For `flatnetctl check`: never "OK" about directories where nothing was read.
+ * @param together true: the directories are one set (the defaults), one error
+ *   when all are empty; false: each was named, one error per empty one
+ */
+export function nothingRead(dirs: readonly DirState[], together: boolean): Diagnostic[] {
+  const none = (message: string, file?: string): Diagnostic => ({ severity: 'error', code: 'unreadable', message, ...(file !== undefined ? { file } : {}) });
+  if (together) {
+    if (dirs.some((d) => d.dropIns > 0)) return [];
+    return [none(`no drop-ins (*.conf) in ${dirs.map((d) => d.dir).join(', ')}: nothing to check`)];
+  }
+  return dirs.filter((d) => d.state === 'listed' && d.dropIns === 0).map((d) => none('no drop-ins (*.conf) in this directory: nothing to check', d.dir));
 }

@@ -3,7 +3,7 @@
 
 import type { Diagnostic } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
-import { discoverDropIns, type DropInFile } from './discover.js';
+import { discoverDropIns, type DirState, type DropInFile } from './discover.js';
 import { fileStem, networkFromUnit } from './network.js';
 import { parseUnitFile } from './unitfile.js';
 import { compareFiles, validateSet } from './validate.js';
@@ -15,6 +15,8 @@ export interface ConfigSet {
   invalid: { name: string; file: string }[];
   /** Every error and warning, ordered by file and line. */
   diagnostics: Diagnostic[];
+  /** What each config directory was found to be (absent when not read from directories). */
+  dirs?: DirState[];
 }
 
 /** By file (lexical), then line; diagnostics without a file last. Stable otherwise. */
@@ -55,8 +57,9 @@ export function buildConfigSet(files: readonly DropInFile[]): ConfigSet {
   return { networks: v.valid, invalid, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-export async function loadConfig(dirs: readonly string[]): Promise<ConfigSet> {
-  const found = await discoverDropIns(dirs);
+/** @param uid besides root, whose files a symlinked drop-in may lead to (discoverDropIns) */
+export async function loadConfig(dirs: readonly string[], uid = 0): Promise<ConfigSet> {
+  const found = await discoverDropIns(dirs, uid);
   const set = buildConfigSet(found.files);
   // A drop-in that exists but cannot be read is invalid, not absent: absent
   // would delete its links, invalid keeps its last good state.
@@ -66,5 +69,6 @@ export async function loadConfig(dirs: readonly string[]): Promise<ConfigSet> {
     }
   }
   set.diagnostics = sortDiagnostics([...found.diagnostics, ...set.diagnostics]);
+  set.dirs = found.dirs;
   return set;
 }

@@ -28,29 +28,66 @@ function fingerprint(n: NetworkConfig): string {
   return f;
 }
 
+/**
+ * A drop-in's identity: its name within the config directories. An override
+ * in /etc and the vendor's file in /usr/lib of the same name are one drop-in
+ * (the first hides the other), and a broken file is still the same drop-in
+ * whatever its Name= now says (truncated, it says nothing).
+ */
+export function dropInName(file: string): string {
+  return file.slice(file.lastIndexOf('/') + 1);
+}
+
 export class ConfigHolder {
   private set: ConfigSet = { networks: [], invalid: [], diagnostics: [] };
+  /** By drop-in name (dropInName), never by the network's Name=. */
   private readonly lastGood = new Map<string, NetworkConfig>();
   private readonly configured = new Map<string, string>();
+  /** Config directories listed at least once in this run of the daemon. */
+  private readonly listedDirs = new Set<string>();
   /** entries(), built once per update(): the status pass asks for one entry per network. */
   private built: { list: ConfigEntry[]; byName: Map<string, ConfigEntry> } | null = null;
 
   update(loaded: ConfigSet): void {
-    // A directory that cannot be listed (permissions, I/O error) hides its
-    // drop-ins; its networks are held as they were, never taken as deleted.
-    const unlisted = loaded.diagnostics
-      .filter((d) => d.code === 'unreadable' && d.file !== undefined && d.message.startsWith('cannot list the directory'))
-      .map((d) => `${d.file ?? ''}/`);
-    const held = [...this.lastGood.values()]
-      .filter((n) => unlisted.some((dir) => n.file.startsWith(dir)))
-      .filter((n) => !loaded.networks.some((m) => m.name === n.name) && !loaded.invalid.some((i) => i.name === n.name))
-      .map((n) => ({ name: n.name, file: n.file }));
-    const set: ConfigSet = held.length === 0 ? loaded : { ...loaded, invalid: [...loaded.invalid, ...held] };
+    const set = this.#holdHiddenDirs(loaded);
     this.set = set;
-    const names = new Set([...set.networks.map((n) => n.name), ...set.invalid.map((i) => i.name)]);
-    for (const name of [...this.lastGood.keys()]) if (!names.has(name)) this.lastGood.delete(name);
-    for (const n of set.networks) this.lastGood.set(n.name, n);
+    const present = new Set([...set.networks.map((n) => dropInName(n.file)), ...set.invalid.map((i) => dropInName(i.file))]);
+    for (const key of [...this.lastGood.keys()]) if (!present.has(key)) this.lastGood.delete(key);
+    for (const n of set.networks) this.lastGood.set(dropInName(n.file), n);
     this.built = null;
+  }
+
+  /**
+   * A directory that cannot be listed (permissions, I/O error) hides its
+   * drop-ins, and one that was listed before in this run and is now missing or
+   * not a directory is far more likely an accident (a mount in progress, a
+   * slip with rm or mv) than a wish to remove every network: their networks
+   * are held as they were, never taken as deleted. Whoever wants none empties
+   * the directory or masks the files.
+   */
+  #holdHiddenDirs(loaded: ConfigSet): ConfigSet {
+    const hidden: string[] = [];
+    const notes: Diagnostic[] = [];
+    for (const d of loaded.dirs ?? []) {
+      if (d.state === 'listed') this.listedDirs.add(d.dir);
+      else if (d.state === 'unlistable') hidden.push(d.dir);
+      else if (this.listedDirs.has(d.dir)) hidden.push(d.dir);
+    }
+    const taken = new Set([...loaded.networks.map((n) => dropInName(n.file)), ...loaded.invalid.map((i) => dropInName(i.file))]);
+    const held = [...this.lastGood.entries()]
+      .filter(([key, n]) => !taken.has(key) && hidden.some((dir) => n.file.startsWith(`${dir}/`)))
+      .map(([, n]) => ({ name: n.name, file: n.file }));
+    for (const d of loaded.dirs ?? []) {
+      if (!hidden.includes(d.dir) || d.state === 'unlistable') continue;
+      const mine = held.filter((h) => h.file.startsWith(`${d.dir}/`)).map((h) => h.name);
+      const what = d.state === 'missing' ? 'is gone' : 'is no longer a directory';
+      notes.push({
+        severity: 'warning', code: 'unreadable', file: d.dir,
+        message: `the config directory ${what}; ${mine.length === 0 ? 'nothing was configured from it' : `keeping ${mine.join(', ')} as ${mine.length === 1 ? 'it was' : 'they were'}`} until it is back (to remove networks, empty it or mask their drop-ins)`,
+      });
+    }
+    if (held.length === 0 && notes.length === 0) return loaded;
+    return { ...loaded, invalid: [...loaded.invalid, ...held], diagnostics: [...notes, ...loaded.diagnostics] };
   }
 
   entries(): ConfigEntry[] {
@@ -68,9 +105,16 @@ export class ConfigHolder {
   #build(): ConfigEntry[] {
     const out: ConfigEntry[] = this.set.networks.map((n) => ({ name: n.name, file: n.file, net: n, errors: [] }));
     for (const inv of this.set.invalid) {
-      if (out.some((e) => e.name === inv.name)) continue;
-      const errors = this.set.diagnostics.filter((d) => d.severity === 'error' && d.file === inv.file);
-      out.push({ name: inv.name, file: inv.file, net: this.lastGood.get(inv.name) ?? null, errors });
+      // The last good version of this drop-in, under the name it had then.
+      const net = this.lastGood.get(dropInName(inv.file)) ?? null;
+      const name = net?.name ?? inv.name;
+      if (out.some((e) => e.name === name)) continue;
+      // Its own errors, or what hides its directory.
+      // (A file that became a directory is only a warning for the loader, but
+      // the network runs on its last good version all the same.)
+      const errors = this.set.diagnostics.filter((d) => ((d.severity === 'error' || d.code === 'unreadable') && d.file === inv.file)
+        || (d.code === 'unreadable' && d.file !== undefined && inv.file.startsWith(`${d.file}/`)));
+      out.push({ name, file: inv.file, net, errors });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }

@@ -306,13 +306,13 @@ export class Daemon implements DaemonApi {
   }
 
   private async loadConfig(): Promise<void> {
-    const set = await this.d.loadConfig();
-    for (const diag of set.diagnostics) {
+    // Updated first: the holder adds what it decided (a vanished directory held).
+    this.config.update(await this.d.loadConfig());
+    for (const diag of this.config.diagnostics()) {
       const line = formatDiagnostic(diag);
       if (diag.severity === 'error') this.d.log.error(line);
       else this.d.log.warning(line);
     }
-    this.config.update(set);
     this.configLoaded = true;
   }
 

@@ -1,80 +1,129 @@
-// Drop-in directories watched live. chokidar 4 reports nothing for a directory
-// that is missing when the watch starts, and nothing more once a watched
-// directory is deleted and made again, so each directory's parent is watched
-// too (depth 0: its entries only) and a config directory that (re)appears is
-// added back. Any change is only a trigger: the daemon re-reads everything.
+// Drop-in directories watched live: one inotify watch (fs.watch) per
+// directory of the watch plan (watch-plan.ts): the config directories where
+// they really are, the directories holding them, and those holding every
+// symlink and target on the way to a drop-in. The plan is redone when a
+// change touches it (a directory made again, a link re-pointed, a drop-in
+// that is a link), so the watch follows what the loader reads. Any change is
+// only a trigger: the daemon re-reads everything.
 
-import { watch, type FSWatcher } from 'chokidar';
-import { readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstatSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { changedSince, watchPlan, type WatchedDir } from './watch-plan.js';
+
+export { changedSince } from './watch-plan.js';
 
 export interface ConfigWatch {
+  /** Work out again what to watch (SIGHUP, a reload asked for on the bus). */
+  refresh(): void;
   close(): Promise<void>;
 }
 
-/** Kernel file times are coarse (a jiffy): a write just after `since` may carry a time a little before it. */
-const CLOCK_SLACK_MS = 100;
+/** Changes come in bursts (a package unpacking a hundred drop-ins): the plan is redone once per burst. */
+const REFRESH_MS = 20;
 
-/** A drop-in directory or a *.conf in it changed at or after `since` (epoch ms). */
-export function changedSince(dirs: readonly string[], since: number): string | null {
-  const after = since - CLOCK_SLACK_MS;
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      // The directory's own times change when an entry is added, removed or renamed.
-      const st = statSync(dir);
-      if (st.mtimeMs >= after || st.ctimeMs >= after) return dir;
-      names = readdirSync(dir);
-    } catch {
-      continue; // missing: nothing in it was read either
-    }
-    for (const name of names) {
-      if (!name.endsWith('.conf')) continue;
-      try {
-        const st = statSync(join(dir, name));
-        if (st.mtimeMs >= after || st.ctimeMs >= after) return join(dir, name);
-      } catch { /* gone since readdir: the directory's time says so */ }
-    }
-  }
-  return null;
+interface Watching {
+  /** dev:ino of the directory watched: the same path made again is another directory. */
+  key: string;
+  w: FSWatcher;
+  spec: WatchedDir;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**
  * Watches the drop-in directories; `onChange` on every change. Started after
- * the first reconcile, so chokidar's start-up (a watch per file) is not on the
- * boot path: `readSince` is when the drop-ins were read, and a change made
- * since then, before the watch was up, is reported once it is.
+ * the first reconcile, so setting the watch up is not on the boot path:
+ * `readSince` is when the drop-ins were read, and a change made since then,
+ * before the watch was up, is reported once it is.
  */
 export function watchConfigDirs(dirs: readonly string[], onChange: (path: string) => void, log: Logger, readSince?: number): ConfigWatch {
-  const configDirs = dirs.map((d) => resolve(d));
-  const parents = [...new Set(configDirs.map((d) => dirname(d)))];
-  const watcher: FSWatcher = watch([...configDirs, ...parents], {
-    ignoreInitial: true,
-    depth: 0,
-    // A drop-in linked to /dev/null masks another: follow nothing, the loader decides.
-    followSymlinks: false,
-    persistent: true,
-  });
-  const relevant = (p: string): boolean => {
-    const abs = resolve(p);
-    if (configDirs.includes(abs)) return true;
-    return configDirs.includes(dirname(abs)) && basename(abs).endsWith('.conf');
+  const watching = new Map<string, Watching>();
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const drop = (dir: string): void => {
+    watching.get(dir)?.w.close();
+    watching.delete(dir);
   };
-  watcher.on('all', (event, path) => {
-    if (!relevant(path)) return;
-    if (event === 'addDir' && configDirs.includes(resolve(path))) watcher.add(path);
-    log.debug(`drop-in change: ${event} ${path}`);
+  const scheduleRefresh = (): void => {
+    if (timer !== undefined || closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      refresh();
+    }, REFRESH_MS);
+  };
+  /** The plan changes when a named entry (a config directory, a link, a target) changes, or a drop-in is a link. */
+  const touchesPlan = (dir: string, spec: WatchedDir, name: string): boolean => {
+    if (spec.names.has(name)) return true;
+    try {
+      return lstatSync(join(dir, name)).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  };
+  const seen = (dir: string, w: Watching, name: string | null): void => {
+    if (closed) return;
+    const dropIn = name !== null && w.spec.conf && name.endsWith('.conf') && !name.startsWith('.');
+    if (name !== null && !dropIn && !w.spec.names.has(name)) return;
+    const path = name === null ? dir : join(dir, name);
+    log.debug(`drop-in change: ${path}`);
     onChange(path);
-  });
+    if (name === null || touchesPlan(dir, w.spec, name)) scheduleRefresh();
+  };
+  const refresh = (): void => {
+    if (closed) return;
+    const plan = watchPlan(dirs);
+    for (const dir of [...watching.keys()]) if (!plan.dirs.has(dir)) drop(dir);
+    for (const [dir, spec] of plan.dirs) {
+      let key: string;
+      try {
+        const st = statSync(dir);
+        if (!st.isDirectory()) throw new Error('not a directory');
+        key = `${st.dev}:${st.ino}`;
+      } catch {
+        drop(dir);
+        continue;
+      }
+      const old = watching.get(dir);
+      if (old !== undefined && old.key === key) {
+        old.spec = spec;
+        continue;
+      }
+      drop(dir);
+      try {
+        const entry: Watching = { key, spec, w: watch(dir, { persistent: true }, (_event, name) => seen(dir, entry, name === null ? null : String(name))) };
+        entry.w.on('error', (e) => {
+          // The directory went away under the watch: its parent's watch says so too.
+          log.debug(`watching ${dir}: ${describe(e)}`);
+          if (watching.get(dir) === entry) drop(dir);
+          scheduleRefresh();
+        });
+        watching.set(dir, entry);
+      } catch (e) {
+        log.warning(`cannot watch ${dir}: ${describe(e)}; changes there are seen on SIGHUP or flatnetctl reload`);
+      }
+    }
+  };
+
+  refresh();
   if (readSince !== undefined) {
-    watcher.once('ready', () => {
-      const changed = changedSince(configDirs, readSince);
-      if (changed === null) return;
+    const changed = changedSince(dirs, readSince);
+    if (changed !== null) {
       log.debug(`drop-in change while the watch was starting: ${changed}`);
-      onChange(changed);
-    });
+      setImmediate(() => {
+        if (!closed) onChange(changed);
+      });
+    }
   }
-  watcher.on('error', (e) => log.warning(`watching drop-in directories: ${e instanceof Error ? e.message : String(e)}`));
-  return { close: () => watcher.close() };
+  return {
+    refresh,
+    close: async () => {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      for (const dir of [...watching.keys()]) drop(dir);
+    },
+  };
 }

@@ -9,9 +9,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ROOT, have, run } from './lib/tools.js';
 
 const FIX = join(ROOT, 'test/fixtures/nix');
@@ -225,4 +225,46 @@ test('every example in etc/flatnet.d survives example → NixOS option → modul
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+/**
+ * What NixOS makes of the module's environment.etc (nixos/modules/system/etc):
+ * each text is a store file, /etc/static is a link to a store tree of links
+ * to them, and the activation links /etc/<name> → /etc/static/<name>.
+ */
+function nixosEtc(root: string, etc: Record<string, { text?: string }>): string {
+  const store = join(root, 'nix', 'store');
+  mkdirSync(store, { recursive: true });
+  chmodSync(store, 0o1775);
+  const tree = join(store, '0000000000000000000000000000000a-etc', 'etc');
+  let i = 0;
+  for (const [target, { text }] of Object.entries(etc)) {
+    if (text === undefined) continue;
+    const file = join(store, `${String(i++).padStart(32, 'b')}-${basename(target)}`);
+    writeFileSync(file, text);
+    chmodSync(file, 0o444);
+    mkdirSync(dirname(join(tree, target)), { recursive: true });
+    symlinkSync(file, join(tree, target));
+    mkdirSync(dirname(join(root, 'etc', target)), { recursive: true });
+    symlinkSync(join(root, 'etc', 'static', target), join(root, 'etc', target));
+  }
+  symlinkSync(tree, join(root, 'etc', 'static'));
+  return join(root, 'etc', 'flatnet.d');
+}
+
+test("what the module writes is what flatnetd reads: NixOS's /etc/flatnet.d links through /etc/static into the store", async (t) => {
+  if (!have('nix-instantiate')) return t.skip(NEED_NIX);
+  if (process.getuid?.() !== 0) return t.skip('needs root: the store files must be root\'s, as on NixOS (flatnetd trusts no one else\'s)');
+  const ctlJs = join(ROOT, 'dist/src/cli/flatnetctl.js');
+  if (!existsSync(ctlJs)) return t.skip('needs the built flatnetctl (npm run build)');
+  const out = nixEval(EVAL_MODULE('{ }')) as ModuleOut;
+  const root = mkdtempSync(join(tmpdir(), 'fnt-nixos-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = nixosEtc(root, out.etc);
+  const names = [...expectedTexts().keys()].sort();
+  const r = run(process.execPath, [ctlJs, 'check', '--json', dir]);
+  const parsed = JSON.parse(r.stdout) as { ok: boolean; networks: { name: string; file: string }[]; diagnostics: { text: string }[] };
+  assert.deepEqual(parsed.diagnostics.filter((d) => /symlink|unreadable|nothing to check/.test(d.text)), [], 'every link followed');
+  assert.deepEqual(parsed.networks.map((n) => n.name).sort(), names, `every network the module wrote is read: ${r.stdout}`);
+  for (const n of parsed.networks) assert.equal(n.file, join(dir, `${n.name}.conf`), 'named by the link in /etc/flatnet.d');
 });

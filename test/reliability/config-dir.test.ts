@@ -1,6 +1,6 @@
 // A drop-in directory of everything that can be in one: valid, invalid,
 // unreadable (a FIFO, a directory, mode 000 — root reads that anyway), empty,
-// binary, not UTF-8, 10 MB, symlinks inside and outside, dangling, looping,
+// binary, not UTF-8, 10 MB, symlinks inside and to a file anyone may write, dangling, looping,
 // masked, and names with spaces, Unicode, a leading dash, a newline and
 // bytes that are not UTF-8. The real flatnetd, at boot and again on a live
 // change: the valid networks are applied, every other file is reported by
@@ -41,7 +41,7 @@ const BAD: [string, RegExp][] = [
   ['24-empty.conf', /24-empty\.conf: no \[Network\] section/],
   ['25-binary.conf', /25-binary\.conf: binary file \(NUL byte at offset \d+\)/],
   ['26-huge.conf', /26-huge\.conf: larger than 1 MiB \(10485760 bytes\)/],
-  ['27-outside.conf', /27-outside\.conf: symlink to \/.+\/evil\.conf, outside the config directories: skipped/],
+  ['27-outside.conf', /27-outside\.conf: symlink to \/.+\/evil\.conf, not trusted \(\/.+\/evil\.conf is writable by others\): skipped/],
   ['28-dangling.conf', /28-dangling\.conf: broken symlink: no such file or directory/],
   ['30-loop.conf', /30-loop\.conf: broken symlink: too many levels of symbolic links/],
   ['31-latin1.conf', /31-latin1\.conf: not valid UTF-8 text/],
@@ -66,7 +66,9 @@ describe('a drop-in directory of everything', { skip: isRoot ? false : 'needs ro
     writeFileSync(join(dir, '24-empty.conf'), '');
     writeFileSync(join(dir, '25-binary.conf'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0xff, 0xfe, 0x5b, 0x4e, 0x65, 0x74]));
     writeFileSync(join(dir, '26-huge.conf'), Buffer.alloc(10 * 1024 * 1024, 0x23));
+    // Symlinks are followed anywhere (as systemd does), but not to a file anyone may write.
     writeFileSync(join(outside, 'evil.conf'), shim('evil', 'evil-link', 250));
+    chmodSync(join(outside, 'evil.conf'), 0o666);
     symlinkSync(join(outside, 'evil.conf'), join(dir, '27-outside.conf'));
     symlinkSync(join(dir, 'nowhere.conf.txt'), join(dir, '28-dangling.conf'));
     symlinkSync('/dev/null', join(dir, '29-masked.conf'));

@@ -2,7 +2,7 @@
 // `strace`): through a boot, a heal, a live edit, SIGHUP, D-Bus Reload/Down/Up
 // and SIGTERM, with hostile drop-ins (`Parent=$(touch …)`, `Name=;reboot`, a
 // shim named `$(reboot)`) and a symlink out of the config directory, it
-// - never opens a file outside its config directories as a drop-in,
+// - never opens a secret (a file not everyone may read) reached through a symlink as a drop-in,
 // - never writes, creates, renames, deletes or binds a path outside its
 //   runtime dir (/run/flatnetd) — it writes nowhere at all,
 // - never executes anything but `ip` (argv arrays, no shell), and nothing
@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DAEMON_JS } from '../support/daemon-process.js';
@@ -91,6 +91,9 @@ describe('what flatnetd does to the host', { skip: !isRoot ? 'needs root for net
     writeFileSync(join(dir, '10-lan.conf'), LAN);
     for (const [f, t] of Object.entries(HOSTILE)) writeFileSync(join(dir, f), t);
     writeFileSync(join(outside, 'secret.conf'), '[Network]\nName=secret\nParent=enp3s0\n[Shim]\nName=secret-link\n');
+    // Symlinks are followed anywhere (as systemd does), but never to a file
+    // not everyone may read: its lines would be quoted in diagnostics.
+    chmodSync(join(outside, 'secret.conf'), 0o600);
     symlinkSync(join(outside, 'secret.conf'), join(dir, '60-outside.conf'));
     symlinkSync('/etc/shadow', join(dir, '61-shadow.conf'));
     bus = await startBus('permissive');
@@ -167,11 +170,11 @@ describe('what flatnetd does to the host', { skip: !isRoot ? 'needs root for net
     assert.match(said, /50-cmd\.conf:3: Parent=\$\(touch \/tmp\/fnt-pwned-1\): interface name longer than 15 bytes/);
   });
 
-  test('no drop-in is read through a symlink out of the config directory', () => {
+  test('no secret is read through a symlink out of the config directory', () => {
     const opened = calls.filter((x) => /^open/.test(x.name)).map((x) => firstPath(x.args) ?? '');
     assert.deepEqual(opened.filter((p) => p.startsWith(outside) || p === '/etc/shadow'), [], 'neither the outside drop-in nor /etc/shadow is opened');
-    assert.ok(log.some((l) => l.includes(`60-outside.conf: symlink to ${outside}/secret.conf, outside the config directories: skipped`)));
-    assert.ok(log.some((l) => l.includes('61-shadow.conf: symlink to /etc/shadow, outside the config directories: skipped')));
+    assert.ok(log.some((l) => l.includes(`60-outside.conf: symlink to ${outside}/secret.conf, not trusted (${outside}/secret.conf is not readable by others): skipped`)));
+    assert.ok(log.some((l) => l.includes('61-shadow.conf: symlink to /etc/shadow, not trusted (/etc/shadow is not readable by others): skipped')));
   });
 
   test(`nothing is written, created, renamed, deleted or bound outside ${RUNTIME_DIR}`, () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,4 +55,34 @@ test('check: a path that does not exist is an error, not a crash', () => {
   const r = ctl(['check', '/nonexistent/flatnet.d/x.conf']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^error: \/nonexistent\/flatnet\.d\/x\.conf: no such file or directory$/m);
+});
+
+test('check: a directory with no drop-ins is never "OK": it says so and exits 1', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'flatnetctl-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'README'), 'not a drop-in\n');
+  const r = ctl(['check', dir]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, new RegExp(`^error: ${dir}: no drop-ins \\(\\*\\.conf\\) in this directory: nothing to check$`, 'm'));
+  assert.doesNotMatch(r.stdout, /OK/);
+});
+
+test("check: NixOS's drop-ins, links into the store, are read and checked", (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'flatnetctl-check-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const store = join(root, 'nix', 'store');
+  mkdirSync(join(store, 'aaaa-etc', 'etc', 'flatnet.d'), { recursive: true });
+  writeFileSync(join(store, 'bbbb-10-lan.conf'), '[Network]\nName=macvlan1\nParent=enp3s0\n');
+  symlinkSync(join(store, 'bbbb-10-lan.conf'), join(store, 'aaaa-etc', 'etc', 'flatnet.d', '10-lan.conf'));
+  mkdirSync(join(root, 'etc', 'flatnet.d'), { recursive: true });
+  symlinkSync(join(store, 'aaaa-etc', 'etc'), join(root, 'etc', 'static'));
+  symlinkSync(join(root, 'etc', 'static', 'flatnet.d', '10-lan.conf'), join(root, 'etc', 'flatnet.d', '10-lan.conf'));
+  const r = ctl(['check', join(root, 'etc', 'flatnet.d')]);
+  if (process.getuid?.() !== 0) {
+    // flatnetd runs as root: a link to another user's file is not trusted, and check says so.
+    assert.equal(r.code, 1);
+    return;
+  }
+  assert.equal(r.stdout, '1 network OK: macvlan1.\n', r.stderr);
+  assert.equal(r.code, 0);
 });

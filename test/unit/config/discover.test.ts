@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_DIRS, discoverDropIns, MAX_DROPIN_BYTES } from '../../../src/config/discover.js';
@@ -72,22 +72,54 @@ test('a missing directory is fine', async (t) => {
   assert.deepEqual(r.diagnostics, []);
 });
 
-test('a symlink into the config directories is followed; one pointing outside is skipped with a warning', async (t) => {
+const uid = process.getuid?.() ?? 0;
+
+test('a symlink is followed wherever it points, as systemd does, when no one else could have changed what it reaches', async (t) => {
   const { root, etc, lib } = tree(t);
   writeFileSync(join(lib, 'lan.template'), net('eth0'));
   symlinkSync(join(lib, 'lan.template'), join(etc, '10-lan.conf'));
+  mkdirSync(join(root, 'srv'));
+  writeFileSync(join(root, 'srv', 'office.conf'), net('eth1'));
+  symlinkSync('../srv/office.conf', join(etc, '15-office.conf'));
+  // A file anyone may write, and a file in a directory its group may write.
   mkdirSync(join(root, 'home'));
   writeFileSync(join(root, 'home', 'evil.conf'), net('eth9'));
+  chmodSync(join(root, 'home', 'evil.conf'), 0o666);
   symlinkSync(join(root, 'home', 'evil.conf'), join(etc, '20-evil.conf'));
+  mkdirSync(join(root, 'shared'));
+  chmodSync(join(root, 'shared'), 0o775);
+  writeFileSync(join(root, 'shared', 'lan.conf'), net('eth8'));
+  symlinkSync(join(root, 'shared', 'lan.conf'), join(etc, '21-shared.conf'));
   symlinkSync('../home/evil.conf', join(lib, '20-evil.conf'));
-  const r = await discoverDropIns([etc, lib]);
-  assert.deepEqual(r.files, [{ path: join(etc, '10-lan.conf'), text: net('eth0') }]);
+  const r = await discoverDropIns([etc, lib], uid);
+  assert.deepEqual(r.files, [{ path: join(etc, '10-lan.conf'), text: net('eth0') }, { path: join(etc, '15-office.conf'), text: net('eth1') }]);
   assert.deepEqual(shown(r.diagnostics), [
-    `warning: ${join(etc, '20-evil.conf')}: symlink to ${join(root, 'home', 'evil.conf')}, outside the config directories: skipped`,
+    `error: ${join(etc, '20-evil.conf')}: symlink to ${join(root, 'home', 'evil.conf')}, not trusted (${join(root, 'home', 'evil.conf')} is writable by others): skipped`,
+    `error: ${join(etc, '21-shared.conf')}: symlink to ${join(root, 'shared', 'lan.conf')}, not trusted (${join(root, 'shared')} is writable by its group): skipped`,
   ]);
   // the name stays claimed, and the network is held (invalid), not deleted
-  const set = await loadConfig([etc, lib]);
-  assert.deepEqual(set.invalid, [{ name: '20-evil', file: join(etc, '20-evil.conf') }]);
+  const set = await loadConfig([etc, lib], uid);
+  assert.deepEqual(set.invalid.map((i) => i.file), [join(etc, '20-evil.conf'), join(etc, '21-shared.conf')]);
+});
+
+test("NixOS's layout: /etc/flatnet.d/x.conf → /etc/static/… → the store, /etc/static itself a link into the store", async (t) => {
+  const { root, etc } = tree(t);
+  const store = join(root, 'nix', 'store');
+  mkdirSync(store, { recursive: true });
+  chmodSync(store, 0o1775); // as on NixOS: group nixbld may add, the sticky bit keeps others' paths safe
+  const etcTree = join(store, 'aaaa-etc', 'etc');
+  mkdirSync(join(etcTree, 'flatnet.d'), { recursive: true });
+  writeFileSync(join(store, 'bbbb-lan.conf'), net('eth0'));
+  chmodSync(join(store, 'bbbb-lan.conf'), 0o444);
+  symlinkSync(join(store, 'bbbb-lan.conf'), join(etcTree, 'flatnet.d', '10-lan.conf'));
+  symlinkSync(etcTree, join(root, 'etc', 'static'));
+  symlinkSync(join(root, 'etc', 'static', 'flatnet.d', '10-lan.conf'), join(etc, '10-lan.conf'));
+  const r = await discoverDropIns([etc], uid);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(r.files, [{ path: join(etc, '10-lan.conf'), text: net('eth0') }]);
+  // The whole directory a link into the store (environment.etc."flatnet.d".source).
+  const r2 = await discoverDropIns([join(root, 'etc', 'static', 'flatnet.d')], uid);
+  assert.deepEqual(r2.files.map((f) => f.text), [net('eth0')]);
 });
 
 test('a broken symlink is an error', async (t) => {
