@@ -26,10 +26,12 @@ export interface StartOptions {
   /** Default debug, so tests can see every decision. */
   logLevel?: string;
   env?: NodeJS.ProcessEnv;
+  /** The node binary to run it with; default the one running the tests. */
+  node?: string;
 }
 
 export function startDaemon(o: StartOptions): DaemonProcess {
-  const args = ['netns', 'exec', o.netns, process.execPath, ...NODE_FLAGS, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
+  const args = ['netns', 'exec', o.netns, o.node ?? process.execPath, ...NODE_FLAGS, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
     ...o.configDirs.flatMap((d) => ['--config-dir', d]), ...(o.extraArgs ?? ['--no-bus'])];
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   delete env['NOTIFY_SOCKET'];
