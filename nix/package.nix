@@ -68,7 +68,7 @@ buildNpmPackage {
     # The daemon runs `ip` from PATH.
     # Node flags as in src/node-flags.ts.
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetd \
-      --add-flags "--max-semi-space-size=1 $lib/dist/src/main.js" \
+      --add-flags "--max-semi-space-size=1 $lib/dist/src/flatnetd.js" \
       --prefix PATH : ${lib.makeBinPath [ iproute2 ]}
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetctl \
       --add-flags $lib/dist/src/cli/flatnetctl.js \

@@ -1,4 +1,4 @@
-// flatnetd (dist/src/main.js) started inside a bench namespace the way
+// flatnetd (dist/src/flatnetd.js, as the launchers) started inside a bench namespace the way
 // systemd starts it on a host: NOTIFY_SOCKET and WATCHDOG_USEC set (the unit
 // has WatchdogSec=1min), no bus, its log kept line by line with the time each
 // line arrived.
@@ -12,7 +12,7 @@ import type { NotifySocket } from './notify.js';
 import { sleep } from './sh.js';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 
-export const DAEMON_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+export const DAEMON_JS = fileURLToPath(new URL('../../src/flatnetd.js', import.meta.url));
 
 /** One kernel write, as describeOp (src/plan/ops.ts) words it in the info log. */
 export const WRITE_LINE_RE = /^(?:<\d>)?(?:create|set|delete|add|remove) \S/;
@@ -88,10 +88,10 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   };
 }
 
-/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running main.js. */
+/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running flatnetd.js. */
 export function isDaemonPid(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('src/main.js'));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('src/flatnetd.js'));
   } catch {
     return false;
   }

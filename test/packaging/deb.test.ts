@@ -102,7 +102,7 @@ test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pa
   const c = contents(d);
   const files = [
     './usr/bin/flatnetd', './usr/bin/flatnetctl',
-    './usr/lib/flatnetd/package.json', './usr/lib/flatnetd/dist/src/main.js', './usr/lib/flatnetd/dist/src/cli/flatnetctl.js',
+    './usr/lib/flatnetd/package.json', './usr/lib/flatnetd/dist/src/main.js', './usr/lib/flatnetd/dist/src/flatnetd.js', './usr/lib/flatnetd/dist/src/cli/flatnetctl.js',
     './usr/lib/flatnetd/native/notify/build/Release/flatnetd_notify.node',
     './usr/lib/flatnetd/node_modules/dbus-next/package.json', './usr/lib/flatnetd/node_modules/chokidar/package.json',
     './usr/lib/flatnetd/node_modules/ipaddr.js/package.json',
@@ -176,7 +176,7 @@ test('the extracted program starts with only its bundled modules: flatnetd --ver
   assert.equal(l.code, 0, l.stderr);
   assert.equal(l.stdout.trim(), 'loaded');
   const wrapper = readFileSync(join(x, 'usr/bin/flatnetd'), 'utf8');
-  assert.ok(wrapper.includes(`exec /usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/flatnetd/dist/src/main.js "$@"`), wrapper);
+  assert.ok(wrapper.includes(`exec /usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/flatnetd/dist/src/flatnetd.js "$@"`), wrapper);
 });
 
 test('the packaged notify addon loads and sends under every supported Node major, not only the one that built it', async (t) => {
