@@ -27,8 +27,19 @@ export const RUN_LINE_RE = /^(?:<\d>)?reconcile run (\d+)\b[^:]*: (\d+) writes?,
 
 export interface LogLine { t: number; line: string }
 
+/** A Node to run the daemon with, and the CacheDirectory= the unit would give it. */
+export interface BenchNode {
+  /** `v22.23.5` */
+  version: string;
+  /** The node binary (process.execPath for the one running the bench). */
+  node: string;
+  /** $CACHE_DIRECTORY for the compile cache (Node >= 22.1), or null for none. */
+  cacheDir: string | null;
+}
+
 export interface DaemonOptions {
   configDir: string;
+  node?: BenchNode;
   notify: NotifySocket;
   logLevel?: 'debug' | 'info';
   debounceMs?: number;
@@ -54,8 +65,10 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   for (const k of ['NOTIFY_SOCKET', 'JOURNAL_STREAM', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID']) delete env[k];
   env['NOTIFY_SOCKET'] = o.notify.path;
   env['WATCHDOG_USEC'] = '60000000';
+  delete env['CACHE_DIRECTORY'];
+  if (o.node?.cacheDir) env['CACHE_DIRECTORY'] = o.node.cacheDir;
   const args = [
-    process.execPath, ...NODE_FLAGS, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
+    o.node?.node ?? process.execPath, ...NODE_FLAGS, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
     '--log-level', o.logLevel ?? 'info', '--parent-wait', '5',
     ...(o.debounceMs !== undefined ? ['--debounce-ms', String(o.debounceMs)] : []),
   ];
