@@ -80,3 +80,38 @@ for (const major of SUPPORTED_MAJORS.filter((m) => m !== currentMajor())) {
     });
   });
 }
+
+describe('the notify addon missing (a broken install): the daemon still starts, heals and stops', { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
+  let lab: Lab;
+  let dir: string;
+  let notify: NotifySocket;
+  let daemon: DaemonProcess | undefined;
+
+  before(async () => {
+    lab = await createLab(`fnt-${process.pid}-nx`);
+    dir = mkdtempSync(join(tmpdir(), 'fnt-dropins-'));
+    writeFileSync(join(dir, '10-lan.conf'), CONF);
+    notify = await openNotifySocket();
+  });
+  after(async () => {
+    await daemon?.stop('SIGKILL');
+    notify?.close();
+    await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('READY=1 and STOPPING=1 through systemd-notify(1), and the journal says why, once', async () => {
+    daemon = startDaemon({ netns: lab.nas, configDirs: [dir], notifySocket: notify.path, env: { FLATNET_NOTIFY_ADDON: '/nonexistent/flatnetd_notify.node' } });
+    const d = daemon;
+    await notify.waitFor('READY=1', 30_000);
+    const r = await exec(['ip', '-n', lab.nas, '-json', 'addr', 'show', 'dev', 'docker-link']);
+    assert.ok(r.stdout.includes(`"local":"${LAN.shim}"`), 'the shim is there at READY=1');
+    await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
+    await d.waitForLog(/10-lan: restored/);
+    assert.equal(await d.stop('SIGTERM'), 0);
+    await notify.waitFor('STOPPING=1', 10_000);
+    const said = d.log.filter((l) => l.includes('notify addon did not load'));
+    assert.equal(said.length, 1, d.log.join('\n'));
+    assert.match(said[0] ?? '', /Cannot find module '\/nonexistent\/flatnetd_notify\.node'.*systemd-notify\(1\).*NotifyAccess=all/);
+  });
+});
