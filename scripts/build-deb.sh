@@ -23,7 +23,9 @@ done
 version=$(node -p 'require("./package.json").version')
 work=$(mktemp -d "${TMPDIR:-/tmp}/flatnetd-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-src=$work/flatnetd-$version
+# Named src on purpose: the build must not depend on the name of the
+# directory it runs in (a checkout named src once broke it).
+src=$work/src
 mkdir -p "$src"
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

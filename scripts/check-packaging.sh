@@ -8,7 +8,7 @@
 # registry for the package build and `npm ci` done in the tree.
 #
 # apt packages (Debian 12), besides nodejs >= 20 with npm:
-#   systemd udev util-linux iproute2 build-essential python3 libsystemd-dev
+#   systemd udev util-linux iproute2 build-essential python3
 #   dpkg-dev debhelper lintian pandoc man-db nix-bin
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,6 @@ need=(systemd-analyze:systemd udevadm:udev unshare:util-linux ip:iproute2 make:b
       man:man-db nix-instantiate:nix-bin node:nodejs npm:nodejs)
 absent=()
 for n in "${need[@]}"; do command -v "${n%%:*}" >/dev/null || absent+=("${n#*:}"); done
-[ -f /usr/include/systemd/sd-daemon.h ] || absent+=(libsystemd-dev)
 if ((${#absent[@]})); then
   printf 'missing: apt-get install -y %s\n' "$(printf '%s\n' "${absent[@]}" | sort -u | tr '\n' ' ')"
   fail "tools missing"

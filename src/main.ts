@@ -39,11 +39,8 @@ async function run(opts: DaemonOptions): Promise<void> {
     process.stdout.write(`flatnetd ${version}\n`);
     return;
   }
-  const { notifier, loaded } = systemdNotifier(process.env);
-  loaded.catch((e: unknown) => {
-    log.error(`${describeError(e)}; exiting (systemd would wait for READY=1 in vain)`);
-    process.exit(1);
-  });
+  const { notifier, fallback } = systemdNotifier(process.env, { onError: (e) => log.warning(e) });
+  if (fallback !== null) log.warning(`the notify addon did not load (${fallback}); telling systemd through systemd-notify(1) instead, which it believes only with NotifyAccess=all`);
   const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l) });
   const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });

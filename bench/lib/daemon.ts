@@ -1,4 +1,4 @@
-// flatnetd (dist/src/main.js) started inside a bench namespace the way
+// flatnetd (dist/src/flatnetd.js, as the launchers) started inside a bench namespace the way
 // systemd starts it on a host: NOTIFY_SOCKET and WATCHDOG_USEC set (the unit
 // has WatchdogSec=1min), no bus, its log kept line by line with the time each
 // line arrived.
@@ -12,7 +12,7 @@ import type { NotifySocket } from './notify.js';
 import { sleep } from './sh.js';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 
-export const DAEMON_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+export const DAEMON_JS = fileURLToPath(new URL('../../src/flatnetd.js', import.meta.url));
 
 /** One kernel write, as describeOp (src/plan/ops.ts) words it in the info log. */
 export const WRITE_LINE_RE = /^(?:<\d>)?(?:create|set|delete|add|remove) \S/;
@@ -27,8 +27,19 @@ export const RUN_LINE_RE = /^(?:<\d>)?reconcile run (\d+)\b[^:]*: (\d+) writes?,
 
 export interface LogLine { t: number; line: string }
 
+/** A Node to run the daemon with, and the CacheDirectory= the unit would give it. */
+export interface BenchNode {
+  /** `v22.23.5` */
+  version: string;
+  /** The node binary (process.execPath for the one running the bench). */
+  node: string;
+  /** $CACHE_DIRECTORY for the compile cache (Node >= 22.1), or null for none. */
+  cacheDir: string | null;
+}
+
 export interface DaemonOptions {
   configDir: string;
+  node?: BenchNode;
   notify: NotifySocket;
   logLevel?: 'debug' | 'info';
   debounceMs?: number;
@@ -55,8 +66,10 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   for (const k of ['NOTIFY_SOCKET', 'JOURNAL_STREAM', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID']) delete env[k];
   env['NOTIFY_SOCKET'] = o.notify.path;
   env['WATCHDOG_USEC'] = '60000000';
+  delete env['CACHE_DIRECTORY'];
+  if (o.node?.cacheDir) env['CACHE_DIRECTORY'] = o.node.cacheDir;
   const args = [
-    process.execPath, ...NODE_FLAGS, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
+    o.node?.node ?? process.execPath, ...NODE_FLAGS, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
     '--log-level', o.logLevel ?? 'info', '--parent-wait', '5',
     ...(o.debounceMs !== undefined ? ['--debounce-ms', String(o.debounceMs)] : []),
     ...(o.extraArgs ?? []),
@@ -90,10 +103,10 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   };
 }
 
-/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running main.js. */
+/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running flatnetd.js. */
 export function isDaemonPid(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('src/main.js'));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('src/flatnetd.js'));
   } catch {
     return false;
   }

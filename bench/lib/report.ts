@@ -1,7 +1,7 @@
 // Results → issue 6's targets with PASS/MISS, a scaling table, and the
 // Markdown a user reads (bench/results/latest.md) next to the JSON.
 
-import type { ColdResult } from '../scenarios/cold.js';
+import type { ColdResult, NodeCold } from '../scenarios/cold.js';
 import type { ReplugResult } from '../scenarios/replug.js';
 import type { SessionResult } from '../scenarios/session.js';
 import type { StormResult } from '../scenarios/storm.js';
@@ -244,6 +244,34 @@ export function scaling(r: Results): Growth[] {
   });
 }
 
+/** Issue 18's goals on Node 22: N=1 → READY=1 ≤ 100 ms; N=100 ≤ 0.35× the recipe (same work). */
+export const NODE22_N1_MS = 100;
+export const NODE22_N100_RATIO = 0.35;
+
+/** Cold start under each Node of `--node`, side by side, against the same rounds of the recipe. */
+function byNodeSection(r: Results): string[] {
+  const cold = r.cold.filter((c) => (c.byNode?.length ?? 0) > 1);
+  if (cold.length === 0) return [];
+  const out = ['## Cold start by Node version (issue 18)', ''];
+  out.push('The daemon started under each Node in the same rounds, in a rotating order, against the same recipe runs: ratios are per round against the recipe (same work) of that round. The unit\'s `CacheDirectory=` is given to every Node as the unit gives it; Node ≥ 22.1 keeps its compile cache there (primed by one untimed start, as after the first boot), Node 20 has none.', '');
+  const rows: string[][] = [];
+  for (const c of cold) {
+    for (const b of c.byNode ?? []) {
+      rows.push([String(c.n), b.node, spread(b.daemon), b.ratioSame ? `${x2(b.ratioSame.median)} (${x2(b.ratioSame.min)}–${x2(b.ratioSame.max)})` : '—',
+        x2(b.ratioFull?.median), ms(b.phases?.started), ms(b.bare?.median), spread(c.recipeSame)]);
+    }
+  }
+  out.push(table(['N', 'Node', 'cold start → READY=1', 'ratio to recipe (same work)', 'ratio to full recipe', '`starting` logged', 'bare `node -e 0`', 'recipe (same work)'], rows), '');
+  const goals: string[][] = [];
+  const on22 = (n: number): NodeCold | undefined => cold.find((c) => c.n === n)?.byNode?.find((b) => b.node.startsWith('v22.'));
+  const n1 = on22(1);
+  if (n1?.daemon) goals.push(['N=1 on Node 22', `≤ ${NODE22_N1_MS} ms`, ms(n1.daemon.median), `**${verdict(n1.daemon.median <= NODE22_N1_MS)}**`]);
+  const n100 = on22(100);
+  if (n100?.ratioSame) goals.push(['N=100 on Node 22', `≤ ${NODE22_N100_RATIO}× the recipe (same work)`, x2(n100.ratioSame.median), `**${verdict(n100.ratioSame.median <= NODE22_N100_RATIO)}**`]);
+  if (goals.length > 0) out.push(table(['Goal', 'Target', 'Measured', 'Verdict'], goals), '');
+  return out;
+}
+
 function table(head: string[], rows: string[][]): string {
   const esc = (c: string): string => c.replace(/\|/g, '\\|');
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
@@ -267,6 +295,7 @@ export function markdown(r: Results): string {
   out.push(table(['#', 'Figure', 'N', 'Target', 'Measured', 'Baseline (same run)', 'Ratio', 'Verdict'],
     rows.map((t) => [t.id, t.figure, t.n, t.target, t.measured, t.baseline, t.ratio, t.verdict === 'PASS' || t.verdict === 'MISS' ? `**${t.verdict}**` : t.verdict])));
   out.push('');
+  out.push(...byNodeSection(r));
   const ser = series(r);
   if (ser.length > 0) {
     out.push('## Scaling', '');
@@ -293,7 +322,7 @@ export function markdown(r: Results): string {
     out.push(`Slowest heal at N=${worst.n} (${ms(slow.ms)}, ${slow.shim}), kernel events and flatnetd's log on one clock:`, '', '```', ...slow.trace, '```', '');
   }
   out.push('## How each figure is taken', '');
-  out.push('- **Cold start**: a fresh namespace per try, with the veth parents already there. flatnetd: spawn of `ip netns exec NS node dist/src/main.js` → `READY=1` on a NOTIFY_SOCKET the bench owns, then the kernel is checked at once (every shim a macvlan on its parent, up, with its /32, its route proto 233 and its `flatnet:` alias). Recipe (same work): `baseline.sh --parents existing`, the four shim steps per network. Recipe (full): it also creates each parent (a veth standing in for the 802.1Q parent this kernel cannot make).');
+  out.push('- **Cold start**: a fresh namespace per try, with the veth parents already there. flatnetd: spawn of `ip netns exec NS node dist/src/flatnetd.js` (with `CACHE_DIRECTORY` as the unit sets it) → `READY=1` on a NOTIFY_SOCKET the bench owns, then the kernel is checked at once (every shim a macvlan on its parent, up, with its /32, its route proto 233 and its `flatnet:` alias). Recipe (same work): `baseline.sh --parents existing`, the four shim steps per network. Recipe (full): it also creates each parent (a veth standing in for the 802.1Q parent this kernel cannot make).');
   out.push('- **Heal**: `ip link del shimI` from outside; timed on the bench\'s own `ip -ts monitor` from the kernel\'s "Deleted" to the last of link up, address and route coming back. The baseline is the recipe re-run by hand for that network in a twin namespace, with no detection delay at all.');
   out.push('- **Replug**: the parent (a veth, all shims on it) deleted, re-created 150–250 ms later; timed from the parent\'s return to the last shim whole.');
   out.push('- **No-op**: SIGHUP → `RELOADING=1` … `READY=1` re-reads every drop-in, then runs one reconcile; the reconcile alone is timed from the daemon\'s per-run debug line when it logs one, else from the last line the config load logged to `READY=1`; writes counted from the daemon\'s info log (one line per kernel write) and from the bench\'s `ip monitor` (must stay silent). A foreign event (the loopback\'s MTU changed) triggers runs that must write nothing too. Baseline: the dumps flatnetd reads, each run by the bench as its own \`ip\` (what every reconcile cost before the dump session).');

@@ -11,9 +11,13 @@
 //   floor             what no Node daemon writing through iproute2 can beat:
 //                     Node starting and exiting (`node -e 0`, same flags),
 //                     plus one `ip -batch` of exactly the same writes
+//
+// With more than one Node (--node 20,22), each round also starts the daemon
+// under each of the others (and times their bare start), in the same rotation:
+// the Nodes side by side against the same rounds of the recipe.
 
 import { assertCorrect, IncorrectError } from '../lib/check.js';
-import { WRITE_LINE_RE } from '../lib/daemon.js';
+import { WRITE_LINE_RE, type BenchNode } from '../lib/daemon.js';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { IP, run } from '../lib/sh.js';
 import { createNs, deleteNs, nsExec } from '../lib/netns.js';
@@ -22,6 +26,20 @@ import { createParents, networks, settle, shimLines } from '../lib/topology.js';
 import { mustBaseline, withSession, type Ctx } from './common.js';
 
 type Kind = 'daemon' | 'recipeSame' | 'recipeFull';
+
+/** The daemon's cold start under one Node, against the same rounds' recipe. */
+export interface NodeCold {
+  node: string;
+  /** Whether the unit's CacheDirectory= was given (the compile cache, where Node has one). */
+  cache: boolean;
+  samples: number[];
+  daemon: Summary | null;
+  ratioSame: Summary | null;
+  ratioFull: Summary | null;
+  phases: { started: number; firstWrite: number; ready: number } | null;
+  /** `node -e 0` with the same flags. */
+  bare: Summary | null;
+}
 
 export interface ColdResult {
   n: number;
@@ -39,6 +57,8 @@ export interface ColdResult {
   phases: { started: number; firstWrite: number; ready: number } | null;
   /** Bare Node start (`node -e 0` in the namespace), one `ip -batch` of the same writes, and their sum over the recipe (same work), per round. */
   floor: { node: Summary; batch: Summary; ratio: Summary } | null;
+  /** Every Node the daemon ran under, the first being the one `daemon` is about. */
+  byNode?: NodeCold[];
 }
 
 async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Promise<number> {
@@ -58,10 +78,10 @@ async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Prom
 }
 
 /** `ip netns exec NS node <flags> -e 0`: Node's own start and exit, as the daemon is started. */
-async function nodeStart(ctx: Ctx): Promise<number> {
+async function nodeStart(ctx: Ctx, node: string = process.execPath): Promise<number> {
   const ns = await createNs('cold-node');
   try {
-    const r = await run([...nsExec(ns), process.execPath, ...NODE_FLAGS, '-e', '0']);
+    const r = await run([...nsExec(ns), node, ...NODE_FLAGS, '-e', '0']);
     if (r.code !== 0) throw new Error(`node -e 0 exited ${r.code}: ${r.stderr.trim()}`);
     return r.ms;
   } finally {
@@ -94,8 +114,8 @@ export interface ColdPhases {
   ready: number;
 }
 
-async function daemon(ctx: Ctx, n: number, phases: ColdPhases[]): Promise<number> {
-  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false }, async (s) => {
+async function daemon(ctx: Ctx, n: number, phases: ColdPhases[], node?: BenchNode): Promise<number> {
+  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false, ...(node !== undefined ? { node } : {}) }, async (s) => {
     const at = (re: RegExp): number => (s.daemon.log.find((l) => re.test(l.line))?.t ?? NaN) - s.daemon.spawnedAt;
     phases.push({ started: at(/ starting; /), firstWrite: at(WRITE_LINE_RE), ready: s.readyMs });
     return s.readyMs;
@@ -114,28 +134,58 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
   const floorBatch: number[] = [];
   const phases: ColdPhases[] = [];
   const failures: string[] = [];
+  // The other Nodes: sample i of each belongs to round i, like the recipe's (NaN when a try was wrong).
+  const others = ctx.baselineOnly ? [] : ctx.nodes.slice(1).map((node) => ({ node, samples: [] as number[], phases: [] as ColdPhases[], bare: [] as number[] }));
   for (let r = 0; r < rounds; r++) {
     for (const kind of ORDERS[r % ORDERS.length] ?? []) {
       if (kind === 'daemon' && ctx.baselineOnly) continue;
-      try {
-        const ms = kind === 'daemon' ? await daemon(ctx, n, phases)
-          : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
-        samples[kind].push(ms);
-      } catch (e) {
-        // Wrong is recorded (and fails the run) but the other rounds still give their figures.
-        if (!(e instanceof IncorrectError)) throw e;
-        failures.push(`round ${r + 1}, ${kind}: ${e.message}`);
+      const tries = kind === 'daemon' ? [null, ...others] : [null];
+      // Which Node goes first turns round by round too.
+      for (const o of kind === 'daemon' && r % 2 === 1 ? tries.reverse() : tries) {
+        try {
+          const ms = kind === 'daemon' ? await daemon(ctx, n, o?.phases ?? phases, o?.node ?? ctx.nodes[0])
+            : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
+          (o?.samples ?? samples[kind]).push(ms);
+        } catch (e) {
+          // Wrong is recorded (and fails the run) but the other rounds still give their figures.
+          if (!(e instanceof IncorrectError)) throw e;
+          failures.push(`round ${r + 1}, ${kind}${o ? ` (Node ${o.node.version})` : ''}: ${e.message}`);
+          o?.samples.push(NaN);
+        }
       }
     }
     if (!ctx.baselineOnly) {
-      floorNode.push(await nodeStart(ctx));
+      floorNode.push(await nodeStart(ctx, ctx.nodes[0]?.node));
+      for (const o of others) o.bare.push(await nodeStart(ctx, o.node.node));
       floorBatch.push(await oneBatch(ctx, n));
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');
-    ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
+    const more = others.map((o) => `, under ${o.node.version} ${(o.samples[o.samples.length - 1] ?? NaN).toFixed(0)} ms`).join('');
+    ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}${more}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
   }
   const hasDaemon = samples.daemon.length > 0;
+  const nodeCold = (node: BenchNode, s: number[], ph: ColdPhases[], bare: number[]): NodeCold => {
+    const ok = s.filter((x) => Number.isFinite(x));
+    return {
+      node: node.version,
+      cache: node.cacheDir !== null,
+      samples: s,
+      daemon: ok.length > 0 ? summarize(ok) : null,
+      ratioSame: ok.length > 0 && s.length === samples.recipeSame.length ? summarize(pairedRatios(s, samples.recipeSame).filter((x) => Number.isFinite(x))) : null,
+      ratioFull: ok.length > 0 && s.length === samples.recipeFull.length ? summarize(pairedRatios(s, samples.recipeFull).filter((x) => Number.isFinite(x))) : null,
+      phases: ph.length > 0 ? {
+        started: summarize(ph.map((p) => p.started)).median,
+        firstWrite: summarize(ph.map((p) => p.firstWrite)).median,
+        ready: summarize(ph.map((p) => p.ready)).median,
+      } : null,
+      bare: bare.length > 0 ? summarize(bare) : null,
+    };
+  };
+  const first = ctx.nodes[0];
+  const byNode = ctx.baselineOnly || first === undefined || others.length === 0 ? undefined
+    : [nodeCold(first, samples.daemon, phases, floorNode), ...others.map((o) => nodeCold(o.node, o.samples, o.phases, o.bare))];
   return {
+    ...(byNode !== undefined ? { byNode } : {}),
     n,
     rounds,
     samples,

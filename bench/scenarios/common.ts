@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertCorrect, IncorrectError } from '../lib/check.js';
-import { isDaemonPid, logTail, startDaemon, type BenchDaemon } from '../lib/daemon.js';
+import { isDaemonPid, logTail, startDaemon, type BenchDaemon, type BenchNode } from '../lib/daemon.js';
 import { Monitor } from '../lib/monitor.js';
 import { createNs, deleteNs, nsExec } from '../lib/netns.js';
 import { NotifySocket } from '../lib/notify.js';
@@ -20,6 +20,8 @@ export interface Ctx {
   baselineOnly: boolean;
   /** Scratch directory for drop-ins and wrappers, removed at the end. */
   work: string;
+  /** The Nodes the cold start runs the daemon with, side by side; the first is the one every other scenario uses. */
+  nodes: BenchNode[];
   say(msg: string): void;
 }
 
@@ -64,6 +66,8 @@ export interface SessionOptions {
   monitor?: boolean;
   /** More daemon arguments (e.g. --settle-ms). */
   extraArgs?: string[];
+  /** Default ctx.nodes[0]. */
+  node?: BenchNode;
 }
 
 /**
@@ -83,8 +87,10 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
     writeDropIns(dir, nets);
     if (o.monitor !== false) monitor = await Monitor.start(ns);
     notify = await NotifySocket.open();
+    const node = o.node ?? ctx.nodes[0];
     daemon = startDaemon(ns, {
       configDir: dir, notify,
+      ...(node !== undefined ? { node } : {}),
       ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
       ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
       ...(o.extraArgs !== undefined ? { extraArgs: o.extraArgs } : {}),

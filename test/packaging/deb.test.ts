@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { ROOT, have, run } from './lib/tools.js';
+import { nodeRuntime, SUPPORTED_MAJORS } from '../support/node-runtimes.js';
+import { openNotifySocket } from '../support/notify-socket.js';
 
 const TOOLS = ['dpkg-buildpackage', 'dpkg-deb', 'lintian', 'pandoc', 'node', 'npm'];
 const missing = TOOLS.filter((x) => !have(x));
@@ -81,7 +83,7 @@ function extract(d: string, what: 'data' | 'control'): string {
   return dir;
 }
 
-test('the .deb is flatnetd_<version>_<arch>.deb, arch-specific, and depends on node >= 20, iproute2 and libsystemd', (t) => {
+test('the .deb is flatnetd_<version>_<arch>.deb, arch-specific, and depends on node >= 20 and iproute2, not on libsystemd', (t) => {
   const d = theDeb(t);
   if (d === null) return;
   const arch = run('dpkg', ['--print-architecture']).stdout.trim();
@@ -90,7 +92,8 @@ test('the .deb is flatnetd_<version>_<arch>.deb, arch-specific, and depends on n
   const depends = field(d, 'Depends').split(/,\s*/);
   assert.ok(depends.includes('nodejs (>= 20)'), depends.join(', '));
   assert.ok(depends.includes('iproute2'), depends.join(', '));
-  assert.ok(depends.some((x) => x.startsWith('libsystemd0')), `no libsystemd0 from the addon's shlibs: ${depends.join(', ')}`);
+  // The notify addon speaks sd_notify's datagram itself: no libsystemd0.
+  assert.ok(!depends.some((x) => x.startsWith('libsystemd0')), `libsystemd0 in Depends: ${depends.join(', ')}`);
 });
 
 test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pages, examples and an empty /etc/flatnet.d', (t) => {
@@ -99,8 +102,8 @@ test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pa
   const c = contents(d);
   const files = [
     './usr/bin/flatnetd', './usr/bin/flatnetctl',
-    './usr/lib/flatnetd/package.json', './usr/lib/flatnetd/dist/src/main.js', './usr/lib/flatnetd/dist/src/cli/flatnetctl.js',
-    './usr/lib/flatnetd/node_modules/sd-notify/build/Release/notify.node',
+    './usr/lib/flatnetd/package.json', './usr/lib/flatnetd/dist/src/main.js', './usr/lib/flatnetd/dist/src/flatnetd.js', './usr/lib/flatnetd/dist/src/cli/flatnetctl.js',
+    './usr/lib/flatnetd/native/notify/build/Release/flatnetd_notify.node',
     './usr/lib/flatnetd/node_modules/dbus-next/package.json', './usr/lib/flatnetd/node_modules/chokidar/package.json',
     './usr/lib/flatnetd/node_modules/ipaddr.js/package.json',
     './lib/systemd/system/flatnetd.service',
@@ -123,8 +126,8 @@ test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pa
   // Only what runs: no tests, no dev or optional modules, no compiler.
   const bad = [...c.keys()].filter((p) =>
     p.startsWith('./usr/lib/flatnetd/dist/test') ||
-    /\/node_modules\/(typescript|@types|usocket|node-gyp|nan)(\/|$)/.test(p) ||
-    /\/node_modules\/sd-notify\/build\/Release\/obj\.target/.test(p));
+    /\/node_modules\/(typescript|@types|usocket|node-gyp|nan|sd-notify)(\/|$)/.test(p) ||
+    (p.startsWith('./usr/lib/flatnetd/native/') && !'./usr/lib/flatnetd/native/notify/build/Release/flatnetd_notify.node'.startsWith(p)));
   assert.deepEqual(bad, []);
 });
 
@@ -163,10 +166,9 @@ test('the extracted program starts with only its bundled modules: flatnetd --ver
   assert.equal(v.stdout.trim(), `flatnetd ${version}`);
   const h = run('node', [join(lib, 'dist/src/cli/flatnetctl.js'), '--help'], { cwd: x });
   assert.equal(h.code, 0, h.stderr);
-  // Every runtime dependency resolves and loads from the bundled node_modules
-  // (sd-notify's addon included, linked against the system's libsystemd).
+  // Every runtime dependency resolves and loads from the bundled node_modules.
   const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
-  assert.ok(deps.includes('sd-notify'));
+  assert.ok(deps.length > 0);
   const smoke = join(lib, 'fnt-smoke.mjs');
   writeFileSync(smoke, deps.map((m) => `await import(${JSON.stringify(m)});\n`).join('') + 'console.log("loaded");\n');
   const l = run('node', [smoke], { cwd: x });
@@ -174,7 +176,25 @@ test('the extracted program starts with only its bundled modules: flatnetd --ver
   assert.equal(l.code, 0, l.stderr);
   assert.equal(l.stdout.trim(), 'loaded');
   const wrapper = readFileSync(join(x, 'usr/bin/flatnetd'), 'utf8');
-  assert.ok(wrapper.includes(`exec /usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/flatnetd/dist/src/main.js "$@"`), wrapper);
+  assert.ok(wrapper.includes(`exec /usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/flatnetd/dist/src/flatnetd.js "$@"`), wrapper);
+});
+
+test('the packaged notify addon loads and sends under every supported Node major, not only the one that built it', async (t) => {
+  const d = theDeb(t);
+  if (d === null) return;
+  const x = extract(d, 'data');
+  const addon = join(x, 'usr/lib/flatnetd/native/notify/build/Release/flatnetd_notify.node');
+  for (const major of SUPPORTED_MAJORS) {
+    const rt = await nodeRuntime(major);
+    const sock = await openNotifySocket();
+    try {
+      const r = run(rt.node, ['-e', 'process.exit(-require(process.argv[1]).send(process.argv[2], "READY=1"))', addon, sock.path]);
+      assert.equal(r.code, 0, `under ${rt.version}: ${r.stderr}`);
+      assert.equal(await sock.waitFor('READY=1', 5_000), 'READY=1');
+    } finally {
+      sock.close();
+    }
+  }
 });
 
 test('systemd-analyze verify of the packaged unit finds its man pages in the package', (t) => {

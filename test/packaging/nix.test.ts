@@ -268,3 +268,36 @@ test("what the module writes is what flatnetd reads: NixOS's /etc/flatnet.d link
   assert.deepEqual(parsed.networks.map((n) => n.name).sort(), names, `every network the module wrote is read: ${r.stdout}`);
   for (const n of parsed.networks) assert.equal(n.file, join(dir, `${n.name}.conf`), 'named by the link in /etc/flatnet.d');
 });
+
+interface LockModule { version?: string; resolved?: string; integrity?: string; link?: boolean; name?: string }
+interface PackageEval {
+  hasNpmDepsHash: boolean;
+  npmConfigHook: string;
+  npmDeps: { importNpmLockArgs: { package: { name: string }; packageLock: { packages: Record<string, LockModule> } } };
+  preBuild: string;
+  installPhase: string;
+}
+
+test('nix/package.nix takes the npm modules through importNpmLock: no npmDepsHash, every module fetched by the lock\'s own integrity', (t) => {
+  if (!have('nix-instantiate')) return t.skip(NEED_NIX);
+  const r = nixEval(`let r = import ${FIX}/eval-package.nix; in { hasNpmDepsHash = r ? npmDepsHash; inherit (r) npmConfigHook npmDeps preBuild installPhase; }`) as PackageEval;
+  assert.equal(r.hasNpmDepsHash, false, 'no npmDepsHash (lib.fakeHash made every first build fail)');
+  assert.equal(r.npmConfigHook, 'importNpmLock.npmConfigHook');
+  assert.equal(r.npmDeps.importNpmLockArgs.package.name, 'flatnetd');
+  const ours = (JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockModule> }).packages;
+  const given = r.npmDeps.importNpmLockArgs.packageLock.packages;
+  assert.deepEqual(Object.keys(given).sort(), Object.keys(ours).sort());
+  for (const [path, m] of Object.entries(ours)) {
+    if (path === '' || m.link === true) continue;
+    const got = given[path];
+    assert.ok(got !== undefined && m.version !== undefined);
+    // importNpmLock fetches `resolved` with `integrity` as the hash: both must be there.
+    assert.equal(got.integrity, m.integrity, path);
+    const name = m.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    assert.equal(got.resolved, m.resolved ?? `https://registry.npmjs.org/${name}/-/${name.slice(name.lastIndexOf('/') + 1)}-${m.version}.tgz`, path);
+  }
+  assert.equal(given['node_modules/@types/node']?.resolved, `https://registry.npmjs.org/@types/node/-/node-${ours['node_modules/@types/node']?.version ?? ''}.tgz`);
+  // The addon is built in the derivation, against its own nodejs, and installed beside dist/.
+  assert.match(r.preBuild, /npm run-script install/);
+  assert.match(r.installPhase, /native\/notify\/build\/Release\/flatnetd_notify\.node/);
+});

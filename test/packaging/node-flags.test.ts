@@ -11,11 +11,11 @@ import { ROOT } from './lib/tools.js';
 
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
-test('the launchers start node with NODE_FLAGS before main.js', () => {
+test('the launchers start node with NODE_FLAGS before the entry (flatnetd.js: the compile cache, then main.js)', () => {
   const flags = NODE_FLAGS.join(' ');
   assert.ok(flags.length > 0);
-  assert.match(read('debian/bin/flatnetd'), new RegExp(`^exec /usr/bin/node ${flags} /usr/lib/flatnetd/dist/src/main\\.js "\\$@"$`, 'm'));
-  assert.ok(read('nix/package.nix').includes(`--add-flags "${flags} $lib/dist/src/main.js"`), 'nix/package.nix wraps node with the flags');
+  assert.match(read('debian/bin/flatnetd'), new RegExp(`^exec /usr/bin/node ${flags} /usr/lib/flatnetd/dist/src/flatnetd\\.js "\\$@"$`, 'm'));
+  assert.ok(read('nix/package.nix').includes(`--add-flags "${flags} $lib/dist/src/flatnetd.js"`), 'nix/package.nix wraps node with the flags');
   const vm = read('test/vm/guest/rootfs/usr/local/lib/flatnet-vm/stage-main.sh');
   const launchers = vm.split('\n').filter((l) => l.includes('dist/src/main.js'));
   assert.equal(launchers.length, 2, 'the VM tier writes two launchers');

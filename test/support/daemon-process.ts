@@ -1,4 +1,4 @@
-// Starts the real flatnetd (dist/src/main.js) inside a network namespace, the
+// Starts the real flatnetd (dist/src/flatnetd.js, as the launchers do) inside a network namespace, the
 // way systemd would start it on a host, and keeps its log for assertions.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 
-export const DAEMON_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+export const DAEMON_JS = fileURLToPath(new URL('../../src/flatnetd.js', import.meta.url));
 
 export interface DaemonProcess {
   proc: ChildProcess;
@@ -26,10 +26,12 @@ export interface StartOptions {
   /** Default debug, so tests can see every decision. */
   logLevel?: string;
   env?: NodeJS.ProcessEnv;
+  /** The node binary to run it with; default the one running the tests. */
+  node?: string;
 }
 
 export function startDaemon(o: StartOptions): DaemonProcess {
-  const args = ['netns', 'exec', o.netns, process.execPath, ...NODE_FLAGS, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
+  const args = ['netns', 'exec', o.netns, o.node ?? process.execPath, ...NODE_FLAGS, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
     ...o.configDirs.flatMap((d) => ['--config-dir', d]), ...(o.extraArgs ?? ['--no-bus'])];
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   delete env['NOTIFY_SOCKET'];

@@ -12,8 +12,11 @@ import { createInterface } from 'node:readline';
 export const NOTIFY_READER_PY = `
 import json, os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o777)
+if sys.argv[1].startswith("@"):
+    s.bind("\\0" + sys.argv[1][1:])
+else:
+    s.bind(sys.argv[1])
+    os.chmod(sys.argv[1], 0o777)
 print(json.dumps("BOUND"), flush=True)
 while True:
     data = s.recv(65536)
@@ -29,9 +32,10 @@ export interface NotifySocket {
   close(): void;
 }
 
-export async function openNotifySocket(): Promise<NotifySocket> {
+/** `abstract`: an address in the abstract namespace (`@name`), as systemd may give. */
+export async function openNotifySocket(o: { abstract?: boolean } = {}): Promise<NotifySocket> {
   const dir = mkdtempSync(join(tmpdir(), 'fnt-notify-'));
-  const path = join(dir, 'notify.sock');
+  const path = o.abstract === true ? `@fnt-${process.pid}-notify-${dir.slice(-6)}` : join(dir, 'notify.sock');
   const proc: ChildProcess = spawn('python3', ['-c', NOTIFY_READER_PY, path], { stdio: ['ignore', 'pipe', 'inherit'] });
   const messages: string[] = [];
   const waiters: { needle: string; resolve: (m: string) => void }[] = [];
