@@ -8,7 +8,7 @@ import { describeError } from './errors.js';
 import { loadConfig } from './config/load.js';
 import { IpRoute2Kernel } from './kernel/iproute2.js';
 import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, guardStream, type Logger } from './log.js';
 import { systemdNotifier } from './notify.js';
 import { Daemon } from './reconcile/daemon.js';
 import { debounce } from './watch/debounce.js';
@@ -31,12 +31,16 @@ async function machineId(file: string, log: Logger): Promise<string> {
   }
 }
 
+// Logging or printing never ends the daemon: see guardStream().
+const writeErr = guardStream(process.stderr);
+const writeOut = guardStream(process.stdout);
+
 async function run(opts: DaemonOptions): Promise<void> {
   const journal = process.env['JOURNAL_STREAM'] !== undefined;
-  const log = createLogger({ journal, level: opts.logLevel, write: (l) => process.stderr.write(l + '\n') });
+  const log = createLogger({ journal, level: opts.logLevel, write: writeErr });
   const version = await packageVersion();
   if (opts.version) {
-    process.stdout.write(`flatnetd ${version}\n`);
+    writeOut(`flatnetd ${version}`);
     return;
   }
   const { notifier, loaded } = systemdNotifier(process.env);
@@ -106,13 +110,13 @@ async function run(opts: DaemonOptions): Promise<void> {
 
 try {
   const opts = parseDaemonArgs(process.argv.slice(2));
-  if (opts.help) process.stdout.write(USAGE);
+  if (opts.help) writeOut(USAGE.trimEnd());
   else await run(opts);
 } catch (e) {
   if (e instanceof UsageError) {
-    process.stderr.write(`flatnetd: ${e.message}\n${USAGE}`);
+    writeErr(`flatnetd: ${e.message}\n${USAGE.trimEnd()}`);
     process.exit(2);
   }
-  process.stderr.write(`flatnetd: ${describeError(e)}\n`);
+  writeErr(`flatnetd: ${describeError(e)}`);
   process.exit(1);
 }

@@ -1,0 +1,125 @@
+// The real flatnetd in a namespace, in surroundings that used to kill it
+// (issue 12): stderr that fails (a full disk, a reader gone), a second
+// daemon started beside it, too few file descriptors. Each time the shim it
+// keeps must still be healed, or the daemon must refuse with one readable line.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createLab, exec, LAN, type Lab } from '../support/lab.js';
+import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
+import { DAEMON_JS } from '../support/daemon-process.js';
+import { LAN_DROPIN } from '../support/dropins.js';
+import { waitUntil } from '../support/wait.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
+
+const isRoot = process.getuid?.() === 0;
+
+interface IpLink { ifindex: number; ifname: string; address: string; flags: string[] }
+
+describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
+  let lab: Lab;
+  let dir: string;
+  const procs: ChildProcess[] = [];
+  const sockets: NotifySocket[] = [];
+
+  /** flatnetd in the NAS namespace with stdio as given (argv after the node flags). */
+  const spawnDaemon = (stdio: StdioOptions, notifyPath: string, extra: string[] = [], wrap: string[] = []): ChildProcess => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: notifyPath };
+    delete env['JOURNAL_STREAM'];
+    const p = spawn('ip', ['netns', 'exec', lab.nas, ...wrap, process.execPath, ...NODE_FLAGS, DAEMON_JS, '--log-level=debug',
+      '--parent-wait=2', '--no-bus', '--config-dir', dir, ...extra], { stdio, env });
+    procs.push(p);
+    return p;
+  };
+  const notifySocket = async (): Promise<NotifySocket> => {
+    const s = await openNotifySocket();
+    sockets.push(s);
+    return s;
+  };
+  const shim = async (): Promise<IpLink | undefined> => {
+    const links = await lab.ipJson<IpLink[]>(lab.nas, ['link', 'show']);
+    const l = links.find((x) => x.ifname === 'docker-link');
+    if (l === undefined || !l.flags.includes('UP')) return undefined;
+    const r = await exec(['ip', '-n', lab.nas, '-json', 'route', 'show', 'dev', 'docker-link']);
+    return r.code === 0 && r.stdout.includes(LAN.range.split('/')[0] ?? '') ? l : undefined;
+  };
+  /** Delete the shim and wait for a new one (a new ifindex) with its route. */
+  const healOnce = async (what: string): Promise<void> => {
+    const before = await waitUntil(`${what}: docker-link in place`, shim);
+    await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
+    await waitUntil(`${what}: docker-link healed`, async () => {
+      const l = await shim();
+      return l !== undefined && l.ifindex !== before.ifindex ? l : undefined;
+    });
+  };
+  const exited = (p: ChildProcess): Promise<number | null> =>
+    p.exitCode !== null ? Promise.resolve(p.exitCode) : new Promise((res) => p.once('exit', (code) => res(code)));
+  const kill = async (p: ChildProcess): Promise<void> => {
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    p.kill('SIGKILL');
+    await exited(p);
+  };
+
+  before(async () => {
+    lab = await createLab(`fnt-${process.pid}-h`, 0);
+    dir = mkdtempSync(join(tmpdir(), 'fnt-dropins-'));
+    writeFileSync(join(dir, '10-lan.conf'), LAN_DROPIN);
+  });
+  after(async () => {
+    for (const p of procs) await kill(p);
+    for (const s of sockets) s.close();
+    await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('stderr on /dev/full (ENOSPC on every log line): the daemon lives on and heals the shim', async () => {
+    const full = openSync('/dev/full', 'w');
+    const notify = await notifySocket();
+    let p: ChildProcess;
+    try {
+      p = spawnDaemon(['ignore', 'ignore', full], notify.path);
+    } finally {
+      closeSync(full);
+    }
+    await notify.waitFor('READY=1');
+    await healOnce('stderr on /dev/full');
+    await healOnce('stderr on /dev/full, again');
+    assert.equal(p.exitCode, null, 'flatnetd still running');
+    await kill(p);
+  });
+
+  test('stderr on a pipe whose reader goes away after 3 lines (EPIPE): the daemon lives on and heals the shim', async () => {
+    const notify = await notifySocket();
+    const p = spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path);
+    const err = p.stderr;
+    assert.ok(err);
+    const lines: string[] = [];
+    await new Promise<void>((res) => {
+      const rl = createInterface({ input: err });
+      rl.on('line', (l) => {
+        lines.push(l);
+        if (lines.length === 3) { rl.close(); err.destroy(); res(); }
+      });
+    });
+    await notify.waitFor('READY=1');
+    // The heal logs (the op, "restored"): each write meets the closed pipe.
+    await healOnce('stderr reader gone');
+    await healOnce('stderr reader gone, again');
+    assert.equal(p.exitCode, null, `flatnetd still running; its first lines:\n${lines.join('\n')}`);
+    await kill(p);
+  });
+
+  test('--version and --help into a pipe already closed (EPIPE on stdout): exit 0, no stack trace', async () => {
+    for (const flag of ['--version', '--help']) {
+      // `true` has ended long before node has started: the write meets a closed pipe.
+      const r = await exec(['sh', '-c', `{ sleep 0.3; "${process.execPath}" "${DAEMON_JS}" ${flag}; echo "rc=$?" >&2; } | true`]);
+      assert.match(r.stderr, /^rc=0$/m, `${flag}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /EPIPE|Error/, flag);
+    }
+  });
+});
