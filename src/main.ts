@@ -8,6 +8,7 @@ import { describeError } from './errors.js';
 import { loadConfig } from './config/load.js';
 import { IpRoute2Kernel } from './kernel/iproute2.js';
 import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
+import { takeInstanceLock, unitFromCgroup } from './instance-lock.js';
 import { createLogger, guardStream, type Logger } from './log.js';
 import { systemdNotifier } from './notify.js';
 import { Daemon } from './reconcile/daemon.js';
@@ -35,6 +36,16 @@ async function machineId(file: string, log: Logger): Promise<string> {
 const writeErr = guardStream(process.stderr);
 const writeOut = guardStream(process.stdout);
 
+/** The unit we run in when systemd started us (it sets INVOCATION_ID), else null. */
+async function systemdUnit(): Promise<string | null> {
+  if (process.env['INVOCATION_ID'] === undefined) return null;
+  try {
+    return unitFromCgroup(await readFile('/proc/self/cgroup', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 async function run(opts: DaemonOptions): Promise<void> {
   const journal = process.env['JOURNAL_STREAM'] !== undefined;
   const log = createLogger({ journal, level: opts.logLevel, write: writeErr });
@@ -42,6 +53,17 @@ async function run(opts: DaemonOptions): Promise<void> {
   if (opts.version) {
     writeOut(`flatnetd ${version}`);
     return;
+  }
+  // Before anything that could touch a link: a second daemon is refused whole.
+  const lock = await takeInstanceLock(opts.netns, {
+    pid: process.pid,
+    args: process.argv.slice(2),
+    since: `${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+    unit: await systemdUnit(),
+  });
+  if (!lock.ok) {
+    log.error(`${lock.message}; exiting`);
+    process.exit(1);
   }
   const { notifier, loaded } = systemdNotifier(process.env);
   loaded.catch((e: unknown) => {

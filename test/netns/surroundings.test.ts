@@ -114,6 +114,43 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
     await kill(p);
   });
 
+  test('a second daemon in the same namespace is refused at once, naming the first; after kill -9 of the first a new one starts', async () => {
+    const notify = await notifySocket();
+    const first = spawnDaemon(['ignore', 'ignore', 'ignore'], notify.path);
+    await notify.waitFor('READY=1');
+    const before = await waitUntil('docker-link made by the first daemon', shim);
+    // Another machine id: two daemons would rewrite each other's shim MAC.
+    const idFile = join(dir, '..', `fnt-machine-id-${process.pid}`);
+    writeFileSync(idFile, '0123456789abcdef0123456789abcdef\n');
+    try {
+      const notify2 = await notifySocket();
+      const second = spawnDaemon(['ignore', 'ignore', 'pipe'], notify2.path, ['--machine-id', idFile]);
+      const err: string[] = [];
+      second.stderr?.setEncoding('utf8').on('data', (c: string) => err.push(c));
+      // A deadline for the old behaviour (it ran on, fighting), not a timing.
+      let deadline: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited(second), new Promise<string>((res) => { deadline = setTimeout(() => res('still running'), 20_000); })]);
+      clearTimeout(deadline);
+      const text = err.join('');
+      assert.ok(code !== 0 && code !== 'still running', `the second daemon must exit non-zero (got ${String(code)}); it said:\n${text}`);
+      assert.match(text, new RegExp(`another flatnetd \\(pid ${first.pid ?? -1}, started .* by hand as "flatnetd .*--config-dir ${dir}`), text);
+      assert.equal(text.trim().split('\n').length, 1, `one line:\n${text}`);
+      assert.equal(notify2.messages.length, 0, 'the second daemon never got as far as sd_notify');
+      const after = await shim();
+      assert.deepEqual([after?.ifindex, after?.address], [before.ifindex, before.address], 'the second daemon touched no link');
+      assert.equal(first.exitCode, null, 'the first daemon keeps running');
+      await healOnce('the first daemon after the refusal');
+    } finally {
+      rmSync(idFile, { force: true });
+    }
+    await kill(first);
+    const notify3 = await notifySocket();
+    const third = spawnDaemon(['ignore', 'ignore', 'ignore'], notify3.path);
+    await notify3.waitFor('READY=1');
+    await healOnce('a new daemon after kill -9 of the first');
+    await kill(third);
+  });
+
   test('--version and --help into a pipe already closed (EPIPE on stdout): exit 0, no stack trace', async () => {
     for (const flag of ['--version', '--help']) {
       // `true` has ended long before node has started: the write meets a closed pipe.
