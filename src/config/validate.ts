@@ -1,10 +1,11 @@
-// Checks across drop-ins: names claimed twice and parents the kernel cannot
-// share the way two files ask. Files are taken in lexical order of their names
+// Checks across drop-ins: names, shim addresses and routed prefixes claimed
+// twice, and parents the kernel cannot share the way two files ask. Files are taken in lexical order of their names
 // and each is checked against those already accepted, so when two conflict the
 // earlier keeps working and the later is rejected, with both files named.
 
 import type { Diagnostic, Place } from '../errors.js';
 import { dummyParentName, effectiveParentName, type NetworkConfig } from '../model/config.js';
+import { maxPrefix, networkAddr, parsePrefixText } from './ip.js';
 
 export interface Rejected {
   network: NetworkConfig;
@@ -64,6 +65,73 @@ function placeOf(n: NetworkConfig, id: string, key?: string, value?: string): Pl
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
+/** `path:line` (or the path) of the setting `id` in `n`, to name the other side of a conflict. */
+function placeText(n: NetworkConfig, id: string): string {
+  const w = n.where[id];
+  return w?.line !== undefined ? `${w.file ?? n.file}:${w.line}` : n.file;
+}
+
+/** A prefix or address as written in a drop-in, taken apart for comparing. */
+function split(text: string): { ip: string; net: string; brings: boolean; family: 4 | 6 } | null {
+  const r = parsePrefixText(text, true);
+  if (!r.ok) return null;
+  const p = r.prefix;
+  const net = `${networkAddr(p.addr, p.len).toString()}/${p.len}`;
+  return { ip: p.text, net, brings: p.len < maxPrefix(p.family), family: p.family };
+}
+
+interface Routed {
+  /** The prefix, network address first (`192.168.88.192/27`). */
+  prefix: string;
+  /** Setting that asks for it: `Shim.Route`, `Network.IPRange`, or `Shim.Address` for the route an address brings. */
+  id: string;
+  key: string;
+  value: string;
+  /** The kernel's own route for an address's prefix (proto kernel), not one flatnetd adds. */
+  brought: boolean;
+}
+
+/**
+ * What a network routes through its shim, from the drop-in alone (a network
+ * that follows its parent's prefix routes it behind the parent's own route,
+ * at a metric of its own; that is decided at run time). The kernel keeps one
+ * route per prefix and metric, whatever the device: a second network routing
+ * the same prefix through its own shim is refused ("File exists"). Two
+ * addresses bringing the same IPv4 prefix route are fine (two NICs on one
+ * LAN); one route added over another's address-brought route is not. IPv6
+ * address routes have a metric of their own (256), so they never collide.
+ */
+function routedPrefixes(n: NetworkConfig): Routed[] {
+  const shim = n.shim;
+  if (shim === null) return [];
+  const out: Routed[] = [];
+  const brought = new Set<string>();
+  for (const a of shim.addresses) {
+    const s = split(a);
+    if (s === null || !s.brings) continue;
+    brought.add(s.net);
+    if (s.family === 4) out.push({ prefix: s.net, id: 'Shim.Address', key: 'Address', value: a, brought: true });
+  }
+  const [id, key] = shim.routesExplicit ? ['Shim.Route', 'Route'] : ['Network.IPRange', 'IPRange'];
+  const seen = new Set<string>();
+  for (const r of shim.routesExplicit ? shim.routes : [...shim.routes, ...n.ipRanges]) {
+    const s = split(r);
+    // A prefix its own address already routes is not added again (plan/desired.ts).
+    if (s === null || seen.has(s.net) || brought.has(s.net)) continue;
+    seen.add(s.net);
+    out.push({ prefix: s.net, id, key, value: r, brought: false });
+  }
+  return out;
+}
+
+/** The shim's addresses without their prefix lengths: one IP on two shims answers ARP twice. */
+function shimIps(n: NetworkConfig): { ip: string; value: string }[] {
+  return (n.shim?.addresses ?? []).flatMap((a) => {
+    const s = split(a);
+    return s === null ? [] : [{ ip: s.ip, value: a }];
+  });
+}
+
 /** Exported for the test that checks validateSet() against every pair. */
 export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Place; message: string }[] {
   const out: { place: Place; message: string }[] = [];
@@ -86,6 +154,25 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
   const mac = n.shim?.mac ?? null;
   if (mac !== null && mac === (m.shim?.mac ?? null)) {
     out.push({ place: placeOf(n, 'Shim.MACAddress', 'MACAddress', mac), message: `${m.file} already gives its shim this MAC address` });
+  }
+  if (n.shim !== null && m.shim !== null) {
+    for (const a of shimIps(n)) {
+      if (!shimIps(m).some((b) => b.ip === a.ip)) continue;
+      out.push({
+        place: placeOf(n, 'Shim.Address', 'Address', a.value),
+        message: `${a.ip} is already the address of shim "${m.shim.name}" at ${placeText(m, 'Shim.Address')}, and one address on two shims answers ARP from two MACs`,
+      });
+    }
+    const theirs = routedPrefixes(m);
+    for (const a of routedPrefixes(n)) {
+      const b = theirs.find((r) => r.prefix === a.prefix && !(r.brought && a.brought));
+      if (b === undefined) continue;
+      const how = b.brought ? `the address ${b.value} of shim "${m.shim.name}" already routes ${a.prefix}` : `${a.prefix} is already routed through shim "${m.shim.name}"`;
+      out.push({
+        place: placeOf(n, a.id, a.key, a.value),
+        message: `${how} (${b.key}= at ${placeText(m, b.id)}), and the kernel keeps one route per prefix and metric`,
+      });
+    }
   }
   if (n.parent === null || m.parent === null) return out;
   const ep = effectiveParentName(n);
@@ -119,11 +206,14 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
 
 /** Everything conflictsWith() compares: two networks with no key in common
  *  cannot conflict. The links a network names (claims) include its parent and
- *  VLAN link, so a shared effective parent is a shared key too. */
+ *  VLAN link, so a shared effective parent is a shared key too; shim
+ *  addresses and routed prefixes are keys of their own. */
 function conflictKeys(n: NetworkConfig): string[] {
   const keys = [`name ${n.name}`, ...claims(n).map((c) => `link ${c.name}`)];
   const mac = n.shim?.mac ?? null;
   if (mac !== null) keys.push(`mac ${mac}`);
+  for (const a of shimIps(n)) keys.push(`ip ${a.ip}`);
+  for (const r of routedPrefixes(n)) keys.push(`route ${r.prefix}`);
   return keys;
 }
 
