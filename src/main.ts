@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { DaemonOptions, USAGE, UsageError, parseDaemonArgs } from './args.js';
 import { describeError } from './errors.js';
-import { loadConfig } from './config/load.js';
+import { bootThenOffLoop } from './config/load-off-loop.js';
 import { IpRoute2Kernel } from './kernel/iproute2.js';
 import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
 import { takeInstanceLock, unitFromCgroup } from './instance-lock.js';
@@ -75,7 +75,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
   const daemon = new Daemon({
     kernel,
-    loadConfig: () => loadConfig(opts.configDirs),
+    loadConfig: bootThenOffLoop(opts.configDirs, (why) => log.warning(`reading the drop-ins on a thread of their own failed (${why}); read on the main loop instead`)),
     machineId: await machineId(opts.machineIdFile, log),
     log,
     notifier,
