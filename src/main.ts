@@ -2,17 +2,27 @@
 // Composition root: the only place that reads process.* and builds the
 // adapters (kernel, config loader, notifier, bus) the daemon is given.
 
-import { readFile } from 'node:fs/promises';
-import { DaemonOptions, USAGE, UsageError, parseDaemonArgs } from './args.js';
-import { describeError } from './errors.js';
-import { bootThenOffLoop } from './config/load-off-loop.js';
-import { IpRoute2Kernel } from './kernel/iproute2.js';
-import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
-import { takeInstanceLock, unitFromCgroup } from './instance-lock.js';
-import { createLogger, guardStream, type Logger } from './log.js';
-import { systemdNotifier } from './notify.js';
-import { Daemon } from './reconcile/daemon.js';
-import { debounce } from './watch/debounce.js';
+import { checkOwnFdLimit } from './fd-limit.js';
+import type { DaemonOptions } from './args.js';
+import type { Logger } from './log.js';
+
+// Before the rest is loaded (below, not as static imports, which Node fetches
+// many at a time before any code runs): too few file descriptors is one line.
+const fdProblem = checkOwnFdLimit();
+if (fdProblem !== null) {
+  process.stderr.write(`flatnetd: ${fdProblem}\n`);
+  process.exit(1);
+}
+
+const [
+  { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
+  { KillAfterOpsKernel, faultKillAfterOps }, { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
+  { systemdNotifier }, { Daemon }, { debounce },
+] = await Promise.all([
+  import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
+  import('./kernel/fault.js'), import('./instance-lock.js'), import('./log.js'),
+  import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'),
+]);
 
 async function packageVersion(): Promise<string> {
   try {

@@ -151,6 +151,66 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
     await kill(third);
   });
 
+  test('ulimit -n 20: one readable line naming the limit it needs, exit 1, no stack trace, no link touched', async () => {
+    const before = await waitUntil('docker-link in place', shim).catch(() => undefined);
+    const r = await exec(['sh', '-c', `ulimit -n 20 && exec ip netns exec ${lab.nas} "${process.execPath}" ${NODE_FLAGS.join(' ')} "${DAEMON_JS}" --no-bus --config-dir "${dir}"`]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^flatnetd: the open-file limit is 20 \(ulimit -n, LimitNOFILE=\); flatnetd needs at least 64: .*\n$/);
+    assert.equal(r.stderr.split('\n').length, 2, `one line:\n${r.stderr}`);
+    assert.equal((await shim())?.ifindex, before?.ifindex);
+  });
+
+  test('out of file descriptors at run time (EMFILE on every spawn of ip): no crash, the heal is retried with back-off and done once fds are free', async () => {
+    // The daemon itself, with a test's handle on its fd table: SIGUSR2 takes
+    // every free descriptor (then each spawn of ip meets EMFILE), the next
+    // SIGUSR2 gives them back.
+    const script = `
+      import { openSync, closeSync } from 'node:fs';
+      const held = [];
+      process.on('SIGUSR2', () => {
+        if (held.length === 0) {
+          try { for (;;) held.push(openSync('/dev/null', 'r')); } catch { /* EMFILE: full */ }
+          process.stderr.write('TEST: holding ' + held.length + ' fds\\n');
+        } else {
+          for (const fd of held.splice(0)) closeSync(fd);
+          process.stderr.write('TEST: released\\n');
+        }
+      });
+      process.argv.splice(1, process.argv.length, ${JSON.stringify(DAEMON_JS)}, '--no-bus', '--log-level=debug', '--parent-wait=2', '--config-dir', ${JSON.stringify(dir)});
+      await import(${JSON.stringify(DAEMON_JS)});
+    `;
+    const notify = await notifySocket();
+    const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: notify.path };
+    delete env['JOURNAL_STREAM'];
+    const p = spawn('ip', ['netns', 'exec', lab.nas, process.execPath, ...NODE_FLAGS, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    procs.push(p);
+    const log: string[] = [];
+    const err = p.stderr;
+    assert.ok(err);
+    createInterface({ input: err }).on('line', (l) => log.push(l));
+    const seen = (re: RegExp): Promise<string> => waitUntil(`a line matching ${re}`, async () => log.find((l) => re.test(l)), 20_000);
+    await notify.waitFor('READY=1');
+    await waitUntil('docker-link in place', shim);
+    p.kill('SIGUSR2');
+    await seen(/^TEST: holding \d+ fds$/);
+    // Two deletes: the first heal may go through on the ip started ahead of need.
+    for (let i = 0; i < 2 && !log.some((l) => /^reconcile failed: /.test(l)); i++) {
+      const old = await shim();
+      await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
+      await waitUntil('a heal or a failed run', async () => log.some((l) => /^reconcile failed: /.test(l)) || ((await shim())?.ifindex ?? old?.ifindex) !== old?.ifindex, 20_000);
+    }
+    const failed = await seen(/^reconcile failed: /);
+    assert.match(failed, /EMFILE|file descriptor/, failed);
+    await seen(/^will try again in \d+ s$/);
+    assert.equal(p.exitCode, null, `flatnetd still running; log:\n${log.join('\n')}`);
+    assert.equal(await shim(), undefined, 'the shim could not be made meanwhile');
+    p.kill('SIGUSR2');
+    await seen(/^TEST: released$/);
+    await waitUntil('docker-link healed by the retry', shim, 30_000);
+    assert.equal(p.exitCode, null);
+    await kill(p);
+  });
+
   test('--version and --help into a pipe already closed (EPIPE on stdout): exit 0, no stack trace', async () => {
     for (const flag of ['--version', '--help']) {
       // `true` has ended long before node has started: the write meets a closed pipe.
