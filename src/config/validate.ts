@@ -71,13 +71,18 @@ function placeText(n: NetworkConfig, id: string): string {
   return w?.line !== undefined ? `${w.file ?? n.file}:${w.line}` : n.file;
 }
 
-/** A prefix or address as written in a drop-in, taken apart for comparing. */
-function split(text: string): { ip: string; net: string; brings: boolean; family: 4 | 6 } | null {
-  const r = parsePrefixText(text, true);
-  if (!r.ok) return null;
-  const p = r.prefix;
-  const net = `${networkAddr(p.addr, p.len).toString()}/${p.len}`;
-  return { ip: p.text, net, brings: p.len < maxPrefix(p.family), family: p.family };
+/** The IP of a canonical CIDR (config values are canonical: network.ts). */
+const ipOf = (cidr: string): string => {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? cidr : cidr.slice(0, slash);
+};
+
+/** The prefix route an address with a prefix length brings (`10.5.0.1/24` → `10.5.0.0/24`), IPv4 only; null for /32. */
+function broughtPrefix(cidr: string): string | null {
+  if (cidr.includes(':')) return null; // IPv6 address routes have a metric of their own (256)
+  const r = parsePrefixText(cidr, true);
+  if (!r.ok || r.prefix.len >= maxPrefix(r.prefix.family)) return null;
+  return `${networkAddr(r.prefix.addr, r.prefix.len).toString()}/${r.prefix.len}`;
 }
 
 interface Routed {
@@ -102,34 +107,46 @@ interface Routed {
  * address routes have a metric of their own (256), so they never collide.
  */
 function routedPrefixes(n: NetworkConfig): Routed[] {
+  const known = routedMemo.get(n);
+  if (known !== undefined) return known;
   const shim = n.shim;
-  if (shim === null) return [];
   const out: Routed[] = [];
-  const brought = new Set<string>();
-  for (const a of shim.addresses) {
-    const s = split(a);
-    if (s === null || !s.brings) continue;
-    brought.add(s.net);
-    if (s.family === 4) out.push({ prefix: s.net, id: 'Shim.Address', key: 'Address', value: a, brought: true });
+  if (shim !== null) {
+    const brought = new Set<string>();
+    for (const a of shim.addresses) {
+      // A /32 (the usual shim address) brings no route: no parsing for it.
+      const net = a.endsWith('/32') || a.endsWith('/128') ? null : broughtPrefix(a);
+      if (net === null) continue;
+      brought.add(net);
+      out.push({ prefix: net, id: 'Shim.Address', key: 'Address', value: a, brought: true });
+    }
+    const [id, key] = shim.routesExplicit ? ['Shim.Route', 'Route'] : ['Network.IPRange', 'IPRange'];
+    const seen = new Set<string>();
+    // Route= and IPRange= are in network form already (network.ts refuses host bits).
+    for (const r of shim.routesExplicit ? shim.routes : [...shim.routes, ...n.ipRanges]) {
+      // A prefix its own address already routes is not added again (plan/desired.ts).
+      if (seen.has(r) || brought.has(r)) continue;
+      seen.add(r);
+      out.push({ prefix: r, id, key, value: r, brought: false });
+    }
   }
-  const [id, key] = shim.routesExplicit ? ['Shim.Route', 'Route'] : ['Network.IPRange', 'IPRange'];
-  const seen = new Set<string>();
-  for (const r of shim.routesExplicit ? shim.routes : [...shim.routes, ...n.ipRanges]) {
-    const s = split(r);
-    // A prefix its own address already routes is not added again (plan/desired.ts).
-    if (s === null || seen.has(s.net) || brought.has(s.net)) continue;
-    seen.add(s.net);
-    out.push({ prefix: s.net, id, key, value: r, brought: false });
-  }
+  routedMemo.set(n, out);
   return out;
 }
 
-/** The shim's addresses without their prefix lengths: one IP on two shims answers ARP twice. */
-function shimIps(n: NetworkConfig): { ip: string; value: string }[] {
-  return (n.shim?.addresses ?? []).flatMap((a) => {
-    const s = split(a);
-    return s === null ? [] : [{ ip: s.ip, value: a }];
-  });
+/** Configs are never changed once loaded: computed once per network, not once per pair. */
+const routedMemo = new WeakMap<NetworkConfig, Routed[]>();
+const ipsMemo = new WeakMap<NetworkConfig, Map<string, string>>();
+
+/** The shim's IPs (without prefix lengths) → the address as written: one IP on two shims answers ARP twice. */
+function shimIps(n: NetworkConfig): Map<string, string> {
+  let m = ipsMemo.get(n);
+  if (m === undefined) {
+    m = new Map();
+    for (const a of n.shim?.addresses ?? []) if (!m.has(ipOf(a))) m.set(ipOf(a), a);
+    ipsMemo.set(n, m);
+  }
+  return m;
 }
 
 /** Exported for the test that checks validateSet() against every pair. */
@@ -156,16 +173,22 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
     out.push({ place: placeOf(n, 'Shim.MACAddress', 'MACAddress', mac), message: `${m.file} already gives its shim this MAC address` });
   }
   if (n.shim !== null && m.shim !== null) {
-    for (const a of shimIps(n)) {
-      if (!shimIps(m).some((b) => b.ip === a.ip)) continue;
+    const theirIps = shimIps(m);
+    for (const [ip, value] of shimIps(n)) {
+      if (!theirIps.has(ip)) continue;
       out.push({
-        place: placeOf(n, 'Shim.Address', 'Address', a.value),
-        message: `${a.ip} is already the address of shim "${m.shim.name}" at ${placeText(m, 'Shim.Address')}, and one address on two shims answers ARP from two MACs`,
+        place: placeOf(n, 'Shim.Address', 'Address', value),
+        message: `${ip} is already the address of shim "${m.shim.name}" at ${placeText(m, 'Shim.Address')}, and one address on two shims answers ARP from two MACs`,
       });
     }
-    const theirs = routedPrefixes(m);
+    const theirs = new Map<string, Routed[]>();
+    for (const r of routedPrefixes(m)) {
+      const list = theirs.get(r.prefix);
+      if (list === undefined) theirs.set(r.prefix, [r]);
+      else list.push(r);
+    }
     for (const a of routedPrefixes(n)) {
-      const b = theirs.find((r) => r.prefix === a.prefix && !(r.brought && a.brought));
+      const b = theirs.get(a.prefix)?.find((r) => !(r.brought && a.brought));
       if (b === undefined) continue;
       const how = b.brought ? `the address ${b.value} of shim "${m.shim.name}" already routes ${a.prefix}` : `${a.prefix} is already routed through shim "${m.shim.name}"`;
       out.push({
@@ -212,8 +235,10 @@ function conflictKeys(n: NetworkConfig): string[] {
   const keys = [`name ${n.name}`, ...claims(n).map((c) => `link ${c.name}`)];
   const mac = n.shim?.mac ?? null;
   if (mac !== null) keys.push(`mac ${mac}`);
-  for (const a of shimIps(n)) keys.push(`ip ${a.ip}`);
-  for (const r of routedPrefixes(n)) keys.push(`route ${r.prefix}`);
+  // Bare (an IP has no space and no '/', a prefix no space): no new string
+  // per address, which a drop-in with 40,000 Address= lines felt.
+  for (const ip of shimIps(n).keys()) keys.push(ip);
+  for (const r of routedPrefixes(n)) keys.push(r.prefix);
   return keys;
 }
 
