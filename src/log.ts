@@ -32,3 +32,32 @@ export function createLogger(opts: LoggerOptions): Logger {
 }
 
 export const silentLogger: Logger = createLogger({ journal: false, level: 'error', write: () => undefined });
+
+/** What guardStream() needs of a stream (process.stdout/stderr). */
+export interface GuardableStream {
+  write(chunk: string): boolean;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  readonly destroyed: boolean;
+}
+
+/**
+ * Makes writing to `stream` harmless whatever becomes of it, and returns a
+ * writer of lines. A stream's failure (EPIPE: the reader went away, as
+ * journald can; ENOSPC: stderr is a file on a full disk) is an 'error' event,
+ * and an 'error' event nobody listens to ends the process: the daemon died
+ * mid-heal over a log line. Once the stream has failed, lines are dropped
+ * (Node destroys a stream after its first error); the links, D-Bus and
+ * sd_notify STATUS= carry on without it.
+ */
+export function guardStream(stream: GuardableStream): (line: string) => void {
+  let broken = false;
+  stream.on('error', () => { broken = true; });
+  return (line) => {
+    if (broken || stream.destroyed) return;
+    try {
+      stream.write(line + '\n');
+    } catch {
+      broken = true; // a write on a stream already torn down throws on some Node versions
+    }
+  };
+}

@@ -2,16 +2,27 @@
 // Composition root: the only place that reads process.* and builds the
 // adapters (kernel, config loader, notifier, bus) the daemon is given.
 
-import { readFile } from 'node:fs/promises';
-import { DaemonOptions, USAGE, UsageError, parseDaemonArgs } from './args.js';
-import { describeError } from './errors.js';
-import { loadConfig } from './config/load.js';
-import { IpRoute2Kernel } from './kernel/iproute2.js';
-import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
-import { createLogger, type Logger } from './log.js';
-import { systemdNotifier } from './notify.js';
-import { Daemon } from './reconcile/daemon.js';
-import { debounce } from './watch/debounce.js';
+import { checkOwnFdLimit } from './fd-limit.js';
+import type { DaemonOptions } from './args.js';
+import type { Logger } from './log.js';
+
+// Before the rest is loaded (below, not as static imports, which Node fetches
+// many at a time before any code runs): too few file descriptors is one line.
+const fdProblem = checkOwnFdLimit();
+if (fdProblem !== null) {
+  process.stderr.write(`flatnetd: ${fdProblem}\n`);
+  process.exit(1);
+}
+
+const [
+  { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
+  { KillAfterOpsKernel, faultKillAfterOps }, { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
+  { systemdNotifier }, { Daemon }, { debounce },
+] = await Promise.all([
+  import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
+  import('./kernel/fault.js'), import('./instance-lock.js'), import('./log.js'),
+  import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'),
+]);
 
 async function packageVersion(): Promise<string> {
   try {
@@ -31,13 +42,38 @@ async function machineId(file: string, log: Logger): Promise<string> {
   }
 }
 
+// Logging or printing never ends the daemon: see guardStream().
+const writeErr = guardStream(process.stderr);
+const writeOut = guardStream(process.stdout);
+
+/** The unit we run in when systemd started us (it sets INVOCATION_ID), else null. */
+async function systemdUnit(): Promise<string | null> {
+  if (process.env['INVOCATION_ID'] === undefined) return null;
+  try {
+    return unitFromCgroup(await readFile('/proc/self/cgroup', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 async function run(opts: DaemonOptions): Promise<void> {
   const journal = process.env['JOURNAL_STREAM'] !== undefined;
-  const log = createLogger({ journal, level: opts.logLevel, write: (l) => process.stderr.write(l + '\n') });
+  const log = createLogger({ journal, level: opts.logLevel, write: writeErr });
   const version = await packageVersion();
   if (opts.version) {
-    process.stdout.write(`flatnetd ${version}\n`);
+    writeOut(`flatnetd ${version}`);
     return;
+  }
+  // Before anything that could touch a link: a second daemon is refused whole.
+  const lock = await takeInstanceLock(opts.netns, {
+    pid: process.pid,
+    args: process.argv.slice(2),
+    since: `${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+    unit: await systemdUnit(),
+  });
+  if (!lock.ok) {
+    log.error(`${lock.message}; exiting`);
+    process.exit(1);
   }
   const { notifier, fallback } = systemdNotifier(process.env, { onError: (e) => log.warning(e) });
   if (fallback !== null) log.warning(`the notify addon did not load (${fallback}); telling systemd through systemd-notify(1) instead, which it believes only with NotifyAccess=all`);
@@ -46,7 +82,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
   const daemon = new Daemon({
     kernel,
-    loadConfig: () => loadConfig(opts.configDirs),
+    loadConfig: bootThenOffLoop(opts.configDirs, (why) => log.warning(`reading the drop-ins on a thread of their own failed (${why}); read on the main loop instead`)),
     machineId: await machineId(opts.machineIdFile, log),
     log,
     notifier,
@@ -115,13 +151,13 @@ async function run(opts: DaemonOptions): Promise<void> {
 
 try {
   const opts = parseDaemonArgs(process.argv.slice(2));
-  if (opts.help) process.stdout.write(USAGE);
+  if (opts.help) writeOut(USAGE.trimEnd());
   else await run(opts);
 } catch (e) {
   if (e instanceof UsageError) {
-    process.stderr.write(`flatnetd: ${e.message}\n${USAGE}`);
+    writeErr(`flatnetd: ${e.message}\n${USAGE.trimEnd()}`);
     process.exit(2);
   }
-  process.stderr.write(`flatnetd: ${describeError(e)}\n`);
+  writeErr(`flatnetd: ${describeError(e)}`);
   process.exit(1);
 }

@@ -5,6 +5,19 @@
 import type { Diagnostic, Place } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
 import type { ObservedLink } from '../model/observed.js';
+import { parsePrefixText } from './ip.js';
+
+/** An address the host has on the network's parent (or its VLAN link), as observed. */
+export interface HostAddress {
+  link: string;
+  /** `192.168.88.9/24` */
+  cidr: string;
+}
+
+const ipOf = (cidr: string): string | null => {
+  const r = parsePrefixText(cidr, true);
+  return r.ok ? r.prefix.text : null;
+};
 
 function placeOf(net: NetworkConfig, id: string, key: string, value: string): Place {
   return net.where[id] ?? { file: net.file, key, value };
@@ -12,10 +25,24 @@ function placeOf(net: NetworkConfig, id: string, key: string, value: string): Pl
 
 /**
  * @param parent the observed link named by Parent= (the lower device, before any VLAN); undefined when absent
+ * @param hostAddresses the host's own addresses on the parent and on its VLAN link
  */
-export function checkAgainstKernel(net: NetworkConfig, parent: ObservedLink | undefined): Diagnostic[] {
+export function checkAgainstKernel(net: NetworkConfig, parent: ObservedLink | undefined, hostAddresses: readonly HostAddress[] = []): Diagnostic[] {
   if (parent === undefined || net.parent === null) return [];
   const out: Diagnostic[] = [];
+  // The kernel takes a shim address that is the host's own: then the host's
+  // IP answers ARP from two MACs (the shim's and the NIC's) and the LAN flaps
+  // between them. Only the kernel knows the host's address, so only here.
+  for (const a of net.shim?.addresses ?? []) {
+    const ip = ipOf(a);
+    const own = hostAddresses.find((h) => ip !== null && ipOf(h.cidr) === ip);
+    if (own === undefined) continue;
+    out.push({
+      severity: 'error', code: 'conflict', network: net.name,
+      ...placeOf(net, 'Shim.Address', 'Address', a),
+      message: `${ip ?? a} is ${own.link}'s own address (${own.cidr}); a shim needs an address of its own, or the host's IP answers from two MACs`,
+    });
+  }
   if (net.mtu !== null && net.mtu > parent.mtu) {
     out.push({
       severity: 'error', code: 'invalid-value', network: net.name,

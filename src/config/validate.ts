@@ -1,10 +1,11 @@
-// Checks across drop-ins: names claimed twice and parents the kernel cannot
-// share the way two files ask. Files are taken in lexical order of their names
+// Checks across drop-ins: names, shim addresses and routed prefixes claimed
+// twice, and parents the kernel cannot share the way two files ask. Files are taken in lexical order of their names
 // and each is checked against those already accepted, so when two conflict the
 // earlier keeps working and the later is rejected, with both files named.
 
 import type { Diagnostic, Place } from '../errors.js';
 import { dummyParentName, effectiveParentName, type NetworkConfig } from '../model/config.js';
+import { maxPrefix, networkAddr, parsePrefixText } from './ip.js';
 
 export interface Rejected {
   network: NetworkConfig;
@@ -64,6 +65,90 @@ function placeOf(n: NetworkConfig, id: string, key?: string, value?: string): Pl
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
+/** `path:line` (or the path) of the setting `id` in `n`, to name the other side of a conflict. */
+function placeText(n: NetworkConfig, id: string): string {
+  const w = n.where[id];
+  return w?.line !== undefined ? `${w.file ?? n.file}:${w.line}` : n.file;
+}
+
+/** The IP of a canonical CIDR (config values are canonical: network.ts). */
+const ipOf = (cidr: string): string => {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? cidr : cidr.slice(0, slash);
+};
+
+/** The prefix route an address with a prefix length brings (`10.5.0.1/24` → `10.5.0.0/24`), IPv4 only; null for /32. */
+function broughtPrefix(cidr: string): string | null {
+  if (cidr.includes(':')) return null; // IPv6 address routes have a metric of their own (256)
+  const r = parsePrefixText(cidr, true);
+  if (!r.ok || r.prefix.len >= maxPrefix(r.prefix.family)) return null;
+  return `${networkAddr(r.prefix.addr, r.prefix.len).toString()}/${r.prefix.len}`;
+}
+
+interface Routed {
+  /** The prefix, network address first (`192.168.88.192/27`). */
+  prefix: string;
+  /** Setting that asks for it: `Shim.Route`, `Network.IPRange`, or `Shim.Address` for the route an address brings. */
+  id: string;
+  key: string;
+  value: string;
+  /** The kernel's own route for an address's prefix (proto kernel), not one flatnetd adds. */
+  brought: boolean;
+}
+
+/**
+ * What a network routes through its shim, from the drop-in alone (a network
+ * that follows its parent's prefix routes it behind the parent's own route,
+ * at a metric of its own; that is decided at run time). The kernel keeps one
+ * route per prefix and metric, whatever the device: a second network routing
+ * the same prefix through its own shim is refused ("File exists"). Two
+ * addresses bringing the same IPv4 prefix route are fine (two NICs on one
+ * LAN); one route added over another's address-brought route is not. IPv6
+ * address routes have a metric of their own (256), so they never collide.
+ */
+function routedPrefixes(n: NetworkConfig): Routed[] {
+  const known = routedMemo.get(n);
+  if (known !== undefined) return known;
+  const shim = n.shim;
+  const out: Routed[] = [];
+  if (shim !== null) {
+    const brought = new Set<string>();
+    for (const a of shim.addresses) {
+      // A /32 (the usual shim address) brings no route: no parsing for it.
+      const net = a.endsWith('/32') || a.endsWith('/128') ? null : broughtPrefix(a);
+      if (net === null) continue;
+      brought.add(net);
+      out.push({ prefix: net, id: 'Shim.Address', key: 'Address', value: a, brought: true });
+    }
+    const [id, key] = shim.routesExplicit ? ['Shim.Route', 'Route'] : ['Network.IPRange', 'IPRange'];
+    const seen = new Set<string>();
+    // Route= and IPRange= are in network form already (network.ts refuses host bits).
+    for (const r of shim.routesExplicit ? shim.routes : [...shim.routes, ...n.ipRanges]) {
+      // A prefix its own address already routes is not added again (plan/desired.ts).
+      if (seen.has(r) || brought.has(r)) continue;
+      seen.add(r);
+      out.push({ prefix: r, id, key, value: r, brought: false });
+    }
+  }
+  routedMemo.set(n, out);
+  return out;
+}
+
+/** Configs are never changed once loaded: computed once per network, not once per pair. */
+const routedMemo = new WeakMap<NetworkConfig, Routed[]>();
+const ipsMemo = new WeakMap<NetworkConfig, Map<string, string>>();
+
+/** The shim's IPs (without prefix lengths) → the address as written: one IP on two shims answers ARP twice. */
+function shimIps(n: NetworkConfig): Map<string, string> {
+  let m = ipsMemo.get(n);
+  if (m === undefined) {
+    m = new Map();
+    for (const a of n.shim?.addresses ?? []) if (!m.has(ipOf(a))) m.set(ipOf(a), a);
+    ipsMemo.set(n, m);
+  }
+  return m;
+}
+
 /** Exported for the test that checks validateSet() against every pair. */
 export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Place; message: string }[] {
   const out: { place: Place; message: string }[] = [];
@@ -86,6 +171,31 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
   const mac = n.shim?.mac ?? null;
   if (mac !== null && mac === (m.shim?.mac ?? null)) {
     out.push({ place: placeOf(n, 'Shim.MACAddress', 'MACAddress', mac), message: `${m.file} already gives its shim this MAC address` });
+  }
+  if (n.shim !== null && m.shim !== null) {
+    const theirIps = shimIps(m);
+    for (const [ip, value] of shimIps(n)) {
+      if (!theirIps.has(ip)) continue;
+      out.push({
+        place: placeOf(n, 'Shim.Address', 'Address', value),
+        message: `${ip} is already the address of shim "${m.shim.name}" at ${placeText(m, 'Shim.Address')}, and one address on two shims answers ARP from two MACs`,
+      });
+    }
+    const theirs = new Map<string, Routed[]>();
+    for (const r of routedPrefixes(m)) {
+      const list = theirs.get(r.prefix);
+      if (list === undefined) theirs.set(r.prefix, [r]);
+      else list.push(r);
+    }
+    for (const a of routedPrefixes(n)) {
+      const b = theirs.get(a.prefix)?.find((r) => !(r.brought && a.brought));
+      if (b === undefined) continue;
+      const how = b.brought ? `the address ${b.value} of shim "${m.shim.name}" already routes ${a.prefix}` : `${a.prefix} is already routed through shim "${m.shim.name}"`;
+      out.push({
+        place: placeOf(n, a.id, a.key, a.value),
+        message: `${how} (${b.key}= at ${placeText(m, b.id)}), and the kernel keeps one route per prefix and metric`,
+      });
+    }
   }
   if (n.parent === null || m.parent === null) return out;
   const ep = effectiveParentName(n);
@@ -119,11 +229,16 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
 
 /** Everything conflictsWith() compares: two networks with no key in common
  *  cannot conflict. The links a network names (claims) include its parent and
- *  VLAN link, so a shared effective parent is a shared key too. */
+ *  VLAN link, so a shared effective parent is a shared key too; shim
+ *  addresses and routed prefixes are keys of their own. */
 function conflictKeys(n: NetworkConfig): string[] {
   const keys = [`name ${n.name}`, ...claims(n).map((c) => `link ${c.name}`)];
   const mac = n.shim?.mac ?? null;
   if (mac !== null) keys.push(`mac ${mac}`);
+  // Bare (an IP has no space and no '/', a prefix no space): no new string
+  // per address, which a drop-in with 40,000 Address= lines felt.
+  for (const ip of shimIps(n).keys()) keys.push(ip);
+  for (const r of routedPrefixes(n)) keys.push(r.prefix);
   return keys;
 }
 

@@ -2,7 +2,7 @@
 // started ahead of need and fed later (a spare): starting a process costs the
 // daemon 2–4 ms of its own time, which a heal then does not wait for.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface RunResult {
   code: number;
@@ -21,8 +21,26 @@ export interface StartedIp {
   kill(): void;
 }
 
+/** A spawn that failed for want of file descriptors or processes (EMFILE,
+ *  ENFILE) returns a child without its pipes and reports 'error' a tick
+ *  later; touching the pipes then threw and ended the daemon (issue 12.9). */
+export function missingPipes(child: { stdout: unknown; stderr: unknown }): boolean {
+  return child.stdout === undefined || child.stdout === null || child.stderr === undefined || child.stderr === null;
+}
+
+/** A StartedIp for a spawn that failed that way: finish() rejects (the run
+ *  fails and is retried with back-off), never a refusal by the kernel. */
+function notStarted(ip: string, child: ChildProcess): StartedIp {
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error(`cannot run ${ip}: ${e.message}`)));
+  });
+  failed.catch(() => undefined); // a spare that is never taken
+  return { alive: false, kill: () => undefined, finish: () => failed };
+}
+
 export function startIp(ip: string, args: readonly string[]): StartedIp {
   const child = spawn(ip, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  if (missingPipes(child) || (child.stdin as unknown) === undefined) return notStarted(ip, child);
   // A spare waits for as long as it must: it never keeps the daemon (or a
   // test) alive; the timer of a run that was fed does that.
   child.unref();

@@ -12,6 +12,7 @@
 // request starts a fresh session.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { missingPipes } from './ip-run.js';
 import { createInterface } from 'node:readline';
 
 /** A dump that takes this long means ip is stuck, not busy. */
@@ -61,7 +62,12 @@ export class IpSession {
 
   /** Starts ip now rather than at the first request (which then does not wait for it). */
   warm(): void {
-    if (!this.#closed && this.#child === null) this.#start();
+    if (this.#closed || this.#child !== null) return;
+    try {
+      this.#start();
+    } catch {
+      // Out of file descriptors: the first request starts it again, and says why if it still cannot.
+    }
   }
 
   close(): void {
@@ -83,6 +89,10 @@ export class IpSession {
 
   #start(): ChildProcessWithoutNullStreams {
     const child = spawn(this.#ip, [...this.#argv, '-json', '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (missingPipes(child)) {
+      child.on('error', () => undefined); // said below; the next request tries again
+      throw new IpSessionError(`cannot run ${this.#ip}: no file descriptor or process to spare`);
+    }
     this.#child = child;
     this.#linesSent = 0;
     // Never what keeps the daemon (or a test) alive: a pending request's timer does that.

@@ -3,7 +3,7 @@
 // Spawned with an argv array, never through a shell.
 
 import { spawn } from 'node:child_process';
-import { runIp, Spare, startIp, type StartedIp } from './ip-run.js';
+import { missingPipes, runIp, Spare, startIp, type StartedIp } from './ip-run.js';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { FlatnetError } from '../errors.js';
@@ -322,16 +322,7 @@ export class IpRoute2Kernel implements Kernel {
     let backoff = MONITOR_BACKOFF_MIN_MS;
     const argv = this.#args('-oneline', 'monitor', 'label', 'link', 'address', 'route');
 
-    const start = (restarted: boolean): void => {
-      const startedAt = Date.now();
-      const proc = spawn(this.#ip, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-      child = proc;
-      let ended = false;
-      proc.on('spawn', () => {
-        this.#cache?.monitorStarted();
-        // Events between the old monitor's death and this one are lost: say so.
-        if (restarted && !stopped) onEvent({ what: 'resync', text: `ip ${argv.join(' ')} restarted` });
-      });
+    const watchOutput = (proc: { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream }): void => {
       createInterface({ input: proc.stdout }).on('line', (line) => {
         if (!stopped) this.#cache?.heard(monitorTouch(line));
         const e = parseMonitorLine(line);
@@ -342,6 +333,20 @@ export class IpRoute2Kernel implements Kernel {
         this.#cache?.disarm(`ip monitor said: ${line}`);
         this.#log(`ip monitor: ${line}`);
       });
+    };
+
+    const start = (restarted: boolean): void => {
+      const startedAt = Date.now();
+      const proc = spawn(this.#ip, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = proc;
+      let ended = false;
+      proc.on('spawn', () => {
+        this.#cache?.monitorStarted();
+        // Events between the old monitor's death and this one are lost: say so.
+        if (restarted && !stopped) onEvent({ what: 'resync', text: `ip ${argv.join(' ')} restarted` });
+      });
+      // Out of file descriptors, ip has no pipes: its 'error' (below) restarts it after the back-off.
+      if (!missingPipes(proc)) watchOutput(proc);
       const onEnd = (why: string): void => {
         if (ended) return;
         ended = true;

@@ -75,6 +75,7 @@ export class Daemon implements DaemonApi {
   private unsubscribe: (() => void) | undefined;
   private lastStatusLine = '';
   private configLoaded = false;
+  private reloads: Promise<void> = Promise.resolve();
   /** Runs so far and kernel events seen (for tests, bench and Describe). */
   readonly counters = { runs: 0, events: 0, resyncs: 0, writes: 0 };
 
@@ -306,8 +307,13 @@ export class Daemon implements DaemonApi {
   }
 
   private async loadConfig(): Promise<void> {
+    // Kernel events keep being healed with the config in force meanwhile
+    // (main.ts loads reloads off the loop); the new one replaces it whole.
+    const t0 = performance.now();
+    const set = await this.d.loadConfig();
+    this.d.log.debug(`drop-ins read in ${(performance.now() - t0).toFixed(0)} ms: ${set.networks.length} valid, ${set.invalid.length} rejected`);
     // Updated first: the holder adds what it decided (a vanished directory held).
-    this.config.update(await this.d.loadConfig());
+    this.config.update(set);
     for (const diag of this.config.diagnostics()) {
       const line = formatDiagnostic(diag);
       if (diag.severity === 'error') this.d.log.error(line);
@@ -346,7 +352,15 @@ export class Daemon implements DaemonApi {
     return dockerNetworkCreateArgs(net, followedSubnets(net, this.lastObserved));
   }
 
-  async reload(): Promise<void> {
+  /** Reloads one after another: a load takes a while (on a worker), and two
+   *  at once could swap in the older drop-ins last. */
+  reload(): Promise<void> {
+    const next = this.reloads.then(() => this.reloadNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<void> {
     this.setManagerState('reloading');
     this.d.notifier.reloading();
     this.d.log.info('reloading drop-ins');

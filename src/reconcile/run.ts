@@ -9,7 +9,7 @@ import type { NetworkConfig } from '../model/config.js';
 import type { Desired } from '../model/desired.js';
 import type { Observed } from '../model/observed.js';
 import { aliasNetworks } from '../model/ownership.js';
-import { checkAgainstKernel } from '../config/kernel-checks.js';
+import { checkAgainstKernel, type HostAddress } from '../config/kernel-checks.js';
 import { buildDesired } from '../plan/desired.js';
 import { planOps } from '../plan/diff.js';
 import { indexKernel } from '../plan/fate.js';
@@ -71,6 +71,22 @@ function networksWithLinks(observed: Observed): Set<string> {
   return s;
 }
 
+/** Addresses by link name. Only parents and VLAN links are looked up in it,
+ *  never a shim (validate.ts keeps their names apart). */
+function hostAddressesOf(observed: Observed): Map<string, HostAddress[]> {
+  const names = new Map<number, string>();
+  for (const l of observed.links) names.set(l.ifindex, l.name);
+  const out = new Map<string, HostAddress[]>();
+  for (const a of observed.addresses) {
+    const link = names.get(a.ifindex);
+    if (link === undefined) continue;
+    const list = out.get(link);
+    if (list === undefined) out.set(link, [{ link, cidr: a.cidr }]);
+    else list.push({ link, cidr: a.cidr });
+  }
+  return out;
+}
+
 export interface RunOptions {
   /** Observe everything afresh first (see ObserveOptions); a run started by kernel events alone need not. */
   fresh?: boolean;
@@ -90,10 +106,12 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
 
   // Checks that need the kernel (MTU above the parent's, macvlan on Wi-Fi) keep
   // the kernel from ever seeing a value it would reject.
+  const hostAddresses = hostAddressesOf(observed);
   for (const net of input.networks) {
     if (net.parent === null) continue;
     const lower = indexKernel(observed).byName.get(net.parent);
-    const problems = checkAgainstKernel(net, lower).filter((d) => d.severity === 'error');
+    const onParent = [...(hostAddresses.get(net.parent) ?? []), ...(net.vlan === null ? [] : hostAddresses.get(`${net.parent}.${net.vlan}`) ?? [])];
+    const problems = checkAgainstKernel(net, lower, onParent).filter((d) => d.severity === 'error');
     if (problems.length > 0) {
       outcomeFor(outcomes, net.name).errors.push(...problems);
       frozen.add(net.name);

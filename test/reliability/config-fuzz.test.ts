@@ -176,11 +176,14 @@ test('an interface name that ip -batch cannot carry is refused by validation, wi
   }
 });
 
-test('a route that another network\'s new address brings as its prefix route is not sent to the kernel', async () => {
+test('a route that another network\'s address brings as its prefix route is refused before the kernel, naming both lines (issue 12.8)', async () => {
   const a = { path: '/etc/flatnet.d/10-a.conf', text: '[Network]\nName=a\nParent=eth0\nSubnet=10.77.0.0/24\n[Shim]\nName=shim-a\nAddress=10.77.0.31/27\n' };
   const b = { path: '/etc/flatnet.d/20-b.conf', text: '[Network]\nName=b\nParent=eth1\nSubnet=10.77.0.0/24\n[Shim]\nName=shim-b\nAddress=10.77.0.100/32\nRoute=10.77.0.0/27\n' };
   const set = checkConfigSet([a, b]).set;
-  assert.equal(set.networks.length, 2);
+  assert.deepEqual(set.networks.map((n) => n.name), ['a'], 'the later drop-in is rejected by check as by the daemon');
+  assert.deepEqual(set.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), [
+    `${b.path}:8: Route=10.77.0.0/27: the address 10.77.0.31/27 of shim "shim-a" already routes 10.77.0.0/27 (Address= at ${a.path}:7), and the kernel keeps one route per prefix and metric; this network is rejected, 10-a.conf keeps working`,
+  ]);
   const k = await checkAgainstFakeKernel(set, [a, b]);
   assert.deepEqual(k.known, [], 'no kernel refusal on the first reconcile');
 });

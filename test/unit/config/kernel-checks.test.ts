@@ -32,3 +32,13 @@ test('nothing to say without the parent (waiting for it is the daemon\'s busines
   assert.deepEqual(checkAgainstKernel(valid('[Network]\nParent=enp3s0\nMTU=9000\n').net, undefined), []);
   assert.deepEqual(checkAgainstKernel(valid('[Network]\nMTU=9000\n').net, link({})), []);
 });
+
+test('a shim address that is the host\'s own address on the parent or its VLAN link: an error at the Address= line (issue 12.8)', () => {
+  const { net } = valid('[Network]\nParent=enp3s0\n[Shim]\nAddress=192.168.88.9/32\n');
+  assert.deepEqual(shown(checkAgainstKernel(net, link({}), [{ link: 'enp3s0', cidr: '192.168.88.9/24' }])), [
+    `error: ${LAN}:4: Address=192.168.88.9/32: 192.168.88.9 is enp3s0's own address (192.168.88.9/24); a shim needs an address of its own, or the host's IP answers from two MACs`,
+  ]);
+  assert.deepEqual(checkAgainstKernel(net, link({}), [{ link: 'enp3s0', cidr: '192.168.88.10/24' }]), [], 'another address is fine');
+  const v6 = valid('[Network]\nParent=enp3s0\nVLAN=200\n[Shim]\nAddress=fd00:88::1/128\n').net;
+  assert.equal(checkAgainstKernel(v6, link({}), [{ link: 'enp3s0.200', cidr: 'fd00:88:0:0::1/64' }]).length, 1, 'IPv6, on the VLAN link, written otherwise');
+});

@@ -1,5 +1,5 @@
 // validateSet() compares a drop-in only with those sharing a name, a link
-// name, a MAC or a parent. Checked here against the plain every-pair rule on
+// name, a MAC, a parent, a shim address or a routed prefix. Checked here against the plain every-pair rule on
 // random sets built to collide often (few names, parents, shims and MACs).
 
 import { test } from 'node:test';
@@ -18,9 +18,11 @@ const dropIn = fc.record({
   shim: fc.constantFrom(null, 's1', 's2', 'eth0', 'a-dummy'),
   mac: fc.constantFrom(null, '02:00:00:00:00:01', '02:00:00:00:00:02'),
   mtu: fc.constantFrom(null, 1400, 1500),
+  address: fc.constantFrom(null, '10.0.0.1/32', '10.0.0.2/24', '10.0.0.1/24'),
+  range: fc.constantFrom(null, '10.0.0.0/24', '10.0.1.0/28'),
 });
 
-function text(d: { name: string; parent: string | null; vlan: number | null; driver: string; mode: string | null; shim: string | null; mac: string | null; mtu: number | null }): string {
+function text(d: { name: string; parent: string | null; vlan: number | null; driver: string; mode: string | null; shim: string | null; mac: string | null; mtu: number | null; address: string | null; range: string | null }): string {
   const lines = ['[Network]', `Name=${d.name}`];
   if (d.parent !== null) lines.push(`Parent=${d.parent}`);
   if (d.parent !== null && d.vlan !== null) lines.push(`VLAN=${d.vlan}`);
@@ -28,8 +30,10 @@ function text(d: { name: string; parent: string | null; vlan: number | null; dri
   if (d.mode === 'passthru' && d.driver === 'macvlan') lines.push('Mode=passthru');
   if (d.mode === 'l3' && d.driver === 'ipvlan') lines.push('Mode=l3');
   if (d.mtu !== null) lines.push(`MTU=${d.mtu}`);
+  if (d.range !== null && d.parent !== null) lines.push('Subnet=10.0.0.0/16', `IPRange=${d.range}`);
   if (d.shim !== null) {
     lines.push('[Shim]', `Name=${d.shim}`);
+    if (d.address !== null) lines.push(`Address=${d.address}`);
     if (d.mac !== null && d.driver === 'macvlan') lines.push(`MACAddress=${d.mac}`);
   }
   return `${lines.join('\n')}\n`;
