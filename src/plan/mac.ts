@@ -1,0 +1,86 @@
+// Pure: the MAC a macvlan shim without MACAddress= should have. A MAC is what
+// the LAN knows the host's side of a network by (the ARP caches of containers
+// and routers, DHCP reservations): changing it costs every neighbour its ARP
+// entry, a container pinging the host lost most packets for seconds (issue 12).
+// So flatnetd picks a MAC only when it makes a shim, and then the one the
+// network already had where it can:
+// 1. a shim that exists keeps the MAC it has (hand-made and adopted, made
+//    before the network's Name= changed, or set by hand): MACAddress= is the
+//    only way to have flatnetd change it;
+// 2. a shim made because its Name= changed takes the MAC of the owned shim of
+//    the same network it replaces on the same parent (diff.ts deletes that one
+//    first: two macvlans with one MAC cannot both be up on a parent);
+// 3. otherwise the stable MAC (desired.ts stableMac: machine id + network).
+
+import type { DesiredLink } from '../model/desired.js';
+import type { ObservedLink } from '../model/observed.js';
+import { aliasNetworks, isOwnedAlias } from '../model/ownership.js';
+import type { KernelIndex } from './fate.js';
+
+/** A macvlan with a MAC of its own (a passthru child has its parent's). */
+function ownsMac(l: ObservedLink): boolean {
+  return l.kind === 'macvlan' && l.mode !== 'passthru';
+}
+
+/** How many other stable MACs a shim may try when its own is taken. */
+const SPARE_MACS = 8;
+
+/** The MAC `link` (a macvlan shim, not named by MACAddress=) keeps or takes
+ *  over; null when it has none to keep. `wanted`: every desired link's name. */
+function previousMac(link: DesiredLink, wanted: ReadonlySet<string>, k: KernelIndex): string | null {
+  const have = k.byName.get(link.name);
+  if (have !== undefined) return ownsMac(have) ? have.mac.toLowerCase() : null;
+  const parent = link.parent === null ? undefined : k.byName.get(link.parent);
+  if (parent === undefined) return null;
+  const before = (k.children.get(parent.ifindex) ?? []).find((o) => !wanted.has(o.name) && ownsMac(o)
+    && aliasNetworks(o.alias).some((n) => link.networks.includes(n)));
+  return before === undefined ? null : before.mac.toLowerCase();
+}
+
+/**
+ * Sets the MAC of every shim in `derived` (macvlans without MACAddress=):
+ * the one it keeps or takes over, else its stable MAC, else (both taken) the
+ * first free one of `spare(1)`, `spare(2)` … A MAC is taken on a parent when
+ * the parent has it, when a macvlan that stays there is up with it (anyone's,
+ * or another wanted one's; an owned one going away goes first, macHolder), or
+ * when a shim decided before has it: the kernel would refuse to bring this one
+ * up, and the plan would fail the same way every round. `links`: every
+ * desired link, those with MACAddress= included (they are never moved).
+ */
+export function chooseMacs(links: readonly DesiredLink[], derived: ReadonlySet<DesiredLink>, k: KernelIndex,
+  spare: (link: DesiredLink, i: number) => string): void {
+  const wanted = new Set(links.map((l) => l.name));
+  const claimed = new Map<string, Set<string>>();
+  const claim = (l: DesiredLink): void => {
+    if (l.mac === null || l.parent === null) return;
+    const set = claimed.get(l.parent) ?? new Set<string>();
+    set.add(l.mac);
+    claimed.set(l.parent, set);
+  };
+  for (const l of links) if (l.kind === 'macvlan' && !derived.has(l)) claim(l);
+  for (const l of links) {
+    if (!derived.has(l) || l.mac === null) continue;
+    const parent = l.parent === null ? undefined : k.byName.get(l.parent);
+    const taken = (mac: string): boolean => parent !== undefined && (parent.mac.toLowerCase() === mac
+      || claimed.get(l.parent ?? '')?.has(mac) === true
+      || (k.children.get(parent.ifindex) ?? []).some((c) => c.name !== l.name && c.up && ownsMac(c)
+        && c.mac.toLowerCase() === mac && (wanted.has(c.name) || !isOwnedAlias(c.alias))));
+    const candidates = [previousMac(l, wanted, k), l.mac];
+    for (let i = 1; i <= SPARE_MACS; i++) candidates.push(spare(l, i));
+    l.mac = candidates.find((m): m is string => m !== null && !taken(m)) ?? l.mac;
+    claim(l);
+  }
+}
+
+/** Owned links going away that must go before anything is made: those holding
+ *  a MAC that a wanted macvlan on the same parent will have (the kernel
+ *  refuses to bring up, or give a MAC to, a macvlan whose MAC an up sibling
+ *  has: `Address already in use`, test/fixtures/kernel/macvlan-mac-busy.txt).
+ *  Returns, for such a link, the wanted link that needs its MAC. */
+export function macHolder(o: ObservedLink, links: readonly DesiredLink[], k: KernelIndex): string | null {
+  if (o.kind !== 'macvlan' || o.parentIndex === null) return null;
+  const parentName = k.byIndex.get(o.parentIndex)?.name;
+  const mac = o.mac.toLowerCase();
+  const needs = links.find((l) => l.kind === 'macvlan' && l.name !== o.name && l.mac === mac && l.parent === parentName);
+  return needs === undefined ? null : needs.name;
+}
