@@ -14,7 +14,7 @@ import { aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '..
 import { canonical, isLinkLocal6, kernelPrefixRoute } from './cidr.js';
 import type { ForeignPromisc } from './desired.js';
 import { conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
-import { macHolder } from './mac.js';
+import { macHolders } from './mac.js';
 import type { LinkChanges, Op } from './ops.js';
 import { orderOps, type Step } from './order.js';
 
@@ -209,6 +209,7 @@ function addRoutes(c: Ctx): void {
  *  renamed shim: the kernel will not bring the new one up beside it). */
 function deleteUnwanted(c: Ctx, links: readonly DesiredLink[], frozen: ReadonlySet<string>): void {
   const wanted = new Set(links.map((l) => l.name));
+  const macHolder = macHolders(links, c.k);
   const isFrozen = (l: ObservedLink): boolean => aliasNetworks(l.alias).some((n) => frozen.has(n));
   for (const o of c.observed.links) {
     if (!isOwnedAlias(o.alias) || wanted.has(o.name) || isFrozen(o)) continue;
@@ -219,7 +220,7 @@ function deleteUnwanted(c: Ctx, links: readonly DesiredLink[], frozen: ReadonlyS
         `kept although no drop-in wants it: ${blockers.join(', ')} (not flatnetd's) may still depend on it; delete it by hand (ip link del ${o.name}) once nothing uses it`, 'warning'));
       continue;
     }
-    const needs = macHolder(o, links, c.k);
+    const needs = macHolder(o);
     const reason = needs === null ? 'no longer wanted' : `no longer wanted; goes first, ${needs} needs its MAC ${o.mac}`;
     const step: Step = { op: { op: 'link-del', name: o.name, networks, reason }, depth: observedDepth(c.k, o) };
     // Below a link re-made early, it has to go early too: the kernel takes it

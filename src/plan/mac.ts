@@ -50,6 +50,21 @@ function previousMac(link: DesiredLink, wanted: ReadonlySet<string>, k: KernelIn
 export function chooseMacs(links: readonly DesiredLink[], derived: ReadonlySet<DesiredLink>, k: KernelIndex,
   spare: (link: DesiredLink, i: number) => string): void {
   const wanted = new Set(links.map((l) => l.name));
+  // Per parent name, built once: MAC → names of the macvlans that hold it and
+  // stay (one walk of the children per parent, not one per shim per MAC).
+  const held = new Map<string, Map<string, string[]>>();
+  const holders = (parent: ObservedLink): Map<string, string[]> => {
+    let m = held.get(parent.name);
+    if (m !== undefined) return m;
+    m = new Map([[parent.mac.toLowerCase(), [parent.name]]]);
+    for (const c of k.children.get(parent.ifindex) ?? []) {
+      if (!c.up || !ownsMac(c) || (!wanted.has(c.name) && isOwnedAlias(c.alias))) continue;
+      const mac = c.mac.toLowerCase();
+      m.set(mac, [...(m.get(mac) ?? []), c.name]);
+    }
+    held.set(parent.name, m);
+    return m;
+  };
   const claimed = new Map<string, Set<string>>();
   const claim = (l: DesiredLink): void => {
     if (l.mac === null || l.parent === null) return;
@@ -61,26 +76,29 @@ export function chooseMacs(links: readonly DesiredLink[], derived: ReadonlySet<D
   for (const l of links) {
     if (!derived.has(l) || l.mac === null) continue;
     const parent = l.parent === null ? undefined : k.byName.get(l.parent);
-    const taken = (mac: string): boolean => parent !== undefined && (parent.mac.toLowerCase() === mac
-      || claimed.get(l.parent ?? '')?.has(mac) === true
-      || (k.children.get(parent.ifindex) ?? []).some((c) => c.name !== l.name && c.up && ownsMac(c)
-        && c.mac.toLowerCase() === mac && (wanted.has(c.name) || !isOwnedAlias(c.alias))));
-    const candidates = [previousMac(l, wanted, k), l.mac];
-    for (let i = 1; i <= SPARE_MACS; i++) candidates.push(spare(l, i));
-    l.mac = candidates.find((m): m is string => m !== null && !taken(m)) ?? l.mac;
+    if (parent === undefined) continue;
+    const taken = (mac: string): boolean => claimed.get(parent.name)?.has(mac) === true
+      || (holders(parent).get(mac) ?? []).some((name) => name !== l.name);
+    const stable = l.mac;
+    const before = previousMac(l, wanted, k);
+    let mac = before !== null && !taken(before) ? before : stable;
+    for (let i = 1; i <= SPARE_MACS && taken(mac); i++) mac = spare(l, i);
+    l.mac = taken(mac) ? stable : mac;
     claim(l);
   }
 }
 
-/** Owned links going away that must go before anything is made: those holding
- *  a MAC that a wanted macvlan on the same parent will have (the kernel
+/** For the owned links going away: which must go before anything is made,
+ *  because a wanted macvlan on the same parent will have its MAC (the kernel
  *  refuses to bring up, or give a MAC to, a macvlan whose MAC an up sibling
  *  has: `Address already in use`, test/fixtures/kernel/macvlan-mac-busy.txt).
- *  Returns, for such a link, the wanted link that needs its MAC. */
-export function macHolder(o: ObservedLink, links: readonly DesiredLink[], k: KernelIndex): string | null {
-  if (o.kind !== 'macvlan' || o.parentIndex === null) return null;
-  const parentName = k.byIndex.get(o.parentIndex)?.name;
-  const mac = o.mac.toLowerCase();
-  const needs = links.find((l) => l.kind === 'macvlan' && l.name !== o.name && l.mac === mac && l.parent === parentName);
-  return needs === undefined ? null : needs.name;
+ *  The function returned names the wanted link that needs `o`'s MAC, or null. */
+export function macHolders(links: readonly DesiredLink[], k: KernelIndex): (o: ObservedLink) => string | null {
+  const needs = new Map<string, string>();
+  for (const l of links) if (l.kind === 'macvlan' && l.mac !== null && l.parent !== null) needs.set(`${l.parent}\0${l.mac}`, l.name);
+  return (o) => {
+    if (o.kind !== 'macvlan' || o.parentIndex === null) return null;
+    const name = needs.get(`${k.byIndex.get(o.parentIndex)?.name ?? ''}\0${o.mac.toLowerCase()}`);
+    return name === undefined || name === o.name ? null : name;
+  };
 }
