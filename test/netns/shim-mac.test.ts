@@ -60,9 +60,9 @@ describe('shim MACs: a renamed shim, an adopted one (issue 12)', { skip: isRoot 
     const n = await lab.ipJson<IpNeigh[]>(ns, ['neigh', 'show', LAN.shim]);
     return n[0]?.lladdr;
   };
-  /** `ping -i 0.05` from `ns` to the shim's address for `seconds`: packets sent and received. */
-  const pingRun = (ns: string, seconds: number): Promise<{ sent: number; received: number; out: string }> => new Promise((resolve, reject) => {
-    const p = spawn('ip', ['netns', 'exec', ns, 'ping', '-n', '-q', '-i', '0.05', '-w', String(seconds), LAN.shim], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `ping -i 0.05` from `ns` to `to` (default: the shim's address) for `seconds`: packets sent and received. */
+  const pingRun = (ns: string, seconds: number, to = LAN.shim): Promise<{ sent: number; received: number; out: string }> => new Promise((resolve, reject) => {
+    const p = spawn('ip', ['netns', 'exec', ns, 'ping', '-n', '-q', '-i', '0.05', '-w', String(seconds), to], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     p.stderr.on('data', (b: Buffer) => { out += b.toString(); });
@@ -89,6 +89,10 @@ describe('shim MACs: a renamed shim, an adopted one (issue 12)', { skip: isRoot 
     const d = await start();
     const first = await waitUntil('docker-link made', () => complete('docker-link'), 15_000);
     assert.equal(await lab.ping(lab.nas, c1), true, 'host → container through docker-link');
+    // The host pings its container all through the rename: the gap is the
+    // time between deleting docker-link and docker-link2 getting its route.
+    const pings = pingRun(lab.nas, 4, c1);
+    await new Promise((r) => setTimeout(r, 500));
     writeFileSync(join(dir, '10-lan.conf'), LAN_DROPIN.replace('Name=docker-link', 'Name=docker-link2'));
     const renamed = await waitUntil('docker-link2 up with address and route', () => complete('docker-link2'), 15_000)
       .catch((e: unknown) => { throw new Error(`${String(e)}\nlog:\n${d.log.join('\n')}`); });
@@ -98,6 +102,11 @@ describe('shim MACs: a renamed shim, an adopted one (issue 12)', { skip: isRoot 
     assert.equal(renamed.ifalias, 'flatnet:lan');
     assert.equal(await lab.ping(lab.nas, c1), true, 'host → container through docker-link2');
     assert.ok(!d.log.some((l) => l.includes('Address already in use')), d.log.join('\n'));
+    const { sent, received, out } = await pings;
+    process.stdout.write(`# host → container during the rename: ${sent - received} of ${sent} pings (every 50 ms) lost\n`);
+    assert.ok(sent >= 40, `ping ran (${out})`);
+    // One ping may fall into the few milliseconds between the two links.
+    assert.ok(sent - received <= 1, `the host lost ${sent - received} of ${sent} pings to its container during the rename`);
     // And back again, then a restart changes nothing.
     writeFileSync(join(dir, '10-lan.conf'), LAN_DROPIN);
     const back = await waitUntil('docker-link back', () => complete('docker-link'), 15_000);
