@@ -160,4 +160,30 @@ describe('shim MACs: a renamed shim, an adopted one (issue 12)', { skip: isRoot 
     assert.equal((await complete('docker-link'))?.address, hand.address, `a restart keeps the adopted MAC; log:\n${next.log.join('\n')}`);
     await stop();
   });
+  test('MACAddress= set on a running shim: the MAC changes in place and a gratuitous ARP updates the container\'s entry at once', async () => {
+    await stop();
+    await wipeShims();
+    writeFileSync(join(dir, '10-lan.conf'), LAN_DROPIN);
+    const d = await start();
+    const before = await waitUntil('docker-link made', () => complete('docker-link'), 15_000);
+    const c = lab.containers[0];
+    assert.ok(c !== undefined);
+    await exec(['ip', '-n', c.ns, 'neigh', 'flush', 'all']);
+    assert.equal(await lab.ping(c.ns, LAN.shim), true);
+    assert.equal(await containerNeigh(c.ns), before.address);
+    const mac = '02:42:c0:a8:58:c0';
+    writeFileSync(join(dir, '10-lan.conf'), LAN_DROPIN.replace('[Shim]\n', `[Shim]\nMACAddress=${mac}\n`));
+    const after = await waitUntil('docker-link with the new MAC', async () => {
+      const l = await complete('docker-link');
+      return l?.address === mac ? l : undefined;
+    }, 15_000);
+    assert.equal(after.ifindex, before.ifindex, 'changed in place');
+    // Without an announcement the container's entry stays on the old MAC
+    // until it goes stale (tens of seconds); the ARP takes about a second to go out.
+    await waitUntil("the container's ARP entry for the host on the new MAC", async () => (await containerNeigh(c.ns)) === mac, 5_000)
+      .catch(async (e: unknown) => { throw new Error(`${String(e)}: still ${String(await containerNeigh(c.ns))}\nlog:\n${d.log.join('\n')}`); });
+    await d.waitForLog(new RegExp(`announced ${LAN.shim.replaceAll('.', '\\.')} on docker-link`), 5_000);
+    assert.equal(await lab.ping(c.ns, LAN.shim), true);
+    await stop();
+  });
 });
