@@ -158,7 +158,7 @@ function shimRoutes(n: NetworkConfig, parent: string, addresses: string[], obser
   return routes;
 }
 
-/** `derived`: names of the shims whose MAC is flatnetd's choice (no MACAddress=). */
+/** `derived` collects the shims whose MAC is flatnetd's choice (no MACAddress=): mac.ts chooseMacs settles it. */
 function shimLink(n: NetworkConfig, machineId: string, observed: Observed, notes: Map<string, string[]>, derived: Set<DesiredLink>): DesiredLink | null {
   const shim = n.shim;
   if (shim === null) return null;

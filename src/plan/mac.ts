@@ -10,7 +10,9 @@
 // 2. a shim made because its Name= changed takes the MAC of the owned shim of
 //    the same network it replaces on the same parent (diff.ts deletes that one
 //    first: two macvlans with one MAC cannot both be up on a parent);
-// 3. otherwise the stable MAC (desired.ts stableMac: machine id + network).
+// 3. otherwise the stable MAC (desired.ts stableMac: machine id + network);
+// 4. and if a link that stays has that one up on the same parent, a spare
+//    stable MAC (the same hash with a counter), so the shim can come up.
 
 import type { DesiredLink } from '../model/desired.js';
 import type { ObservedLink } from '../model/observed.js';
