@@ -156,3 +156,17 @@ test('two networks on one parent swap shim names: both converge in one round, no
   assert.deepEqual(shims(k), ['s-one', 's-two']);
   assert.ok([...k.net.links.values()].filter((l) => isOwnedAlias(l.alias)).length === 2);
 });
+
+test('two of our shims on one parent, both down with one MAC (set by hand): one keeps it, the other moves to its stable MAC, both up in one round', async () => {
+  const k = host();
+  const a = network('na', { subnets: ['10.1.1.0/24'], shim: shim('s-one', { addresses: ['10.1.1.2/32'] }) });
+  const b = network('nb', { subnets: ['10.1.2.0/24'], shim: shim('s-two', { addresses: ['10.1.2.2/32'] }) });
+  await converge(k, { networks: [a, b] }, 1);
+  for (const s of ['s-one', 's-two']) k.setUp(s, false);
+  k.setMac('s-two', k.link('s-one')?.mac ?? '');
+  const done = await converge(k, { networks: [a, b] }, 1);
+  assert.deepEqual(done.failures, []);
+  assert.ok(k.link('s-one')?.up === true && k.link('s-two')?.up === true, k.dump());
+  assert.equal(k.link('s-one')?.mac, stableMac(MACHINE_ID, 'na'));
+  assert.equal(k.link('s-two')?.mac, stableMac(MACHINE_ID, 'nb'));
+});
