@@ -4,9 +4,10 @@
 # backend.  dbus, systemd: a private dbus-daemon, busctl, systemd-analyze.
 # python3: the tests' NOTIFY_SOCKET reader.  strace: the reliability tier's
 # sandbox proof.  pandoc, debhelper, lintian, nix-bin: the packaging tier.
+# iputils-arping: the gratuitous ARP after a shim's MAC changes (src/kernel/announce.ts).
 set -euo pipefail
 CORE=(
-  build-essential python3 iproute2 iputils-ping dbus dbus-daemon dbus-bin systemd udev man-db
+  build-essential python3 iproute2 iputils-ping iputils-arping dbus dbus-daemon dbus-bin systemd udev man-db
   procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin
 )
 # The VM tier: qemu and what its guest runs. docker.io is only installed here

@@ -11,6 +11,7 @@ import type { Observed, ObservedLink } from '../model/observed.js';
 import { opLink, type Op } from '../plan/ops.js';
 import type { ApplyResult, Kernel, KernelEvent, ObserveOptions } from './kernel.js';
 import { IpSession } from './ip-session.js';
+import { arpingAnnouncer, type Announce } from './announce.js';
 import { ObservedCache, type ScopedLook } from './observed-cache.js';
 import { monitorTouch, parseAddresses, parseLinks, parseMonitorLine, parseObserved, parseRoutes } from './parse.js';
 import { opForLine, renderBatch } from './render.js';
@@ -26,6 +27,8 @@ export interface IpRoute2Options {
   session?: boolean;
   /** Smallest number of links at which observe looks again only at what events touched (observed-cache.ts). */
   viewMinLinks?: number;
+  /** Announces a link's addresses after its MAC was changed (default: arping, announce.ts); null: never. */
+  announce?: Announce | null;
 }
 
 const MONITOR_BACKOFF_MIN_MS = 100;
@@ -92,6 +95,7 @@ export class IpRoute2Kernel implements Kernel {
   readonly #lookers: Spare<IpSession>;
   /** The `ip -batch -` for the next apply (fresh for the same reason). */
   readonly #writers: Spare<StartedIp>;
+  readonly #announce: Announce | null;
   #lastStaleReason: string | null = null;
   #writes = 0;
   readonly #looks = { full: 0, scoped: 0 };
@@ -108,6 +112,8 @@ export class IpRoute2Kernel implements Kernel {
       return s;
     }, () => true, (s) => s.close());
     this.#writers = new Spare(() => startIp(this.#ip, this.#args('-batch', '-')), (w) => w.alive, (w) => w.kill());
+    this.#announce = opts.announce !== undefined ? opts.announce
+      : arpingAnnouncer({ ip: this.#ip, ...(opts.netns !== undefined ? { netns: opts.netns } : {}), log: this.#log });
   }
 
   /** Ends the living ip that answers the dumps (it also ends with us). */
@@ -262,6 +268,8 @@ export class IpRoute2Kernel implements Kernel {
     this.#cache?.wrote(ops.flatMap(linksNamed));
     const r = await this.#applyIdempotent(ops);
     if (r.failed !== undefined) this.#cache?.disarm(`the kernel refused to apply an op (${r.failed.message})`);
+    // A MAC the neighbours still have in their ARP caches is now wrong: tell them.
+    for (const op of ops.slice(0, r.applied)) if (op.op === 'link-set' && op.changes.mac !== undefined) this.#announce?.(op.name);
     return r;
   }
 

@@ -10,6 +10,7 @@ import type { Observed } from '../model/observed.js';
 import { aliasNetworks, ownerAlias } from '../model/ownership.js';
 import { canonical, familyOf, isLinkLocal6, kernelPrefixRoute, networkOf } from './cidr.js';
 import { indexKernel } from './fate.js';
+import { chooseMacs } from './mac.js';
 import { memo } from './memo.js';
 
 /** IFF_PROMISC wanted on a parent flatnetd does not own (a physical NIC, a
@@ -157,7 +158,8 @@ function shimRoutes(n: NetworkConfig, parent: string, addresses: string[], obser
   return routes;
 }
 
-function shimLink(n: NetworkConfig, machineId: string, observed: Observed, notes: Map<string, string[]>): DesiredLink | null {
+/** `derived` collects the shims whose MAC is flatnetd's choice (no MACAddress=): mac.ts chooseMacs settles it. */
+function shimLink(n: NetworkConfig, machineId: string, observed: Observed, notes: Map<string, string[]>, derived: Set<DesiredLink>): DesiredLink | null {
   const shim = n.shim;
   if (shim === null) return null;
   const parent = effectiveParentName(n);
@@ -172,7 +174,10 @@ function shimLink(n: NetworkConfig, machineId: string, observed: Observed, notes
     networks: [n.name],
     addresses: uniq(shim.addresses.map(canonical)),
   });
-  if (linkKind(link.kind).ownMac(link)) link.mac = (shim.mac ?? stableMac(machineId, n.name)).toLowerCase();
+  if (linkKind(link.kind).ownMac(link)) {
+    link.mac = (shim.mac ?? stableMac(machineId, n.name)).toLowerCase();
+    if (shim.mac === null) derived.add(link);
+  }
   else if (shim.mac !== null) noteFor(notes, n.name, `MACAddress= is not used: a ${n.driver} ${n.mode} shim has ${parent}'s MAC`);
   link.routes = shimRoutes(n, parent, link.addresses, observed, notes);
   return link;
@@ -185,6 +190,7 @@ export function buildDesired(input: DesiredInput): { desired: PlannedDesired; no
   const notes = new Map<string, string[]>();
   const links = new Map<string, DesiredLink>();
   const foreign = new Map<string, ForeignPromisc>();
+  const derived = new Set<DesiredLink>();
 
   const add = (l: DesiredLink, network: string): void => {
     const have = links.get(l.name);
@@ -219,11 +225,13 @@ export function buildDesired(input: DesiredInput): { desired: PlannedDesired; no
         ? `following ${parent}'s prefix ${followed.join(', ')}`
         : `following ${parent}'s prefix, but it has no global address yet`);
     }
-    const shim = shimLink(n, input.machineId, input.observed, notes);
+    const shim = shimLink(n, input.machineId, input.observed, notes, derived);
     if (shim !== null) add(shim, n.name);
   }
 
   const observedByName = new Map(input.observed.links.map((o) => [o.name, o] as const));
+  chooseMacs([...links.values()], derived, indexKernel(input.observed),
+    (l, i) => stableMac(input.machineId, `${l.networks.join(',')}\0${i}`));
   for (const l of links.values()) {
     // A shared link that also serves a frozen network keeps that network in
     // its mark, so freezing one network never rewrites another's link.

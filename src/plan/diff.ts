@@ -14,6 +14,7 @@ import { aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '..
 import { canonical, isLinkLocal6, kernelPrefixRoute } from './cidr.js';
 import type { ForeignPromisc } from './desired.js';
 import { conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
+import { macHolders } from './mac.js';
 import type { LinkChanges, Op } from './ops.js';
 import { orderOps, type Step } from './order.js';
 
@@ -203,8 +204,12 @@ function addRoutes(c: Ctx): void {
 }
 
 /** Owned links nothing wants: deleted, children first, unless something not
- *  ours (a container's macvlan) or a frozen network still hangs below. */
-function deleteUnwanted(c: Ctx, wanted: ReadonlySet<string>, frozen: ReadonlySet<string>): void {
+ *  ours (a container's macvlan) or a frozen network still hangs below. One
+ *  holding the MAC a wanted macvlan on its parent will have goes early (a
+ *  renamed shim: the kernel will not bring the new one up beside it). */
+function deleteUnwanted(c: Ctx, links: readonly DesiredLink[], frozen: ReadonlySet<string>): void {
+  const wanted = new Set(links.map((l) => l.name));
+  const macHolder = macHolders(links, c.k);
   const isFrozen = (l: ObservedLink): boolean => aliasNetworks(l.alias).some((n) => frozen.has(n));
   for (const o of c.observed.links) {
     if (!isOwnedAlias(o.alias) || wanted.has(o.name) || isFrozen(o)) continue;
@@ -215,10 +220,12 @@ function deleteUnwanted(c: Ctx, wanted: ReadonlySet<string>, frozen: ReadonlySet
         `kept although no drop-in wants it: ${blockers.join(', ')} (not flatnetd's) may still depend on it; delete it by hand (ip link del ${o.name}) once nothing uses it`, 'warning'));
       continue;
     }
-    const step: Step = { op: { op: 'link-del', name: o.name, networks, reason: 'no longer wanted' }, depth: observedDepth(c.k, o) };
+    const needs = macHolder(o);
+    const reason = needs === null ? 'no longer wanted' : `no longer wanted; goes first, ${needs} needs its MAC ${o.mac}`;
+    const step: Step = { op: { op: 'link-del', name: o.name, networks, reason }, depth: observedDepth(c.k, o) };
     // Below a link re-made early, it has to go early too: the kernel takes it
     // with its parent, and a later delete would find nothing.
-    if (ancestors(c, o).some((a) => c.deleted.get(a) === true)) step.early = true;
+    if (needs !== null || ancestors(c, o).some((a) => c.deleted.get(a) === true)) step.early = true;
     c.deleted.set(o.ifindex, step.early === true);
     c.steps.push(step);
   }
@@ -270,7 +277,7 @@ export function planOps(desired: Desired & { foreignPromisc?: ForeignPromisc[] }
     }
   }
   const wanted = new Set(desired.links.map((l) => l.name));
-  deleteUnwanted(p, wanted, frozen);
+  deleteUnwanted(p, desired.links, frozen);
   addRoutes(p);
   foreignPromisc(p, desired.foreignPromisc ?? [], wanted);
   return { ops: orderOps(p.steps), conflicts: [...conflicts, ...p.conflicts], waiting, adopted };

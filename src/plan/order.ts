@@ -2,9 +2,13 @@
 // 1. Early deletions: routes of ours that would block a route we add (IPv4
 //    keys a route by table+prefix+metric, not device: the add would be
 //    refused with `File exists`), IPv6 addresses re-added with another prefix
-//    length (same address = `File exists`), then links being re-created,
-//    children before parents (the kernel takes children with their parent, so
-//    a child deleted after its parent is `Cannot find device`).
+//    length (same address = `File exists`), then links being re-created, and
+//    owned links going away that hold the MAC of a macvlan being made or
+//    changed on the same parent (a renamed shim: the kernel refuses to bring
+//    up a second macvlan with one MAC, `Address already in use`; diff.ts
+//    deleteUnwanted, mac.ts), children before parents (the kernel takes
+//    children with their parent, so a child deleted after its parent is
+//    `Cannot find device`).
 // 2. Links made and changed, parents before children, a parent's link-set
 //    before its children's link-add: a child's MTU may exceed the parent's
 //    only after the parent's is raised.

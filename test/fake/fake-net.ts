@@ -9,6 +9,9 @@
 //   resource busy`); passthru allows one macvlan on its parent (`Invalid argument`);
 // - deleting a link deletes its children, recursively, and their addresses/routes;
 // - a child's MTU never exceeds its parent's; lowering a parent's clamps children;
+// - a macvlan (not passthru) cannot come up, or be given a MAC, that an up
+//   macvlan on the same parent or the parent itself has (`Address already in
+//   use`; made down with it, it is accepted): test/fixtures/kernel/macvlan-mac-busy.txt;
 // - vlan and ipvlan children take the parent's MAC; a passthru child's MAC *is*
 //   the parent's (setting it rewrites the parent); ipvlan cannot set a MAC;
 // - an address with a prefix adds a `proto kernel` prefix route while the link
@@ -76,6 +79,7 @@ export class KernelRefusal extends Error {
 const EEXIST = 'RTNETLINK answers: File exists';
 const EINVAL = 'RTNETLINK answers: Invalid argument';
 const EBUSY = 'RTNETLINK answers: Device or resource busy';
+const EADDRINUSE = 'RTNETLINK answers: Address already in use';
 const refuse = (message: string): never => { throw new KernelRefusal(message); };
 const noDevice = (name: string): never => refuse(`Cannot find device "${name}"`);
 
@@ -201,8 +205,21 @@ export class FakeNet {
     this.changed('link', `Deleted ${l.ifindex}: ${l.name}`);
   }
 
+  /** drivers/net/macvlan.c macvlan_addr_busy: the MACs of the up macvlans on
+   *  a lower device, and the lower device's own, are taken (not for passthru,
+   *  whose one child has the parent's MAC by design). */
+  private macBusy(l: FakeLink, mac: string): boolean {
+    if (l.kind !== 'macvlan' || l.mode === 'passthru') return false;
+    const p = this.parentOf(l);
+    if (p === undefined) return false;
+    const m = mac.toLowerCase();
+    if (p.mac === m) return true;
+    return this.childrenOf(p.ifindex).some((s) => s !== l && s.kind === 'macvlan' && s.up && s.mac === m);
+  }
+
   setUp(l: FakeLink, up: boolean): void {
     if (l.up === up) return;
+    if (up && this.macBusy(l, l.mac)) refuse(EADDRINUSE);
     l.up = up;
     this.changed('link', `${l.ifindex}: ${l.name}: ${up ? 'up' : 'down'}`);
     if (!up) {
@@ -231,6 +248,7 @@ export class FakeNet {
     if (l.kind === 'ipvlan') refuse('RTNETLINK answers: Operation not supported');
     const p = this.parentOf(l);
     if (l.kind === 'macvlan' && l.mode === 'passthru' && p !== undefined) { this.setMac(p, mac); return; }
+    if (this.macBusy(l, mac)) refuse(EADDRINUSE);
     const old = l.mac;
     l.mac = mac.toLowerCase();
     this.changed('link', `${l.ifindex}: ${l.name}: address ${l.mac}`);

@@ -3,17 +3,21 @@
 // and at random moments over 200+ runs that alternate between two configs.
 // After each kill a fresh flatnetd must converge within 5 s with no leaked
 // or duplicate links, and every link that was already right keeps its ifindex.
-// FLATNET_SEED=<n> replays the random runs; FLATNET_KILL_RUNS=<n> changes their number.
+// Issue 12: the same across shim renames (every network's shim alternating
+// between two names): the macvlan count and each network's MAC stay right.
+// FLATNET_SEED=<n> replays the random runs; FLATNET_KILL_RUNS=<n> changes their
+// number, FLATNET_KILL_RENAME_RUNS=<n> that of the rename runs.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG_A, CONFIG_B, multiHost, type MultiHost, type Net } from './lib/multi.js';
+import { CONFIG_A, CONFIG_B, multiHost, renamedShims, type MultiHost, type Net } from './lib/multi.js';
 import { childrenOf, converge, daemon, differences, exitOf, isRoot, killAllIn, prefix, sleep, view, type KernelView } from './lib/rig.js';
 import { rng } from '../fake/prng.js';
 
 const CONVERGE_MS = 5000;
 const SEED = /^\d+$/.test(process.env['FLATNET_SEED'] ?? '') ? Number(process.env['FLATNET_SEED']) : Math.floor(Math.random() * 2 ** 31);
 const RUNS = /^\d+$/.test(process.env['FLATNET_KILL_RUNS'] ?? '') ? Number(process.env['FLATNET_KILL_RUNS']) : 200;
+const RENAME_RUNS = /^\d+$/.test(process.env['FLATNET_KILL_RENAME_RUNS'] ?? '') ? Number(process.env['FLATNET_KILL_RENAME_RUNS']) : 40;
 
 /** Links that were already what `config` wants (kind, parent, name): these must survive with their ifindex. */
 function rightLinks(v: KernelView, config: readonly Net[]): Map<string, number> {
@@ -147,5 +151,67 @@ describe('kill -9 during a reconcile', { skip: isRoot ? false : 'needs root for 
     t.diagnostic(line);
     process.stdout.write(`# ${line}\n`);
     assert.ok(at.untouched + at.partial >= RUNS / 5, `many kills must leave work for the next start (${JSON.stringify(at)})`);
+  });
+
+  test(`SIGKILL at ${RENAME_RUNS} random moments while every shim's name alternates between two (seed ${SEED}; issue 12)`, async (t) => {
+    const NAMES_2 = renamedShims(CONFIG_A);
+    const r = rng(SEED ^ 0x5eed);
+    const macs = (v: KernelView): Map<string, string> => new Map(v.links.filter((l) => (l.ifalias ?? '').startsWith('flatnet:'))
+      .map((l) => [l.ifalias ?? '', l.address] as const));
+    const macvlans = (v: KernelView): string[] => v.links.filter((l) => l.linkinfo?.info_kind === 'macvlan').map((l) => l.ifname).sort();
+    // The networks' MACs as a fresh start makes them: every later state must show the same.
+    h.write(CONFIG_A);
+    await h.wipe();
+    const first = daemon({ netns: h.lab.nas, configDirs: [h.dir] });
+    const t0 = Date.now();
+    await converge(h.lab.nas, CONFIG_A.map((n) => n.want), CONVERGE_MS, 'rename runs: cold start');
+    const startMs = Date.now() - t0;
+    await first.stop('SIGKILL');
+    killAllIn(h.lab.nas);
+    const want = macs(await view(h.lab.nas));
+    assert.equal(want.size, CONFIG_A.length);
+    const times: number[] = [];
+    const at = { untouched: 0, partial: 0, done: 0, leftovers: 0 };
+    let current: readonly Net[] = CONFIG_A;
+    for (let run = 0; run < RENAME_RUNS; run++) {
+      const config = current === CONFIG_A ? NAMES_2 : CONFIG_A;
+      const label = `rename run ${run} (seed ${SEED}, to ${config === CONFIG_A ? 'the first' : 'the second'} names)`;
+      h.write(config);
+      current = config;
+      if (r.chance(0.25)) {
+        // What a crash of a flatnetd without the fix left: the new shim made
+        // beside the old one, down, with the network's MAC.
+        const n = r.pick(config);
+        const mac = want.get(`flatnet:${n.want.network}`) ?? '';
+        await h.lab.nasRun(['ip', 'link', 'add', n.want.name, 'link', n.want.parent, 'address', mac, 'type', 'macvlan', 'mode', 'bridge'])
+          .then(() => h.lab.nasRun(['ip', 'link', 'set', n.want.name, 'alias', `flatnet:${n.want.network}`]))
+          .then(() => { at.leftovers++; }, () => undefined);
+      }
+      const before = differences(await view(h.lab.nas), config.map((n) => n.want)).join('\n');
+      const d = daemon({ netns: h.lab.nas, configDirs: [h.dir] });
+      if (r.chance(0.4)) await sleep(Math.floor(r.next() * startMs * 1.3));
+      else {
+        await d.waitForLog(/^ip -batch/, startMs * 3).catch(() => undefined);
+        await sleep(Math.floor(r.next() * 12));
+      }
+      const victims = r.chance(0.5) && d.proc.pid !== undefined ? childrenOf(d.proc.pid) : [];
+      d.proc.kill('SIGKILL');
+      for (const c of victims) try { process.kill(c, 'SIGKILL'); } catch { /* gone */ }
+      await exitOf(d.proc);
+      killAllIn(h.lab.nas);
+      const atKill = await view(h.lab.nas);
+      const left = differences(atKill, config.map((n) => n.want)).join('\n');
+      if (left === '') at.done++;
+      else if (left === before) at.untouched++;
+      else at.partial++;
+      times.push(await restartAndCheck(config, rightLinks(atKill, config), label));
+      const v = await view(h.lab.nas);
+      assert.deepEqual(macvlans(v), config.map((n) => n.want.name).sort(), `${label}: one macvlan per network, no leftovers`);
+      assert.deepEqual(macs(v), want, `${label}: every network keeps its MAC across renames and kills`);
+    }
+    const line = `${figuresLine('rename SIGKILL', times)}; kernel at the kill: ${at.untouched} untouched, ${at.partial} part-way, `
+      + `${at.done} already right; ${at.leftovers} starts found a crashed rename's new shim beside the old one`;
+    t.diagnostic(line);
+    process.stdout.write(`# ${line}\n`);
   });
 });

@@ -47,6 +47,15 @@ export const CONFIG_B: Net[] = [
     ['10.50.0.100/32', '10.50.0.101/32'], ['10.50.0.0/28']),
 ];
 
+/** `config` with every shim renamed (`docker-link` → `docker-link2`): issue 12's rename, for every network at once. */
+export function renamedShims(config: readonly Net[], suffix = '2'): Net[] {
+  return config.map((n) => ({
+    file: n.file,
+    text: n.text.replace(`[Shim]\nName=${n.want.name}\n`, `[Shim]\nName=${n.want.name}${suffix}\n`),
+    want: { ...n.want, name: `${n.want.name}${suffix}` },
+  }));
+}
+
 export interface MultiHost {
   lab: Lab;
   dir: string;

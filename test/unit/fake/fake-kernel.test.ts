@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KernelEvent } from '../../../src/kernel/kernel.js';
 import type { DesiredLink } from '../../../src/model/desired.js';
-import type { Op } from '../../../src/plan/ops.js';
+import type { LinkChanges, Op } from '../../../src/plan/ops.js';
 import { FakeKernel, KernelRefusal } from '../../fake/fake-kernel.js';
+import { fixtureText } from '../kernel/fixtures.js';
 
 const base = { networks: ['n'], reason: '' };
 
@@ -73,6 +74,48 @@ test('MACs: vlan and ipvlan take the parent\'s; a passthru child\'s MAC is the p
   assert.equal(await refusal(k, { ...base, op: 'link-set', name: 'iv', changes: { mac: '02:00:00:00:00:09' } }), 'RTNETLINK answers: Operation not supported');
   await k.apply([{ ...base, op: 'link-set', name: 'pt', changes: { mac: '02:00:00:00:00:0a' } }]);
   assert.equal(k.link('eth1')?.mac, '02:00:00:00:00:0a', 'setting a passthru MAC rewrites the NIC');
+});
+
+/** test/fixtures/kernel/macvlan-mac-busy.txt, captured from Linux by capture-mac-busy.sh: case → its answer. */
+function macBusyFixture(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of fixtureText('macvlan-mac-busy.txt').split('\n')) {
+    const [what, , answer] = line.split('\t');
+    if (what !== undefined && answer !== undefined) m.set(what, answer);
+  }
+  return m;
+}
+
+test('MACs in use: a macvlan cannot come up with, or be given, the MAC of an up sibling or of its parent, as Linux answers', async () => {
+  const real = macBusyFixture();
+  const k = kernel();
+  const M = '02:11:22:33:44:55';
+  const set = (name: string, changes: LinkChanges): Op =>
+    ({ ...base, op: 'link-set', name, changes });
+  const answer = async (op: Op): Promise<string> => (await refusal(k, op)) ?? 'ok';
+  await k.apply([add({ name: 'old', mac: M }), up('old')]);
+  const seen = new Map<string, string>();
+  seen.set('add a second macvlan with the MAC of an up one', await answer(add({ name: 'new', mac: M })));
+  seen.set('bring it up while the first is up', await answer(up('new')));
+  await k.apply([add({ name: 'other' }), up('other')]);
+  seen.set('set an up macvlan to the MAC of an up sibling', await answer(set('other', { mac: M })));
+  await k.apply([add({ name: 'third' })]);
+  seen.set('set a down macvlan to the MAC of an up sibling', await answer(set('third', { mac: M })));
+  k.deleteLink('third');
+  k.setUp('old', false);
+  seen.set('bring it up once the first is down', await answer(up('new')));
+  seen.set('bring the first up again', await answer(up('old')));
+  k.deleteLink('new');
+  seen.set('bring the first up once the second is deleted', await answer(up('old')));
+  k.setUp('other', false);
+  const nicMac = k.link('eth0')?.mac ?? '';
+  seen.set("set a down macvlan to its lower device's MAC", await answer(set('other', { mac: nicMac })));
+  seen.set("add a macvlan with its lower device's MAC", await answer(add({ name: 'low', mac: nicMac })));
+  seen.set('bring it up', await answer(up('low')));
+  k.addNic('eth1');
+  await k.apply([add({ name: 'pt', parent: 'eth1', mode: 'passthru' })]);
+  seen.set('bring up a passthru macvlan (it has its lower device MAC)', await answer(up('pt')));
+  assert.deepEqual(seen, real);
 });
 
 test('deleting a link deletes its children, their addresses and routes', async () => {

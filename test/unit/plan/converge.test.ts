@@ -47,7 +47,9 @@ async function runCase(seed: number): Promise<{ log: string[]; c: Case }> {
   const log: string[] = [];
   const all = ALL_SCENARIOS.map((f) => f());
   const start = r.subset(all, 0.6);
-  const target = r.chance(0.2) ? start : r.subset(all, 0.6);
+  const picked = r.chance(0.2) ? start : r.subset(all, 0.6);
+  // Issue 12: a shim renamed in its drop-in (the old one holds the MAC the new one takes over).
+  const target = picked.map((n) => (n.shim !== null && r.chance(0.3) ? { ...n, shim: { ...n.shim, name: `${n.shim.name}2` } } : n));
   const c: Case = { start, target, frozen: [], down: [], perturbations: [], failAt: null };
   const k = host();
   await converge(k, { networks: start }, 1);
