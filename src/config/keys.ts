@@ -5,6 +5,7 @@
 
 import type { Diagnostic, Place } from '../errors.js';
 import { parsePrefixText, prefixText, networkAddr, parseAddr } from './ip.js';
+import { nearest } from './suggest.js';
 import type { UnitSection } from './unitfile.js';
 
 export type SectionName = 'Network' | 'Shim';
@@ -168,6 +169,29 @@ export interface Collected {
   sections: Map<SectionName, number>;
 }
 
+// systemd keeps a `#` or `;` after a value's first character as part of the
+// value, and so do we; no key's value may hold whitespace, so a value with
+// " #" or " ;" is a comment pasted on the line, and saying so is the fix.
+const INLINE_COMMENT = /\s[#;]/;
+export const INLINE_COMMENT_MESSAGE = 'inline comments are not supported: put the comment on a line of its own, starting with # or ;';
+
+function sectionHint(name: string): string {
+  const near = nearest(name, SECTIONS);
+  return near === null ? ` (the sections are ${orList(SECTIONS.map((s) => `[${s}]`))})` : `; did you mean [${near}]?`;
+}
+
+function keyHint(section: SectionName, key: string): string {
+  const here = KEYS.filter((k) => k.section === section).map((k) => k.key);
+  const exact = KEYS.find((k) => k.section !== section && k.key.toLowerCase() === key.toLowerCase());
+  if (exact !== undefined && !here.some((k) => k.toLowerCase() === key.toLowerCase())) return `; ${exact.key}= belongs in [${exact.section}]`;
+  const near = nearest(key, here);
+  if (near !== null) return `; did you mean ${near}=?`;
+  const elsewhere = nearest(key, KEYS.filter((k) => k.section !== section).map((k) => k.key));
+  const spec = elsewhere === null ? undefined : KEYS.find((k) => k.section !== section && k.key === elsewhere);
+  if (spec !== undefined) return `; did you mean ${spec.key}= in [${spec.section}]?`;
+  return ` (the keys of [${section}] are ${orList(here.map((k) => `${k}=`))})`;
+}
+
 function isSectionName(s: string): s is SectionName {
   return (SECTIONS as readonly string[]).includes(s);
 }
@@ -182,7 +206,7 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
     if (!isSectionName(sec.name)) {
       diagnostics.push({
         severity: 'warning', code: 'unknown-key', file: path, line: sec.line,
-        message: `unknown section [${sec.name}], ignored`,
+        message: `unknown section [${sec.name}], ignored${sectionHint(sec.name)}`,
       });
       continue;
     }
@@ -191,7 +215,7 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
       const place: Place = { file: path, line: e.line, key: e.key, value: e.value };
       const spec = findKey(sec.name, e.key);
       if (spec === undefined) {
-        diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored` });
+        diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored${keyHint(sec.name, e.key)}` });
         continue;
       }
       const id = `${spec.section}.${spec.key}`;
@@ -203,7 +227,7 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
         listSeen.delete(id);
         continue;
       }
-      const r = spec.parse(e.value);
+      const r = INLINE_COMMENT.test(e.value) ? bad(INLINE_COMMENT_MESSAGE) : spec.parse(e.value);
       if (!r.ok) {
         diagnostics.push({ severity: 'error', code: 'invalid-value', ...place, message: r.message });
         collected.failed.add(id);
