@@ -13,7 +13,7 @@ export interface CommandSpec {
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
-  { name: 'status', usage: '[NAME]', summary: 'Show the daemon, or one network, in detail', min: 0, max: 1, read: true },
+  { name: 'status', usage: '[NAME…]', summary: 'Show the daemon, or the networks named, in detail', min: 0, max: Infinity, read: true },
   { name: 'list', usage: '', summary: 'List networks', min: 0, max: 0, read: true },
   { name: 'up', usage: 'NAME', summary: 'Bring a network taken down with "down" back', min: 1, max: 1, read: false },
   { name: 'down', usage: 'NAME', summary: 'Remove what flatnetd made for a network until "up" or a reload', min: 1, max: 1, read: false },
@@ -23,13 +23,27 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'check', usage: '[PATH…]', summary: 'Validate drop-ins offline (default /etc/flatnet.d); no daemon needed', min: 0, max: Infinity, read: true },
   { name: 'docker-args', usage: 'NAME', summary: 'Print the matching "docker network create" command', min: 1, max: 1, read: true },
   { name: 'monitor', usage: '', summary: 'Follow changes as they happen, one line each', min: 0, max: 0, read: true },
+  { name: 'wait-online', usage: '[NAME…]', summary: 'Wait until the networks (default: all) are configured', min: 0, max: Infinity, read: false },
 ];
 
 export type Parsed =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean }
+  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean; options: Options }
   | { kind: 'usage'; message: string };
+
+/** The options besides --json, as systemctl and networkctl spell them. */
+export interface Options {
+  /** --no-legend: no column headers and no summary line. */
+  noLegend: boolean;
+  /** --full / -l: never shorten columns to the terminal's width. */
+  full: boolean;
+  /** --timeout=SECONDS for wait-online (0: wait forever); null: the default. */
+  timeoutSec: number | null;
+}
+
+/** wait-online's default, as systemd-networkd-wait-online's. */
+export const WAIT_ONLINE_DEFAULT_TIMEOUT_SEC = 120;
 
 export function helpText(version: string): string {
   const w = Math.max(...COMMANDS.map((c) => `${c.name} ${c.usage}`.trim().length));
@@ -42,9 +56,13 @@ export function helpText(version: string): string {
     ...COMMANDS.map((c) => `  ${`${c.name} ${c.usage}`.trim().padEnd(w)}  ${c.summary}`),
     '',
     'Options:',
-    '  --json     Print JSON (read commands)',
-    '  -h --help  Show this help',
-    '  --version  Show the version',
+    '  --json           Print JSON (read commands; every key in PascalCase)',
+    '  --no-legend      Print no column headers and no summary line',
+    '  -l --full        Do not shorten columns to the terminal width',
+    '  --no-pager       Accepted for systemd habits; flatnetctl never pages',
+    '  --timeout=SECS   wait-online: give up after SECS (default 120, 0 = never)',
+    '  -h --help        Show this help',
+    '  --version        Show the version',
     '',
     'Exit status: 0 ok, 1 failure (check: errors found), 2 usage, 3 flatnetd not running.',
     'up, down, reload and reconcile need root.',
@@ -58,7 +76,11 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: {
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+        'no-legend': { type: 'boolean' }, 'no-pager': { type: 'boolean' }, full: { type: 'boolean', short: 'l' },
+        timeout: { type: 'string' },
+      },
     });
   } catch (e) {
     return { kind: 'usage', message: e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e) };
@@ -76,5 +98,12 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (args.length > command.max) {
     return { kind: 'usage', message: command.max === 0 ? `${name} takes no arguments` : `${name} takes ${command.usage}, not ${args.length} arguments` };
   }
-  return { kind: 'run', command, args, json };
+  let timeoutSec: number | null = null;
+  if (values.timeout !== undefined) {
+    if (command.name !== 'wait-online') return { kind: 'usage', message: '--timeout is for wait-online' };
+    timeoutSec = /^[0-9]{1,7}(\.[0-9]+)?$/.test(values.timeout) ? Number(values.timeout) : NaN;
+    if (Number.isNaN(timeoutSec)) return { kind: 'usage', message: `--timeout=${values.timeout}: must be a number of seconds` };
+  }
+  const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec };
+  return { kind: 'run', command, args, json, options };
 }

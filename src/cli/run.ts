@@ -29,6 +29,13 @@ export function errorMessage(e: unknown, argv: readonly string[]): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** $COLUMNS first, as systemd does, then the terminal's own; null when neither says (a pty of size 0). */
+export function terminalWidth(columnsEnv: string | undefined, ttyColumns: number | undefined): number | null {
+  const fromEnv = columnsEnv !== undefined && /^[1-9][0-9]{0,4}$/.test(columnsEnv) ? Number(columnsEnv) : 0;
+  if (fromEnv > 0) return fromEnv;
+  return ttyColumns !== undefined && ttyColumns > 0 ? ttyColumns : null;
+}
+
 export async function main(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
   const parsed = parseCommandLine(argv);
   const out = (t: string): void => { process.stdout.write(`${t}\n`); };
@@ -44,8 +51,12 @@ export async function main(argv: readonly string[], env: Record<string, string |
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const tty = process.stdout.isTTY === true;
+  const { options } = parsed;
   const io: Io = {
     out, err, json: parsed.json, now: () => Date.now(), stopped,
+    legend: !options.noLegend, summary: tty && !options.noLegend,
+    width: tty && !options.full ? terminalWidth(env['COLUMNS'], process.stdout.columns) : null,
     style: { colour: process.stdout.isTTY === true && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb' },
   };
   const { command, args } = parsed;

@@ -15,6 +15,8 @@ export interface ConfigSet {
   invalid: { name: string; file: string }[];
   /** Every error and warning, ordered by file and line. */
   diagnostics: Diagnostic[];
+  /** Advice about valid drop-ins, for `flatnetctl check` only (never logged or published). */
+  notes?: Diagnostic[];
 }
 
 /** By file (lexical), then line; diagnostics without a file last. Stable otherwise. */
@@ -52,7 +54,8 @@ export function buildConfigSet(files: readonly DropInFile[]): ConfigSet {
   const v = validateSet(candidates);
   for (const d of v.diagnostics) diagnostics.push(d);
   for (const r of v.rejected) invalid.push({ name: r.network.name, file: r.network.file });
-  return { networks: v.valid, invalid, diagnostics: sortDiagnostics(diagnostics) };
+  const sorted = sortDiagnostics(diagnostics);
+  return { networks: v.valid, invalid, diagnostics: sorted.filter((d) => d.severity !== 'note'), notes: sorted.filter((d) => d.severity === 'note') };
 }
 
 export async function loadConfig(dirs: readonly string[]): Promise<ConfigSet> {
