@@ -13,6 +13,7 @@ need() {
 need docs/flatnetd.8.md "source of the flatnetd(8) man page"
 need docs/flatnet.d.5.md "source of the flatnet.d(5) man page"
 need docs/flatnetctl.1.md "source of the flatnetctl(1) man page"
+need scripts/build-man.sh "renders the man pages (pandoc without smart typography)"
 need dbus/org.flatnet.flatnet1.conf "D-Bus policy for /usr/share/dbus-1/system.d/"
 need systemd/flatnetd.service "the unit"
 need package-lock.json "npm ci needs the lockfile"
