@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
-import { helpText, parseCommandLine } from './args.js';
+import { helpText, parseCommandLine, WAIT_ONLINE_DEFAULT_TIMEOUT_SEC } from './args.js';
 import { change, check, dockerArgs, EXIT, list, monitor, plan, status, type Io } from './commands.js';
 
 function version(): string {
@@ -72,6 +72,10 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'check': return await check(io, args);
       case 'docker-args': return await dockerArgs(io, args);
       case 'monitor': return await monitor(io);
+      case 'wait-online': {
+        const { waitOnline } = await import('./wait-online.js');
+        return await waitOnline(io, args, options.timeoutSec ?? WAIT_ONLINE_DEFAULT_TIMEOUT_SEC);
+      }
       default: err(`flatnetctl: ${command.name} is not implemented`); return EXIT.failure;
     }
   } catch (e) {
