@@ -64,7 +64,8 @@ export function helpText(version: string): string {
     '  -h --help        Show this help',
     '  --version        Show the version',
     '',
-    'Exit status: 0 ok, 1 failure (check: errors found), 2 usage, 3 flatnetd not running.',
+    'Exit status: 0 ok, 1 failure (check: errors or unknown keys; status NAME: failed; wait-online: timed out),',
+    '2 usage, 3 flatnetd not running.',
     'up, down, reload and reconcile need root.',
   ].join('\n');
 }
