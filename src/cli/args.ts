@@ -40,6 +40,8 @@ export interface Options {
   full: boolean;
   /** --timeout=SECONDS for wait-online (0: wait forever); null: the default. */
   timeoutSec: number | null;
+  /** --kernel: check also checks the drop-ins against the running kernel. */
+  kernel: boolean;
 }
 
 /** wait-online's default, as systemd-networkd-wait-online's. */
@@ -61,6 +63,7 @@ export function helpText(version: string): string {
     '  -l --full        Do not shorten columns to the terminal width',
     '  --no-pager       Accepted for systemd habits; flatnetctl never pages',
     '  --timeout=SECS   wait-online: give up after SECS (default 120, 0 = never)',
+    '  --kernel         check: also against the running kernel (parents, MTU, names)',
     '  -h --help        Show this help',
     '  --version        Show the version',
     '',
@@ -80,7 +83,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
       options: {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         'no-legend': { type: 'boolean' }, 'no-pager': { type: 'boolean' }, full: { type: 'boolean', short: 'l' },
-        timeout: { type: 'string' },
+        timeout: { type: 'string' }, kernel: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -105,6 +108,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     timeoutSec = /^[0-9]{1,7}(\.[0-9]+)?$/.test(values.timeout) ? Number(values.timeout) : NaN;
     if (Number.isNaN(timeoutSec)) return { kind: 'usage', message: `--timeout=${values.timeout}: must be a number of seconds` };
   }
-  const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec };
+  if (values.kernel === true && command.name !== 'check') return { kind: 'usage', message: '--kernel is for check' };
+  const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec, kernel: values.kernel === true };
   return { kind: 'run', command, args, json, options };
 }

@@ -122,10 +122,18 @@ export async function dockerArgs(io: Io, args: string[]): Promise<number> {
   });
 }
 
-export async function check(io: Io, paths: string[]): Promise<number> {
+export async function check(io: Io, paths: string[], kernel = false): Promise<number> {
   // Loaded on demand: only `check` needs the config parser.
   const { checkPaths } = await import('../config/check.js');
-  const { diagnostics, notes, networks } = await checkPaths(paths);
+  const { sortDiagnostics } = await import('../config/load.js');
+  const checked = await checkPaths(paths);
+  const { notes, networks } = checked;
+  let { diagnostics } = checked;
+  if (kernel) {
+    const { kernelDiagnostics, readLinks } = await import('./check-kernel.js');
+    const links = readLinks();
+    diagnostics = sortDiagnostics([...diagnostics, ...(Array.isArray(links) ? kernelDiagnostics(networks, links) : [links])]);
+  }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   // An unknown key or section is ignored by the daemon, as systemd does; for
   // check it is a failure: `Adress=` would silently leave the address out.

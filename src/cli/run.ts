@@ -69,7 +69,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'reload': return await change('Reload', args);
       case 'reconcile': return await change('Reconcile', args);
       case 'plan': return await plan(io);
-      case 'check': return await check(io, args);
+      case 'check': return await check(io, args, options.kernel);
       case 'docker-args': return await dockerArgs(io, args);
       case 'monitor': return await monitor(io);
       case 'wait-online': {

@@ -39,3 +39,28 @@ export function nearest(name: string, known: readonly string[]): string | null {
   }
   return bestD <= limit ? best : null;
 }
+
+/** What a link needs to be named as a possible parent: `ObservedLink`'s fields that matter here. */
+export interface LinkLike {
+  name: string;
+  kind: string | null;
+  mac: string;
+  alias: string | null;
+}
+
+/** Kinds that can carry macvlan, ipvlan or a VLAN, and are not made per container. */
+const PARENT_KINDS = new Set(['bond', 'bridge', 'team', 'vlan', 'veth']);
+
+/**
+ * The interfaces a Parent= may mean, sorted: NICs, bonds, bridges, VLANs,
+ * veths; not the loopback, not flatnetd's own links, not the host ends of
+ * container veths (`veth1a2b3c`, which come and go with containers and would
+ * make a message that names them change with every container).
+ */
+export function parentCandidates(links: readonly LinkLike[]): string[] {
+  return links
+    .filter((l) => l.mac !== '00:00:00:00:00:00' && !(l.alias ?? '').startsWith('flatnet:'))
+    .filter((l) => l.kind === null || (PARENT_KINDS.has(l.kind) && !(l.kind === 'veth' && /^veth[0-9a-f]/.test(l.name))))
+    .map((l) => l.name)
+    .sort();
+}
