@@ -78,6 +78,8 @@ buildNpmPackage {
     for m in flatnetd.8 flatnet.d.5 flatnetctl.1; do
       install -Dm644 man/$m $out/share/man/man''${m##*.}/$m
     done
+    install -Dm644 completions/bash/flatnetctl $out/share/bash-completion/completions/flatnetctl
+    install -Dm644 completions/zsh/_flatnetctl $out/share/zsh/site-functions/_flatnetctl
     if [ -d etc/flatnet.d ]; then
       mkdir -p $out/share/doc/flatnetd/examples
       cp etc/flatnet.d/*.conf $out/share/doc/flatnetd/examples/
