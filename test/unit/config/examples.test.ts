@@ -85,3 +85,23 @@ test('every flatnetctl command line in the README and the man pages parses', () 
     assert.notEqual(p.kind, 'usage', `${where}: flatnetctl ${argv.join(' ')}: ${p.kind === 'usage' ? p.message : ''}`);
   }
 });
+
+test('the README\'s commands work with and without sudo, and the demo installs only what it needs', () => {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const shell: string[] = [];
+  let fence: string | null = null;
+  for (const l of readme.split('\n')) {
+    const open = /^\s*```(\w*)\s*$/.exec(l);
+    if (open !== null) fence = fence === null ? (open[1] ?? '') : null;
+    else if (fence === 'sh') shell.push(l);
+  }
+  // A bare `sudo` fails with "command not found" on a fresh Debian machine where you are root.
+  assert.deepEqual(shell.filter((l) => /(^|[\s;&|(])sudo\s/.test(l.replace(/\$\(command -v sudo\)/g, ''))), []);
+  assert.ok(shell.some((l) => l.includes('scripts/install-deps.sh --demo') && l.includes('npm run demo')), 'the demo command');
+  const deps = readFileSync(join(REPO, 'scripts/install-deps.sh'), 'utf8');
+  const demo = /^DEMO=\(([^)]*)\)/m.exec(deps)?.[1]?.trim().split(/\s+/) ?? [];
+  assert.ok(demo.includes('iproute2') && demo.includes('libsystemd-dev'), demo.join(' '));
+  for (const heavy of ['qemu-system-x86', 'docker.io', 'nix-bin', 'pandoc', 'lintian']) assert.ok(!demo.includes(heavy), `--demo installs ${heavy}`);
+  // CI runs the same test command the README gives.
+  assert.match(readFileSync(join(REPO, '.ci/run'), 'utf8'), /^npm test$/m);
+});
