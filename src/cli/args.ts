@@ -42,6 +42,8 @@ export interface Options {
   timeoutSec: number | null;
   /** --kernel: check also checks the drop-ins against the running kernel. */
   kernel: boolean;
+  /** -n/--lines: journal lines shown by `status NAME` (default 10, 0 = none). */
+  lines: number;
 }
 
 /** wait-online's default, as systemd-networkd-wait-online's. */
@@ -64,6 +66,7 @@ export function helpText(version: string): string {
     '  --no-pager       Accepted for systemd habits; flatnetctl never pages',
     '  --timeout=SECS   wait-online: give up after SECS (default 120, 0 = never)',
     '  --kernel         check: also against the running kernel (parents, MTU, names)',
+    '  -n --lines=N     status NAME: show the last N journal lines about it (default 10)',
     '  -h --help        Show this help',
     '  --version        Show the version',
     '',
@@ -83,7 +86,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
       options: {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         'no-legend': { type: 'boolean' }, 'no-pager': { type: 'boolean' }, full: { type: 'boolean', short: 'l' },
-        timeout: { type: 'string' }, kernel: { type: 'boolean' },
+        timeout: { type: 'string' }, kernel: { type: 'boolean' }, lines: { type: 'string', short: 'n' },
       },
     });
   } catch (e) {
@@ -109,6 +112,11 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     if (Number.isNaN(timeoutSec)) return { kind: 'usage', message: `--timeout=${values.timeout}: must be a number of seconds` };
   }
   if (values.kernel === true && command.name !== 'check') return { kind: 'usage', message: '--kernel is for check' };
-  const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec, kernel: values.kernel === true };
+  let lines = 10;
+  if (values.lines !== undefined) {
+    if (!/^[0-9]{1,5}$/.test(values.lines)) return { kind: 'usage', message: `--lines=${values.lines}: must be a number of lines` };
+    lines = Number(values.lines);
+  }
+  const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec, kernel: values.kernel === true, lines };
   return { kind: 'run', command, args, json, options };
 }

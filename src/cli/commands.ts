@@ -22,6 +22,8 @@ export interface Io {
   summary: boolean;
   /** Shorten table columns to this many characters (the terminal's width); null: never (--full, not a TTY). */
   width: number | null;
+  /** The last journal lines about a network (for `status NAME`); none when there is no journal to read. */
+  journal?: (network: string) => string[];
   now(): number;
   /** Resolves when the user asks to stop (SIGINT/SIGTERM); for monitor. */
   stopped(): Promise<void>;
@@ -65,7 +67,12 @@ export async function status(io: Io, args: string[]): Promise<number> {
       // One name prints one object, as before; several print an array.
       const [only] = nets;
       if (io.json) io.out(toJson(nets.length === 1 && only !== undefined ? jsonNetwork(only) : nets.map(jsonNetwork), 2));
-      else io.out(nets.map((n) => renderNetworkStatus(io.style, n, io.now()).join('\n')).join('\n\n'));
+      else {
+        io.out(nets.map((n) => {
+          const story = io.journal?.(n.Name) ?? [];
+          return [...renderNetworkStatus(io.style, n, io.now()), ...(story.length > 0 ? ['', ...story] : [])].join('\n');
+        }).join('\n\n'));
+      }
       return nets.some((n) => FAILED_STATES.has(n.State)) ? EXIT.failure : EXIT.ok;
     }
     const m = managerInfo(await c.getAll(MANAGER_PATH, MANAGER_IFACE));
@@ -102,7 +109,7 @@ export async function plan(io: Io): Promise<number> {
     const text = String(await c.manager('Plan'));
     const parsed: unknown = JSON.parse(text);
     if (io.json) {
-      io.out(JSON.stringify(parsed, null, 2));
+      io.out(JSON.stringify(pascalKeys(parsed), null, 2));
       return EXIT.ok;
     }
     const ops = parsed !== null && typeof parsed === 'object' && Array.isArray((parsed as { ops?: unknown }).ops)

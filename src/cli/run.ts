@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
 import { helpText, parseCommandLine, WAIT_ONLINE_DEFAULT_TIMEOUT_SEC } from './args.js';
+import { journalLines } from './journal.js';
 import { change, check, dockerArgs, EXIT, list, monitor, plan, status, type Io } from './commands.js';
 
 function version(): string {
@@ -57,6 +58,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     out, err, json: parsed.json, now: () => Date.now(), stopped,
     legend: !options.noLegend, summary: tty && !options.noLegend,
     width: tty && !options.full ? terminalWidth(env['COLUMNS'], process.stdout.columns) : null,
+    journal: (network) => journalLines(network, options.lines),
     style: { colour: process.stdout.isTTY === true && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb' },
   };
   const { command, args } = parsed;

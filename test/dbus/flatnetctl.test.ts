@@ -2,6 +2,9 @@
 // (0 ok, 1 failure, 2 usage, 3 not running), colour only on a TTY.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BUS_NAME, busctlJson, CTL, daemonOnBus, flatnetctl, MANAGER, run, startBus, startProcess, type Daemon, type TestBus } from './harness.js';
 
 const NOT_RUNNING = 'flatnetd is not running (org.flatnet.flatnet1 not on the system bus)';
@@ -100,6 +103,25 @@ describe('with the daemon', () => {
     assert.deepEqual(both.map((n) => n.Name), ['lan', 'iot']);
   });
 
+  test('status NAME ends with the network\'s last journal lines, as networkctl status does; -n 0 leaves them out', async (t) => {
+    if (!daemon.isStub) return t.skip('the stub daemon\'s networks');
+    const bin = mkdtempSync(join(tmpdir(), 'fnt-journalctl-'));
+    t.after(() => rmSync(bin, { recursive: true, force: true }));
+    // A journalctl that records how it was asked and answers as the journal would.
+    writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${bin}/args\nprintf '2026-12-06T21:00:00+0000 host flatnetd[42]: lan: restored docker-link made again (macvlan bridge on enp3s0) (restore 2)\\n'\n`);
+    chmodSync(join(bin, 'journalctl'), 0o755);
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    const out = (await ok(['status', 'lan'], { env })).split('\n');
+    assert.equal(out[out.length - 1], '2026-12-06T21:00:00+0000 host flatnetd[42]: lan: restored docker-link made again (macvlan bridge on enp3s0) (restore 2)');
+    assert.equal(out[out.length - 2], '');
+    assert.deepEqual(readFileSync(join(bin, 'args'), 'utf8').split('\n').slice(0, -1),
+      ['--unit', 'flatnetd.service', '--no-pager', '--quiet', '--output', 'short-iso', '--lines', '10', '--grep', '^lan: ']);
+    rmSync(join(bin, 'args'));
+    const none = await ok(['status', 'lan', '-n', '0'], { env });
+    assert.doesNotMatch(none, /restored/);
+    assert.equal(existsSync(join(bin, 'args')), false, 'journalctl not asked with -n 0');
+  });
+
   test('status NAME exits 1 for a failed network, as systemctl status does for a failed unit', async (t) => {
     if (!daemon.isStub) return t.skip('the stub daemon\'s failed network');
     const r = await flatnetctl(bus, ['status', 'fragile']);
@@ -140,8 +162,8 @@ describe('with the daemon', () => {
   test('plan: what a reconcile would do, nothing applied; --json: the ops', async (t) => {
     if (!daemon.isStub) return t.skip('the stub daemon\'s plan');
     assert.equal(await ok(['plan']), 'add address 192.168.88.192/32 to shim-lan for lan: missing\n\n1 operation planned, none applied.');
-    const json = JSON.parse(await ok(['plan', '--json'])) as { ops: { op: string }[] };
-    assert.deepEqual(json.ops.map((o) => o.op), ['addr-add']);
+    const json = JSON.parse(await ok(['plan', '--json'])) as { Ops: { Op: string }[] };
+    assert.deepEqual(json.Ops.map((o) => o.Op), ['addr-add']);
   });
 
   test('down and up as root change the network; as nobody they are refused with a hint', async () => {
