@@ -180,6 +180,13 @@ function sectionHint(name: string): string {
   return near === null ? ` (the sections are ${orList(SECTIONS.map((s) => `[${s}]`))})` : `; did you mean [${near}]?`;
 }
 
+/**
+ * Unknown keys in one file that get a "did you mean": a typo comes one or a
+ * few at a time; a file of 120,000 unknown keys (the fuzzer's) is not a drop-in
+ * and must not cost a string comparison against every key for each of them.
+ */
+export const MAX_HINTS = 100;
+
 function keyHint(section: SectionName, key: string): string {
   const here = KEYS.filter((k) => k.section === section).map((k) => k.key);
   const exact = KEYS.find((k) => k.section !== section && k.key.toLowerCase() === key.toLowerCase());
@@ -202,11 +209,12 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
   // A list grows in place and its values are looked up in a map: copying and
   // scanning the list on every line made 40k Address= lines take a minute.
   const listSeen = new Map<string, Map<KeyValue, Assignment>>();
+  let hinted = 0;
   for (const sec of sections) {
     if (!isSectionName(sec.name)) {
       diagnostics.push({
         severity: 'warning', code: 'unknown-key', file: path, line: sec.line,
-        message: `unknown section [${sec.name}], ignored${sectionHint(sec.name)}`,
+        message: `unknown section [${sec.name}], ignored${hinted++ < MAX_HINTS ? sectionHint(sec.name) : ''}`,
       });
       continue;
     }
@@ -215,7 +223,8 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
       const place: Place = { file: path, line: e.line, key: e.key, value: e.value };
       const spec = findKey(sec.name, e.key);
       if (spec === undefined) {
-        diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored${keyHint(sec.name, e.key)}` });
+        const hint = hinted++ < MAX_HINTS ? keyHint(sec.name, e.key) : '';
+        diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored${hint}` });
         continue;
       }
       const id = `${spec.section}.${spec.key}`;

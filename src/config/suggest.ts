@@ -6,6 +6,9 @@
 export function editDistance(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
+  // Names differing in length by more than any limit nearest() uses are far:
+  // a long junk key costs nothing, not a matrix per known name.
+  if (Math.abs(x.length - y.length) > 3) return Math.abs(x.length - y.length);
   const rows: number[][] = [];
   for (let i = 0; i <= x.length; i++) {
     const row: number[] = [];
@@ -27,6 +30,7 @@ export function editDistance(a: string, b: string): number {
 
 /** The known name nearest to `name`, or null when none is near enough. */
 export function nearest(name: string, known: readonly string[]): string | null {
+  if (name.length > 40) return null;
   const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
   let best: string | null = null;
   let bestD = Infinity;
