@@ -56,6 +56,9 @@ export function waitingMessage(missing: string, net: NetworkConfig, observed: Ob
 export function conflictMessage(d: Diagnostic, net: NetworkConfig): string {
   if (d.file !== undefined || d.object === undefined) return formatDiagnostic(d);
   const isShim = net.shim !== null && net.shim.name === d.object;
+  const isVlan = net.vlan !== null && effectiveParentName(net) === d.object;
+  // Only a link the drop-in names has a line and these ways out (a route conflict has neither).
+  if (!isShim && !isVlan) return formatDiagnostic(d);
   const id = isShim ? 'Shim.Name' : 'Network.VLAN';
   const place = net.where[id] ?? { file: net.file };
   const key = isShim ? 'Name=' : 'VLAN=';

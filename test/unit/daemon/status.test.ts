@@ -78,4 +78,8 @@ test('a foreign link holding the shim\'s name: the drop-in\'s path:line and the 
   assert.equal(s.state, 'failed');
   assert.equal(s.lastError, '/etc/flatnet.d/10-lan.conf:9: Name=docker-link: docker-link: kind veth, want macvlan; not made by flatnetd, '
     + 'so it is left alone; delete it (ip link delete docker-link) and flatnetd makes its own, or set another Name= there');
+  // A conflict about something else (a route two networks want) keeps its own words.
+  const route = { ...conflict, object: '192.168.88.192/27 dev same-link', message: 'route not added: another network of this host wants the same route' };
+  assert.equal(deriveStatus({ ...base, net, outcome: { ...outcome, errors: [route] } }).lastError,
+    '192.168.88.192/27 dev same-link: route not added: another network of this host wants the same route');
 });
