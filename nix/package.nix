@@ -89,10 +89,12 @@ buildNpmPackage {
     install -Dm644 packaging/iproute2/flatnet.conf $out/share/iproute2/rt_protos.d/flatnet.conf
     install -Dm644 packaging/tmpfiles.d/flatnetd.conf $out/lib/tmpfiles.d/flatnetd.conf
 
+    sh scripts/build-man.sh man
     for m in flatnetd.8 flatnet.d.5 flatnetctl.1; do
-      mkdir -p $out/share/man/man''${m##*.}
-      pandoc --standalone --from markdown --to man docs/$m.md -o $out/share/man/man''${m##*.}/$m
+      install -Dm644 man/$m $out/share/man/man''${m##*.}/$m
     done
+    install -Dm644 completions/bash/flatnetctl $out/share/bash-completion/completions/flatnetctl
+    install -Dm644 completions/zsh/_flatnetctl $out/share/zsh/site-functions/_flatnetctl
     if [ -d etc/flatnet.d ]; then
       mkdir -p $out/share/doc/flatnetd/examples
       cp etc/flatnet.d/*.conf $out/share/doc/flatnetd/examples/

@@ -5,7 +5,15 @@
 # python3: the tests' NOTIFY_SOCKET reader.  strace: the reliability tier's
 # sandbox proof.  pandoc, debhelper, lintian, nix-bin: the packaging tier.
 # iputils-arping: the gratuitous ARP after a shim's MAC changes (src/kernel/announce.ts).
+#
+# --demo: only what `npm ci` and `npm run demo` need (the addon's build, ip,
+# ping and a private dbus-daemon), not the test tiers' tools, qemu or Docker.
 set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: run as root (apt-get install): sudo $0 $*, or as root: $0 $*" >&2
+  exit 1
+fi
+DEMO=(build-essential python3 iproute2 iputils-ping dbus-daemon dbus-bin)
 CORE=(
   build-essential python3 iproute2 iputils-ping iputils-arping dbus dbus-daemon dbus-bin systemd udev man-db
   procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin
@@ -18,6 +26,17 @@ VM=(qemu-system-x86 cpio busybox-static kmod e2fsprogs docker.io containerd runc
 missing() {
   for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done
 }
+if [ "${1:-}" = --demo ]; then
+  mapfile -t need < <(missing "${DEMO[@]}")
+  if ((${#need[@]})); then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}"
+  fi
+  exit 0
+elif [ $# -gt 0 ]; then
+  echo "usage: $0 [--demo]" >&2
+  exit 2
+fi
 mapfile -t need < <(missing "${CORE[@]}" "${VM[@]}")
 if ((${#need[@]})); then
   apt-get update -qq

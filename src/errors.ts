@@ -15,7 +15,12 @@ export type ErrorCode =
   | 'not-found'       // no network by that name
   | 'internal';
 
-export type Severity = 'error' | 'warning';
+/**
+ * A note is advice about a valid drop-in (the shim's address needs Docker's
+ * --aux-address): `flatnetctl check` shows it; the daemon neither logs nor
+ * publishes it, so a correct drop-in never shows up as a warning in status.
+ */
+export type Severity = 'error' | 'warning' | 'note';
 
 /** Where a fact came from: a drop-in line, or a kernel object. */
 export interface Place {

@@ -13,7 +13,7 @@ export interface CommandSpec {
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
-  { name: 'status', usage: '[NAME]', summary: 'Show the daemon, or one network, in detail', min: 0, max: 1, read: true },
+  { name: 'status', usage: '[NAME…]', summary: 'Show the daemon, or the networks named, in detail', min: 0, max: Infinity, read: true },
   { name: 'list', usage: '', summary: 'List networks', min: 0, max: 0, read: true },
   { name: 'up', usage: 'NAME', summary: 'Bring a network taken down with "down" back', min: 1, max: 1, read: false },
   { name: 'down', usage: 'NAME', summary: 'Remove what flatnetd made for a network until "up" or a reload', min: 1, max: 1, read: false },
@@ -23,13 +23,31 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'check', usage: '[PATH…]', summary: 'Validate drop-ins offline (default /etc/flatnet.d); no daemon needed', min: 0, max: Infinity, read: true },
   { name: 'docker-args', usage: 'NAME', summary: 'Print the matching "docker network create" command', min: 1, max: 1, read: true },
   { name: 'monitor', usage: '', summary: 'Follow changes as they happen, one line each', min: 0, max: 0, read: true },
+  { name: 'wait-online', usage: '[NAME…]', summary: 'Wait until the networks (default: all) are configured', min: 0, max: Infinity, read: false },
 ];
 
 export type Parsed =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean }
+  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean; options: Options }
   | { kind: 'usage'; message: string };
+
+/** The options besides --json, as systemctl and networkctl spell them. */
+export interface Options {
+  /** --no-legend: no column headers and no summary line. */
+  noLegend: boolean;
+  /** --full / -l: never shorten columns to the terminal's width. */
+  full: boolean;
+  /** --timeout=SECONDS for wait-online (0: wait forever); null: the default. */
+  timeoutSec: number | null;
+  /** --kernel: check also checks the drop-ins against the running kernel. */
+  kernel: boolean;
+  /** -n/--lines: journal lines shown by `status NAME` (default 10, 0 = none). */
+  lines: number;
+}
+
+/** wait-online's default, as systemd-networkd-wait-online's. */
+export const WAIT_ONLINE_DEFAULT_TIMEOUT_SEC = 120;
 
 export function helpText(version: string): string {
   const w = Math.max(...COMMANDS.map((c) => `${c.name} ${c.usage}`.trim().length));
@@ -42,11 +60,18 @@ export function helpText(version: string): string {
     ...COMMANDS.map((c) => `  ${`${c.name} ${c.usage}`.trim().padEnd(w)}  ${c.summary}`),
     '',
     'Options:',
-    '  --json     Print JSON (read commands)',
-    '  -h --help  Show this help',
-    '  --version  Show the version',
+    '  --json           Print JSON (read commands; every key in PascalCase)',
+    '  --no-legend      Print no column headers and no summary line',
+    '  -l --full        Do not shorten columns to the terminal width',
+    '  --no-pager       Accepted for systemd habits; flatnetctl never pages',
+    '  --timeout=SECS   wait-online: give up after SECS (default 120, 0 = never)',
+    '  --kernel         check: also against the running kernel (parents, MTU, names)',
+    '  -n --lines=N     status NAME: show the last N journal lines about it (default 10)',
+    '  -h --help        Show this help',
+    '  --version        Show the version',
     '',
-    'Exit status: 0 ok, 1 failure (check: errors found), 2 usage, 3 flatnetd not running.',
+    'Exit status: 0 ok, 1 failure (check: errors or unknown keys; status NAME: failed; wait-online: timed out),',
+    '2 usage, 3 flatnetd not running.',
     'up, down, reload and reconcile need root.',
   ].join('\n');
 }
@@ -58,7 +83,11 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: {
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+        'no-legend': { type: 'boolean' }, 'no-pager': { type: 'boolean' }, full: { type: 'boolean', short: 'l' },
+        timeout: { type: 'string' }, kernel: { type: 'boolean' }, lines: { type: 'string', short: 'n' },
+      },
     });
   } catch (e) {
     return { kind: 'usage', message: e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e) };
@@ -76,5 +105,18 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (args.length > command.max) {
     return { kind: 'usage', message: command.max === 0 ? `${name} takes no arguments` : `${name} takes ${command.usage}, not ${args.length} arguments` };
   }
-  return { kind: 'run', command, args, json };
+  let timeoutSec: number | null = null;
+  if (values.timeout !== undefined) {
+    if (command.name !== 'wait-online') return { kind: 'usage', message: '--timeout is for wait-online' };
+    timeoutSec = /^[0-9]{1,7}(\.[0-9]+)?$/.test(values.timeout) ? Number(values.timeout) : NaN;
+    if (Number.isNaN(timeoutSec)) return { kind: 'usage', message: `--timeout=${values.timeout}: must be a number of seconds` };
+  }
+  if (values.kernel === true && command.name !== 'check') return { kind: 'usage', message: '--kernel is for check' };
+  let lines = 10;
+  if (values.lines !== undefined) {
+    if (!/^[0-9]{1,5}$/.test(values.lines)) return { kind: 'usage', message: `--lines=${values.lines}: must be a number of lines` };
+    lines = Number(values.lines);
+  }
+  const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec, kernel: values.kernel === true, lines };
+  return { kind: 'run', command, args, json, options };
 }

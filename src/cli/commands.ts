@@ -5,9 +5,9 @@ import type { Message } from 'dbus-next';
 import { BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE,
   networkNameFromPath } from '../bus/path.js';
 import { toJson } from '../bus/json.js';
-import { formatDiagnostic } from '../errors.js';
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { connectClient, unwrap, WRITE_TIMEOUT_MS, type Client } from './client.js';
-import { dockerCommand, plural, type Style } from './format.js';
+import { dockerCommand, pascalKeys, plural, type Style } from './format.js';
 import { managerInfo, monitorText, networkView, renderDiagnostic, renderList, renderManagerStatus,
   renderNetworkStatus, type MonitorEvent, type NetworkView } from './views.js';
 
@@ -16,6 +16,14 @@ export interface Io {
   err(text: string): void;
   style: Style;
   json: boolean;
+  /** Column headers and check's verdict line (off with --no-legend). */
+  legend: boolean;
+  /** A table's trailing summary line: only for a person (a TTY), never with --no-legend. */
+  summary: boolean;
+  /** Shorten table columns to this many characters (the terminal's width); null: never (--full, not a TTY). */
+  width: number | null;
+  /** The last journal lines about a network (for `status NAME`); none when there is no journal to read. */
+  journal?: (network: string) => string[];
   now(): number;
   /** Resolves when the user asks to stop (SIGINT/SIGTERM); for monitor. */
   stopped(): Promise<void>;
@@ -41,19 +49,36 @@ function jsonNetwork(n: NetworkView): Record<string, unknown> {
   return { ...n };
 }
 
+/** States in which `status NAME` exits 1, as `systemctl is-failed` would say: the network is not working and will not by itself. */
+export const FAILED_STATES: ReadonlySet<string> = new Set(['failed', 'invalid']);
+
+function listOptions(io: Io): { header: boolean; summary: boolean; width: number | null } {
+  return { header: io.legend, summary: io.summary, width: io.width };
+}
+
 export async function status(io: Io, args: string[]): Promise<number> {
   return withClient(async (c) => {
-    const name = args[0];
-    if (name !== undefined) {
-      const path = String(await c.manager('GetNetwork', 's', [name]));
-      const n = networkView(path, await c.getAll(path, NETWORK_IFACE));
-      io.out(io.json ? toJson(jsonNetwork(n), 2) : renderNetworkStatus(io.style, n, io.now()).join('\n'));
-      return EXIT.ok;
+    if (args.length > 0) {
+      const nets: NetworkView[] = [];
+      for (const name of args) {
+        const path = String(await c.manager('GetNetwork', 's', [name]));
+        nets.push(networkView(path, await c.getAll(path, NETWORK_IFACE)));
+      }
+      // One name prints one object, as before; several print an array.
+      const [only] = nets;
+      if (io.json) io.out(toJson(nets.length === 1 && only !== undefined ? jsonNetwork(only) : nets.map(jsonNetwork), 2));
+      else {
+        io.out(nets.map((n) => {
+          const story = io.journal?.(n.Name) ?? [];
+          return [...renderNetworkStatus(io.style, n, io.now()), ...(story.length > 0 ? ['', ...story] : [])].join('\n');
+        }).join('\n\n'));
+      }
+      return nets.some((n) => FAILED_STATES.has(n.State)) ? EXIT.failure : EXIT.ok;
     }
     const m = managerInfo(await c.getAll(MANAGER_PATH, MANAGER_IFACE));
     const nets = await allNetworks(c);
-    if (io.json) io.out(toJson({ ...m, Networks: nets.map(jsonNetwork) }, 2));
-    else io.out(renderManagerStatus(io.style, m, nets).join('\n'));
+    if (io.json) io.out(toJson(pascalKeys({ ...m, Networks: nets.map(jsonNetwork) }), 2));
+    else io.out(renderManagerStatus(io.style, m, nets, listOptions(io)).join('\n'));
     return EXIT.ok;
   });
 }
@@ -61,7 +86,11 @@ export async function status(io: Io, args: string[]): Promise<number> {
 export async function list(io: Io): Promise<number> {
   return withClient(async (c) => {
     const nets = await allNetworks(c);
-    io.out(io.json ? toJson(nets.map(jsonNetwork), 2) : renderList(io.style, nets).join('\n'));
+    if (io.json) io.out(toJson(nets.map(jsonNetwork), 2));
+    else {
+      const lines = renderList(io.style, nets, listOptions(io));
+      if (lines.length > 0) io.out(lines.join('\n'));
+    }
     return EXIT.ok;
   });
 }
@@ -80,7 +109,7 @@ export async function plan(io: Io): Promise<number> {
     const text = String(await c.manager('Plan'));
     const parsed: unknown = JSON.parse(text);
     if (io.json) {
-      io.out(JSON.stringify(parsed, null, 2));
+      io.out(JSON.stringify(pascalKeys(parsed), null, 2));
       return EXIT.ok;
     }
     const ops = parsed !== null && typeof parsed === 'object' && Array.isArray((parsed as { ops?: unknown }).ops)
@@ -100,23 +129,40 @@ export async function dockerArgs(io: Io, args: string[]): Promise<number> {
   });
 }
 
-export async function check(io: Io, paths: string[]): Promise<number> {
+export async function check(io: Io, paths: string[], kernel = false): Promise<number> {
   // Loaded on demand: only `check` needs the config parser.
   const { checkPaths } = await import('../config/check.js');
-  const { diagnostics, networks } = await checkPaths(paths);
+  const { sortDiagnostics } = await import('../config/load.js');
+  const checked = await checkPaths(paths);
+  const { notes, networks } = checked;
+  let { diagnostics } = checked;
+  if (kernel) {
+    const { kernelDiagnostics, readLinks } = await import('./check-kernel.js');
+    const links = readLinks();
+    diagnostics = sortDiagnostics([...diagnostics, ...(Array.isArray(links) ? kernelDiagnostics(networks, links) : [links])]);
+  }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  // An unknown key or section is ignored by the daemon, as systemd does; for
+  // check it is a failure: `Adress=` would silently leave the address out.
+  const ignored = diagnostics.filter((d) => d.code === 'unknown-key').length;
+  const failed = errors > 0 || ignored > 0;
   if (io.json) {
-    io.out(toJson({ ok: errors === 0, diagnostics: diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) })), networks }, 2));
-  } else {
-    const lines = diagnostics.map((d) => renderDiagnostic(io.style, d));
-    const names = networks.map((n) => n.name).join(', ');
-    const warnings = diagnostics.length - errors;
+    const shown = (d: Diagnostic): Record<string, unknown> => ({ ...d, text: formatDiagnostic(d) });
+    io.out(toJson(pascalKeys({ ok: !failed, diagnostics: diagnostics.map(shown), notes: notes.map(shown), networks }), 2));
+    return failed ? EXIT.failure : EXIT.ok;
+  }
+  const lines = [...diagnostics, ...notes].map((d) => renderDiagnostic(io.style, d));
+  const names = networks.map((n) => n.name).join(', ');
+  const warnings = diagnostics.length - errors;
+  if (io.legend) {
     lines.push(errors > 0
       ? `${plural(errors, 'error')}${warnings > 0 ? `, ${plural(warnings, 'warning')}` : ''}; fix the drop-ins above.`
-      : `${plural(networks.length, 'network')} OK${names ? `: ${names}` : ''}${warnings > 0 ? ` (${plural(warnings, 'warning')})` : ''}.`);
-    (errors > 0 ? io.err : io.out)(lines.join('\n'));
+      : ignored > 0
+        ? `${plural(ignored, 'line')} ignored (unknown key or section); fix the drop-ins above.`
+        : `${plural(networks.length, 'network')} OK${names ? `: ${names}` : ''}${warnings > 0 ? ` (${plural(warnings, 'warning')})` : ''}.`);
   }
-  return errors > 0 ? EXIT.failure : EXIT.ok;
+  if (lines.length > 0) (failed ? io.err : io.out)(lines.join('\n'));
+  return failed ? EXIT.failure : EXIT.ok;
 }
 
 function label(path: string): string {
@@ -126,7 +172,7 @@ function label(path: string): string {
 export async function monitor(io: Io): Promise<number> {
   const c = await connectClient();
   const emit = (ev: MonitorEvent): void => {
-    if (io.json) io.out(toJson({ time: new Date(io.now()).toISOString(), ...ev }));
+    if (io.json) io.out(toJson(pascalKeys({ time: new Date(io.now()).toISOString(), ...ev })));
     else {
       const line = monitorText(io.style, ev, new Date(io.now()));
       if (line !== '') io.out(line);
@@ -136,7 +182,9 @@ export async function monitor(io: Io): Promise<number> {
   const known = new Map<string, Record<string, unknown>>();
   const load = async (): Promise<void> => {
     known.clear();
-    known.set(MANAGER_PATH, await c.getAll(MANAGER_PATH, MANAGER_IFACE));
+    const m = await c.getAll(MANAGER_PATH, MANAGER_IFACE);
+    if (Array.isArray(m['Networks'])) m['Networks'] = m['Networks'].map((p) => label(String(p)));
+    known.set(MANAGER_PATH, m);
     for (const [path, props] of await c.managedObjects(NETWORK_IFACE)) known.set(path, props);
   };
   const onSignal = (msg: Message): void => {
@@ -148,8 +196,10 @@ export async function monitor(io: Io): Promise<number> {
       const before = known.get(msg.path) ?? {};
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       for (const [k, v] of Object.entries((changed ?? {}) as Record<string, unknown>)) {
-        changes[k] = { from: before[k], to: unwrap(v) };
-        before[k] = unwrap(v);
+        // The manager's Networks are object paths (escaped: `_310_2dguest`); a person wants the names.
+        const to = iface === MANAGER_IFACE && k === 'Networks' && Array.isArray(unwrap(v)) ? (unwrap(v) as unknown[]).map((p) => label(String(p))) : unwrap(v);
+        changes[k] = { from: before[k], to };
+        before[k] = to;
       }
       known.set(msg.path, before);
       emit(iface === MANAGER_IFACE ? { event: 'changed', object: 'manager', name: 'flatnetd', changes }

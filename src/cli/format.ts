@@ -34,16 +34,54 @@ export interface Cell {
   paint?: Paint | null;
 }
 
+export interface TableOptions {
+  /** Print the header line (off with --no-legend). */
+  header?: boolean;
+  /** Fit the table in this many characters by shortening the widest columns with "…"; null: never. */
+  width?: number | null;
+  /** Columns never shortened (a fixed vocabulary such as STATE reads wrong when cut). */
+  keep?: readonly number[];
+}
+
+/** Columns no narrower than this are shortened to fit: enough to tell names apart. */
+const MIN_COLUMN = 6;
+
+/** `enp3s0.200-very-long` in 10 → `enp3s0.20…`. */
+export function ellipsize(text: string, w: number): string {
+  const chars = [...text];
+  return chars.length <= w ? text : `${chars.slice(0, Math.max(0, w - 1)).join('')}…`;
+}
+
+/** Column widths that fit `max` (with one space between), taken from the widest columns first. */
+export function fitWidths(widths: readonly number[], max: number, keep: readonly number[] = []): number[] {
+  const out = [...widths];
+  let total = out.reduce((a, b) => a + b, 0) + Math.max(0, out.length - 1);
+  while (total > max) {
+    let widest = -1;
+    for (let i = 0; i < out.length; i++) {
+      if (keep.includes(i) || (out[i] ?? 0) <= MIN_COLUMN) continue;
+      if (widest < 0 || (out[i] ?? 0) > (out[widest] ?? 0)) widest = i;
+    }
+    if (widest < 0) break;
+    out[widest] = (out[widest] ?? 0) - 1;
+    total--;
+  }
+  return out;
+}
+
 /** Columns padded to the widest cell; the header bold; trailing spaces trimmed. */
-export function table(style: Style, header: string[], rows: (string | Cell)[][]): string[] {
+export function table(style: Style, header: string[], rows: (string | Cell)[][], opts: TableOptions = {}): string[] {
   const cells = rows.map((r) => r.map((c): Cell => (typeof c === 'string' ? { text: c } : c)));
-  const widths = header.map((h, i) => Math.max(width(h), ...cells.map((r) => width(r[i]?.text ?? ''))));
+  const natural = header.map((h, i) => Math.max(width(h), ...cells.map((r) => width(r[i]?.text ?? ''))));
+  const widths = opts.width === undefined || opts.width === null ? natural : fitWidths(natural, opts.width, opts.keep);
   const line = (r: Cell[], head: boolean): string => r.map((c, i) => {
     const last = i === r.length - 1;
-    const pad = last ? '' : ' '.repeat((widths[i] ?? 0) - width(c.text) + 1);
-    return paint(style, head ? 'bold' : c.paint ?? null, c.text) + pad;
+    const text = ellipsize(c.text, widths[i] ?? 0);
+    const pad = last ? '' : ' '.repeat((widths[i] ?? 0) - width(text) + 1);
+    return paint(style, head ? 'bold' : c.paint ?? null, text) + pad;
   }).join('').trimEnd();
-  return [line(header.map((h) => ({ text: h })), true), ...cells.map((r) => line(r, false))];
+  const body = cells.map((r) => line(r, false));
+  return opts.header === false ? body : [line(header.map((h) => ({ text: h })), true), ...body];
 }
 
 /** `Label: value` lines with labels right-aligned (networkctl status style); lists go one item per line. */
@@ -122,4 +160,24 @@ export function dockerCommand(argv: readonly string[]): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Words whose PascalCase is not just the first letter raised: the drop-in's and the bus's own spelling. */
+const PASCAL_WORDS: Record<string, string> = {
+  ok: 'OK', vlan: 'VLAN', mtu: 'MTU', ipRanges: 'IPRanges', ipvlanFlag: 'IPVlanFlag', mac: 'MACAddress',
+};
+
+/**
+ * Every key of a JSON value in PascalCase, the one style of all flatnetctl
+ * JSON: it is the style of the bus properties (`status --json` prints them as
+ * they are) and of networkctl's JSON.
+ */
+export function pascalKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pascalKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[PASCAL_WORDS[k] ?? `${k.charAt(0).toUpperCase()}${k.slice(1)}`] = pascalKeys(v);
+  }
+  return out;
 }

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
-import { helpText, parseCommandLine } from './args.js';
+import { helpText, parseCommandLine, WAIT_ONLINE_DEFAULT_TIMEOUT_SEC } from './args.js';
+import { journalLines } from './journal.js';
 import { change, check, dockerArgs, EXIT, list, monitor, plan, status, type Io } from './commands.js';
 
 function version(): string {
@@ -29,6 +30,13 @@ export function errorMessage(e: unknown, argv: readonly string[]): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** $COLUMNS first, as systemd does, then the terminal's own; null when neither says (a pty of size 0). */
+export function terminalWidth(columnsEnv: string | undefined, ttyColumns: number | undefined): number | null {
+  const fromEnv = columnsEnv !== undefined && /^[1-9][0-9]{0,4}$/.test(columnsEnv) ? Number(columnsEnv) : 0;
+  if (fromEnv > 0) return fromEnv;
+  return ttyColumns !== undefined && ttyColumns > 0 ? ttyColumns : null;
+}
+
 export async function main(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
   const parsed = parseCommandLine(argv);
   const out = (t: string): void => { process.stdout.write(`${t}\n`); };
@@ -44,8 +52,13 @@ export async function main(argv: readonly string[], env: Record<string, string |
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const tty = process.stdout.isTTY === true;
+  const { options } = parsed;
   const io: Io = {
     out, err, json: parsed.json, now: () => Date.now(), stopped,
+    legend: !options.noLegend, summary: tty && !options.noLegend,
+    width: tty && !options.full ? terminalWidth(env['COLUMNS'], process.stdout.columns) : null,
+    journal: (network) => journalLines(network, options.lines),
     style: { colour: process.stdout.isTTY === true && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb' },
   };
   const { command, args } = parsed;
@@ -58,9 +71,13 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'reload': return await change('Reload', args);
       case 'reconcile': return await change('Reconcile', args);
       case 'plan': return await plan(io);
-      case 'check': return await check(io, args);
+      case 'check': return await check(io, args, options.kernel);
       case 'docker-args': return await dockerArgs(io, args);
       case 'monitor': return await monitor(io);
+      case 'wait-online': {
+        const { waitOnline } = await import('./wait-online.js');
+        return await waitOnline(io, args, options.timeoutSec ?? WAIT_ONLINE_DEFAULT_TIMEOUT_SEC);
+      }
       default: err(`flatnetctl: ${command.name} is not implemented`); return EXIT.failure;
     }
   } catch (e) {

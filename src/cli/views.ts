@@ -73,17 +73,28 @@ function stateCell(state: string): Cell {
 
 /** `error: /etc/flatnet.d/10-lan.conf:7: VLAN=5000: must be 1..4094`, as the rest of flatnetd writes it. */
 export function renderDiagnostic(style: Style, d: Diagnostic): string {
-  const sev = d.severity === 'error' ? paint(style, 'red', 'error') : paint(style, 'yellow', 'warning');
+  const sev = d.severity === 'error' ? paint(style, 'red', 'error')
+    : d.severity === 'note' ? paint(style, 'cyan', 'note') : paint(style, 'yellow', 'warning');
   return `${sev}: ${formatDiagnostic(d)}`;
 }
 
 const STATE_ORDER = ['configured', 'pending', 'waiting-for-parent', 'degraded', 'failed', 'down', 'invalid'];
 
-export function renderList(style: Style, nets: NetworkView[]): string[] {
+export interface ListOptions {
+  /** Column headers (off with --no-legend). */
+  header?: boolean;
+  /** The trailing "N networks listed." (only for a person at a terminal). */
+  summary?: boolean;
+  /** Shorten columns to this width; null or absent: never (--full). */
+  width?: number | null;
+}
+
+export function renderList(style: Style, nets: NetworkView[], opts: ListOptions = {}): string[] {
   const rows = nets.map((n) => [n.Name, stateCell(n.State), n.Driver, n.Mode, n.Parent || '-', n.Shim || '-',
     n.ParentIfIndex > 0 ? (n.Carrier ? 'yes' : 'no') : '-']);
-  return [...table(style, ['NAME', 'STATE', 'DRIVER', 'MODE', 'PARENT', 'SHIM', 'CARRIER'], rows), '',
-    `${plural(nets.length, 'network')} listed.`];
+  const lines = table(style, ['NAME', 'STATE', 'DRIVER', 'MODE', 'PARENT', 'SHIM', 'CARRIER'], rows,
+    { header: opts.header !== false, width: opts.width ?? null, keep: [1] });
+  return opts.summary === false ? lines : [...lines, '', `${plural(nets.length, 'network')} listed.`];
 }
 
 export function renderNetworkStatus(style: Style, n: NetworkView, nowMs: number, timeZone?: string): string[] {
@@ -111,7 +122,7 @@ export function renderNetworkStatus(style: Style, n: NetworkView, nowMs: number,
   return [`${dot} ${n.Name}`, ...fields(style, rows)];
 }
 
-export function renderManagerStatus(style: Style, m: ManagerInfo, nets: NetworkView[]): string[] {
+export function renderManagerStatus(style: Style, m: ManagerInfo, nets: NetworkView[], opts: ListOptions = {}): string[] {
   const counts = new Map<string, number>();
   for (const n of nets) counts.set(n.State, (counts.get(n.State) ?? 0) + 1);
   const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);
@@ -125,7 +136,7 @@ export function renderManagerStatus(style: Style, m: ManagerInfo, nets: NetworkV
     ['Networks', nets.length === 0 ? '0' : `${nets.length} (${summary})`],
     ['Diagnostics', diag],
   ])];
-  if (nets.length > 0) out.push('', ...renderList(style, nets).slice(0, -2));
+  if (nets.length > 0) out.push('', ...renderList(style, nets, { ...opts, summary: false }));
   if (m.Diagnostics.length > 0) out.push('', ...m.Diagnostics.map((d) => renderDiagnostic(style, d)));
   return out;
 }
@@ -157,9 +168,12 @@ export function monitorText(style: Style, ev: MonitorEvent, when: Date): string 
     case 'changed': {
       const who = ev.object === 'manager' ? 'flatnetd' : ev.name;
       const parts = Object.entries(ev.changes).filter(([k]) => !QUIET.has(k)).map(([k, { from, to }]) => {
+        // A heal: say so first, in words, rather than as a counter going up.
+        if (k === 'RestoreCount' && typeof to === 'number' && (typeof from !== 'number' || to > from)) return `restored (${plural(to, 'time')} in all)`;
+        if (k === 'ShimIfIndex' && typeof to === 'number' && typeof from === 'number' && from > 0 && to > 0) return `shim re-made (index ${from} → ${to})`;
         const shown = k === 'State' ? paint(style, stateColour(String(to)), shortValue(to)) : shortValue(to);
         return from === undefined ? `${k} ${shown}` : `${k} ${shortValue(from)} → ${shown}`;
-      });
+      }).sort((a, b) => Number(b.startsWith('restored')) - Number(a.startsWith('restored')));
       return parts.length === 0 ? '' : `${t} ${who}: ${parts.join(', ')}`;
     }
   }

@@ -9,6 +9,8 @@ import { buildConfigSet, loadConfig, sortDiagnostics } from './load.js';
 
 export interface CheckResult {
   diagnostics: Diagnostic[];
+  /** Advice about valid drop-ins (severity note), shown by check only. */
+  notes: Diagnostic[];
   networks: NetworkConfig[];
 }
 
@@ -19,7 +21,7 @@ export interface CheckResult {
 export async function checkPaths(paths: readonly string[]): Promise<CheckResult> {
   if (paths.length === 0) {
     const set = await loadConfig(DEFAULT_CONFIG_DIRS);
-    return { diagnostics: sortDiagnostics([...set.diagnostics, ...nothingRead(set.dirs ?? [], true)]), networks: set.networks };
+    return { diagnostics: sortDiagnostics([...set.diagnostics, ...nothingRead(set.dirs ?? [], true)]), notes: set.notes ?? [], networks: set.networks };
   }
   const diagnostics: Diagnostic[] = [];
   const dirs: string[] = [];
@@ -50,5 +52,5 @@ export async function checkPaths(paths: readonly string[]): Promise<CheckResult>
     for (const f of found.files) if (!files.some((g) => g.path === f.path)) files.push(f);
   }
   const set = buildConfigSet(files);
-  return { diagnostics: sortDiagnostics([...diagnostics, ...set.diagnostics]), networks: set.networks };
+  return { diagnostics: sortDiagnostics([...diagnostics, ...set.diagnostics]), notes: set.notes ?? [], networks: set.networks };
 }

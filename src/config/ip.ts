@@ -70,6 +70,28 @@ export function networkAddr(addr: Addr, len: number): Addr {
   return ipaddr.fromByteArray(bytes);
 }
 
+/**
+ * The prefix a bare network address most likely meant: its trailing zero
+ * octets (IPv4) or groups (IPv6) are the host part, so `192.168.88.0` reads
+ * as /24 and `2001:db8:1::` as /48. With none, the common LAN size (/24, /64)
+ * of the address's network. Never /32 or /128: a one-address "subnet" is not
+ * what anyone writing Subnet= means.
+ */
+export function likelyPrefix(a: ParsedAddr): string {
+  const bytes = a.addr.toByteArray();
+  const unit = a.family === 4 ? 1 : 2;
+  let zeroUnits = 0;
+  for (let i = bytes.length - unit; i >= 0; i -= unit) {
+    if (bytes.slice(i, i + unit).some((b) => b !== 0)) break;
+    zeroUnits++;
+  }
+  const max = maxPrefix(a.family);
+  let len = max - zeroUnits * unit * 8;
+  if (len === max) len = a.family === 4 ? 24 : 64;
+  if (len === 0) len = a.family === 4 ? 8 : 16;
+  return `${networkAddr(a.addr, len).toString()}/${len}`;
+}
+
 export type PrefixParse = { ok: true; prefix: ParsedPrefix; hasLen: boolean } | { ok: false; message: string };
 
 /** `addr/len`, or a bare address when lenOptional (then /32 or /128). */
@@ -80,7 +102,7 @@ export function parsePrefixText(text: string, lenOptional: boolean): PrefixParse
   if (a === null) return { ok: false, message: slash < 0 && !lenOptional ? 'must be a prefix, address/length' : 'not an IP address' };
   const max = maxPrefix(a.family);
   if (slash < 0) {
-    if (!lenOptional) return { ok: false, message: `must be a prefix, address/length (e.g. ${a.text}/${max})` };
+    if (!lenOptional) return { ok: false, message: `must be a prefix, address/length (e.g. ${likelyPrefix(a)})` };
     return { ok: true, prefix: { ...a, len: max }, hasLen: false };
   }
   const lenText = text.slice(slash + 1);

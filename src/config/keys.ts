@@ -5,6 +5,7 @@
 
 import type { Diagnostic, Place } from '../errors.js';
 import { parsePrefixText, prefixText, networkAddr, parseAddr } from './ip.js';
+import { nearest } from './suggest.js';
 import type { UnitSection } from './unitfile.js';
 
 export type SectionName = 'Network' | 'Shim';
@@ -168,6 +169,36 @@ export interface Collected {
   sections: Map<SectionName, number>;
 }
 
+// systemd keeps a `#` or `;` after a value's first character as part of the
+// value, and so do we; no key's value may hold whitespace, so a value with
+// " #" or " ;" is a comment pasted on the line, and saying so is the fix.
+const INLINE_COMMENT = /\s[#;]/;
+export const INLINE_COMMENT_MESSAGE = 'inline comments are not supported: put the comment on a line of its own, starting with # or ;';
+
+function sectionHint(name: string): string {
+  const near = nearest(name, SECTIONS);
+  return near === null ? ` (the sections are ${orList(SECTIONS.map((s) => `[${s}]`))})` : `; did you mean [${near}]?`;
+}
+
+/**
+ * Unknown keys in one file that get a "did you mean": a typo comes one or a
+ * few at a time; a file of 120,000 unknown keys (the fuzzer's) is not a drop-in
+ * and must not cost a string comparison against every key for each of them.
+ */
+export const MAX_HINTS = 100;
+
+function keyHint(section: SectionName, key: string): string {
+  const here = KEYS.filter((k) => k.section === section).map((k) => k.key);
+  const exact = KEYS.find((k) => k.section !== section && k.key.toLowerCase() === key.toLowerCase());
+  if (exact !== undefined && !here.some((k) => k.toLowerCase() === key.toLowerCase())) return `; ${exact.key}= belongs in [${exact.section}]`;
+  const near = nearest(key, here);
+  if (near !== null) return `; did you mean ${near}=?`;
+  const elsewhere = nearest(key, KEYS.filter((k) => k.section !== section).map((k) => k.key));
+  const spec = elsewhere === null ? undefined : KEYS.find((k) => k.section !== section && k.key === elsewhere);
+  if (spec !== undefined) return `; did you mean ${spec.key}= in [${spec.section}]?`;
+  return ` (the keys of [${section}] are ${orList(here.map((k) => `${k}=`))})`;
+}
+
 function isSectionName(s: string): s is SectionName {
   return (SECTIONS as readonly string[]).includes(s);
 }
@@ -178,11 +209,12 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
   // A list grows in place and its values are looked up in a map: copying and
   // scanning the list on every line made 40k Address= lines take a minute.
   const listSeen = new Map<string, Map<KeyValue, Assignment>>();
+  let hinted = 0;
   for (const sec of sections) {
     if (!isSectionName(sec.name)) {
       diagnostics.push({
         severity: 'warning', code: 'unknown-key', file: path, line: sec.line,
-        message: `unknown section [${sec.name}], ignored`,
+        message: `unknown section [${sec.name}], ignored${hinted++ < MAX_HINTS ? sectionHint(sec.name) : ''}`,
       });
       continue;
     }
@@ -191,7 +223,8 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
       const place: Place = { file: path, line: e.line, key: e.key, value: e.value };
       const spec = findKey(sec.name, e.key);
       if (spec === undefined) {
-        diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored` });
+        const hint = hinted++ < MAX_HINTS ? keyHint(sec.name, e.key) : '';
+        diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored${hint}` });
         continue;
       }
       const id = `${spec.section}.${spec.key}`;
@@ -203,7 +236,7 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
         listSeen.delete(id);
         continue;
       }
-      const r = spec.parse(e.value);
+      const r = INLINE_COMMENT.test(e.value) ? bad(INLINE_COMMENT_MESSAGE) : spec.parse(e.value);
       if (!r.ok) {
         diagnostics.push({ severity: 'error', code: 'invalid-value', ...place, message: r.message });
         collected.failed.add(id);

@@ -17,6 +17,8 @@ export interface ConfigSet {
   diagnostics: Diagnostic[];
   /** What each config directory was found to be (absent when not read from directories). */
   dirs?: DirState[];
+  /** Advice about valid drop-ins, for `flatnetctl check` only (never logged or published). */
+  notes?: Diagnostic[];
 }
 
 /** By file (lexical), then line; diagnostics without a file last. Stable otherwise. */
@@ -54,7 +56,8 @@ export function buildConfigSet(files: readonly DropInFile[]): ConfigSet {
   const v = validateSet(candidates);
   for (const d of v.diagnostics) diagnostics.push(d);
   for (const r of v.rejected) invalid.push({ name: r.network.name, file: r.network.file });
-  return { networks: v.valid, invalid, diagnostics: sortDiagnostics(diagnostics) };
+  const sorted = sortDiagnostics(diagnostics);
+  return { networks: v.valid, invalid, diagnostics: sorted.filter((d) => d.severity !== 'note'), notes: sorted.filter((d) => d.severity === 'note') };
 }
 
 /** @param uid besides root, whose files a symlinked drop-in may lead to (discoverDropIns) */

@@ -171,7 +171,7 @@ function checkAddresses(v: Values, hasShim: boolean, report: Report): void {
     }
     const inRange = rangeOf(p);
     if (inRange !== undefined) {
-      report('warning', 'invalid-value', addr.place,
+      report('note', 'invalid-value', addr.place,
         `inside IPRange=${String(inRange.a.value)}: Docker must reserve it with --aux-address (flatnetctl docker-args always adds it)`);
     }
   }

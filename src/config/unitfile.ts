@@ -67,6 +67,13 @@ export function parseUnitFile(path: string, text: string): ParsedUnit {
     if (t === '') return;
     if (t.startsWith('[')) {
       const name = t.endsWith(']') ? t.slice(1, -1) : null;
+      const commented = name === null ? /^\[([^\]]*)\][ \t]+[#;]/.exec(t) : null;
+      if (commented !== null) {
+        // The section is still opened, so its keys are read and not each reported as outside any section.
+        current = { name: commented[1] ?? '', line, entries: [] };
+        sections.push(current);
+        return syntax(line, 'inline comments are not supported: put the comment on a line of its own, starting with # or ;');
+      }
       if (name === null) return syntax(line, `section header ${shown(t)} has no closing "]"`);
       if (name === '' || name.trim() !== name || /[[\]]/.test(name)) return syntax(line, `invalid section header ${shown(t)}`);
       current = { name, line, entries: [] };

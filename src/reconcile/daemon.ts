@@ -11,7 +11,8 @@ import { emptyObserved, type Observed } from '../model/observed.js';
 import type { DaemonApi, DaemonChange, ManagerState, NetworkStatus } from '../model/status.js';
 import { buildDesired } from '../plan/desired.js';
 import { planOps } from '../plan/diff.js';
-import type { Op } from '../plan/ops.js';
+import { describeOp, type Op } from '../plan/ops.js';
+import { summarizeOps } from '../plan/ops-summary.js';
 import { dockerNetworkCreateArgs } from '../docker/args.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify.js';
@@ -44,6 +45,18 @@ const FIRST_EVENT_MS = 1;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 60_000;
 
+/** What the retry after a troubled run will try: the networks the kernel refused, and what is left over. */
+export function retryWhat(result: Pick<RunResult, 'outcomes' | 'leftover'>): string {
+  const failed = [...result.outcomes.entries()].filter(([, o]) => o.failed);
+  const parts = failed.map(([name, o]) => {
+    const first = o.errors[0];
+    return `${name} again${first !== undefined ? ` (last time: ${first.message})` : ''}`;
+  });
+  const left = result.leftover[0];
+  if (left !== undefined) parts.push(`${describeOp(left)}${result.leftover.length > 1 ? ` and ${result.leftover.length - 1} more` : ''}`);
+  return parts.length > 0 ? parts.join('; ') : 'the whole reconcile';
+}
+
 export class Daemon implements DaemonApi {
   readonly version: string;
   private readonly d: DaemonDeps;
@@ -60,6 +73,8 @@ export class Daemon implements DaemonApi {
   private eventTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
+  /** Drop-in problems already in the journal, so a reload logs only new ones. */
+  private loggedDiagnostics = new Set<string>();
   /** Epoch ms before which kernel events do not start a run (after a troubled one). */
   private backoffUntil = 0;
   private readyTimer: NodeJS.Timeout | undefined;
@@ -181,11 +196,12 @@ export class Daemon implements DaemonApi {
     this.d.notifier.watchdog();
   }
 
-  private scheduleRetry(): void {
+  /** @param what what the next try will attempt, for its log line */
+  private scheduleRetry(what = 'the whole reconcile'): void {
     if (this.retryTimer !== undefined || this.stopped) return;
     const ms = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-    this.d.log.info(`will try again in ${Math.round(ms / 1000)} s`);
+    this.d.log.info(`will try again in ${Math.round(ms / 1000)} s: ${what}`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.request();
@@ -215,7 +231,7 @@ export class Daemon implements DaemonApi {
     const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
     if (troubled) {
       this.backoffUntil = Date.now() + this.retryMs;
-      this.scheduleRetry();
+      this.scheduleRetry(retryWhat(result));
     } else {
       this.retryMs = RETRY_MIN_MS;
       this.backoffUntil = 0;
@@ -237,7 +253,11 @@ export class Daemon implements DaemonApi {
         && this.config.unchangedSinceConfigured(entry.name);
       if (healed && outcome !== undefined) {
         this.restoreCounts.set(entry.name, (this.restoreCounts.get(entry.name) ?? 0) + 1);
-        this.d.log.notice(`${entry.name}: restored (${outcome.applied.length} change${outcome.applied.length === 1 ? '' : 's'}, see above; restored ${(this.restoreCounts.get(entry.name) ?? 0)} time(s) so far)`);
+        // One line per heal that says what was put back; the steps are at debug.
+        const n = this.restoreCounts.get(entry.name) ?? 0;
+        this.d.log.notice(`${entry.name}: restored ${summarizeOps(outcome.applied)} (${n === 1 ? 'first restore' : `restore ${n}`})`);
+      } else if (outcome !== undefined && outcome.applied.length > 0) {
+        this.d.log.info(`${entry.name}: applied ${summarizeOps(outcome.applied)}`);
       }
       const status = deriveStatus({
         name: entry.name,
@@ -314,11 +334,20 @@ export class Daemon implements DaemonApi {
     this.d.log.debug(`drop-ins read in ${(performance.now() - t0).toFixed(0)} ms: ${set.networks.length} valid, ${set.invalid.length} rejected`);
     // Updated first: the holder adds what it decided (a vanished directory held).
     this.config.update(set);
+    // A problem is logged when it is new, not again on every reload: the
+    // journal then says when it appeared (and status shows it all along).
+    const seen = new Set<string>();
+    let again = 0;
     for (const diag of this.config.diagnostics()) {
       const line = formatDiagnostic(diag);
-      if (diag.severity === 'error') this.d.log.error(line);
+      seen.add(line);
+      if (this.loggedDiagnostics.has(line)) again++;
+      else if (diag.severity === 'error') this.d.log.error(line);
       else this.d.log.warning(line);
     }
+    for (const line of this.loggedDiagnostics) if (!seen.has(line)) this.d.log.info(`no longer: ${line}`);
+    if (again > 0) this.d.log.debug(`${again} drop-in problem${again === 1 ? '' : 's'} as before (flatnetctl check lists them)`);
+    this.loggedDiagnostics = seen;
     this.configLoaded = true;
   }
 

@@ -8,6 +8,7 @@ import type { NetworkState, NetworkStatus } from '../model/status.js';
 import type { NetworkOutcome } from './run.js';
 import { followedPrefixes } from '../plan/desired.js';
 import { indexKernel } from '../plan/fate.js';
+import { nearest, parentCandidates } from '../config/suggest.js';
 
 /** The network's subnets: Subnet=, or the parent's current prefixes when it follows them. */
 export function followedSubnets(net: NetworkConfig, observed: Observed): string[] {
@@ -29,16 +30,53 @@ export interface StatusInput {
   nowUsec: bigint;
 }
 
+/**
+ * `waiting for eht0 to appear (Parent= at /etc/flatnet.d/10-lan.conf:3;
+ * interfaces here: eth0, wlp2s0; did you mean eth0?)`: a typo in Parent=
+ * waits forever, so the message names the line and what exists. Links made
+ * per container are not listed (parentCandidates), so the message, and the
+ * one journal line it earns, stays the same as containers come and go.
+ */
+export function waitingMessage(missing: string, net: NetworkConfig, observed: Observed): string {
+  const nics = parentCandidates(observed.links).filter((n) => n !== missing);
+  const where = net.parent === missing ? net.where['Network.Parent'] : undefined;
+  const hints: string[] = [];
+  if (where?.file !== undefined) hints.push(`Parent= at ${where.file}${where.line !== undefined ? `:${where.line}` : ''}`);
+  if (nics.length > 0) hints.push(`interfaces here: ${nics.slice(0, 8).join(', ')}${nics.length > 8 ? ', …' : ''}`);
+  const near = nearest(missing, nics);
+  if (near !== null) hints.push(`did you mean ${near}?`);
+  return `waiting for ${missing} to appear${hints.length > 0 ? ` (${hints.join('; ')})` : ''}`;
+}
+
+/**
+ * A link flatnetd did not make holds a name the drop-in asks for: say where
+ * the drop-in asks for it and the two ways out, so the person reading
+ * `flatnetctl status` or the journal does not have to work them out.
+ */
+export function conflictMessage(d: Diagnostic, net: NetworkConfig): string {
+  if (d.file !== undefined || d.object === undefined) return formatDiagnostic(d);
+  const isShim = net.shim !== null && net.shim.name === d.object;
+  const isVlan = net.vlan !== null && effectiveParentName(net) === d.object;
+  // Only a link the drop-in names has a line and these ways out (a route conflict has neither).
+  if (!isShim && !isVlan) return formatDiagnostic(d);
+  const id = isShim ? 'Shim.Name' : 'Network.VLAN';
+  const place = net.where[id] ?? { file: net.file };
+  const key = isShim ? 'Name=' : 'VLAN=';
+  return `${formatDiagnostic({ ...d, ...place, message: `${d.object}: ${d.message}` })}; delete it (ip link delete ${d.object}) and flatnetd makes its own, or set another ${key} there`;
+}
+
 function pickState(i: StatusInput): { state: NetworkState; error: string } {
   const first = (ds: Diagnostic[]): string => (ds[0] === undefined ? '' : formatDiagnostic(ds[0]));
   if (i.down) return { state: 'down', error: '' };
   if (i.net === null) return { state: 'invalid', error: first(i.configErrors) };
   const o = i.outcome;
-  if (o?.waitingFor) return { state: 'waiting-for-parent', error: `waiting for ${o.waitingFor} to appear` };
+  if (o?.waitingFor) return { state: 'waiting-for-parent', error: waitingMessage(o.waitingFor, i.net, i.observed) };
   if (o !== undefined && o.errors.length > 0) {
     const shimMissing = i.net.shim !== null && !indexKernel(i.observed).byName.has(i.net.shim.name);
     const hard = o.errors.some((d) => d.code === 'conflict' || d.code === 'unsupported' || d.code === 'invalid-value');
-    return { state: hard || (o.failed && shimMissing) ? 'failed' : 'degraded', error: first(o.errors) };
+    const e = o.errors[0];
+    const error = e !== undefined && e.code === 'conflict' && e.severity === 'error' ? conflictMessage(e, i.net) : first(o.errors);
+    return { state: hard || (o.failed && shimMissing) ? 'failed' : 'degraded', error };
   }
   if (i.configErrors.length > 0) return { state: 'degraded', error: `drop-in has errors, keeping its last good version: ${first(i.configErrors)}` };
   return { state: 'configured', error: '' };

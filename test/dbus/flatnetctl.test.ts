@@ -2,6 +2,9 @@
 // (0 ok, 1 failure, 2 usage, 3 not running), colour only on a TTY.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BUS_NAME, busctlJson, CTL, daemonOnBus, flatnetctl, MANAGER, run, startBus, startProcess, type Daemon, type TestBus } from './harness.js';
 
 const NOT_RUNNING = 'flatnetd is not running (org.flatnet.flatnet1 not on the system bus)';
@@ -63,9 +66,13 @@ describe('with the daemon', () => {
       'fragile  failed             macvlan bridge enp3s0.200 shim-fragile  yes',
       'iot      waiting-for-parent ipvlan  l2     enp4s0     -             -',
       'lan      configured         macvlan bridge enp3s0.200 shim-lan      yes',
-      '',
-      '4 networks listed.',
-    ].join('\n'));
+    ].join('\n'), 'no trailing summary when stdout is not a terminal');
+    assert.equal(await ok(['list', '--no-legend']), [
+      '10-guest degraded           macvlan bridge enp3s0     shim-10-guest yes',
+      'fragile  failed             macvlan bridge enp3s0.200 shim-fragile  yes',
+      'iot      waiting-for-parent ipvlan  l2     enp4s0     -             -',
+      'lan      configured         macvlan bridge enp3s0.200 shim-lan      yes',
+    ].join('\n'), '--no-legend: no header either');
     const json = JSON.parse(await ok(['list', '--json'])) as Record<string, unknown>[];
     assert.deepEqual(json.map((n) => n['Name']), ['10-guest', 'fragile', 'iot', 'lan']);
     assert.equal(json[3]?.['LastChangeUSec'], 1700000000123456);
@@ -86,8 +93,42 @@ describe('with the daemon', () => {
     assert.match(guest.find((l) => l.startsWith('Last Change:')) ?? '', /^Last Change: 2023-11-14 22:13:20 UTC \(\d+ days ago\)$/);
     const one = JSON.parse(await ok(['status', 'lan', '--json'])) as Record<string, unknown>;
     assert.deepEqual([one['Name'], one['State'], one['VLAN'], one['Carrier']], ['lan', 'configured', 200, true]);
-    const top = JSON.parse(await ok(['status', '--json'])) as { Version: string; State: string; Networks: unknown[]; Diagnostics: { key: string }[] };
-    assert.deepEqual([top.Version, top.State, top.Networks.length, top.Diagnostics[0]?.key], ['0.1.0-stub', 'running', 4, 'Colour']);
+    // one key style in every JSON flatnetctl prints: PascalCase, down to the diagnostics
+    const top = JSON.parse(await ok(['status', '--json'])) as { Version: string; State: string; Networks: unknown[]; Diagnostics: { Key: string }[] };
+    assert.deepEqual([top.Version, top.State, top.Networks.length, top.Diagnostics[0]?.Key], ['0.1.0-stub', 'running', 4, 'Colour']);
+    // several names: each in detail, one after the other
+    const two = (await ok(['status', 'lan', '10-guest'])).split('\n');
+    assert.deepEqual([two[0], two.includes('● 10-guest')], ['● lan', true]);
+    const both = JSON.parse(await ok(['status', 'lan', 'iot', '--json'])) as { Name: string }[];
+    assert.deepEqual(both.map((n) => n.Name), ['lan', 'iot']);
+  });
+
+  test('status NAME ends with the network\'s last journal lines, as networkctl status does; -n 0 leaves them out', async (t) => {
+    if (!daemon.isStub) return t.skip('the stub daemon\'s networks');
+    const bin = mkdtempSync(join(tmpdir(), 'fnt-journalctl-'));
+    t.after(() => rmSync(bin, { recursive: true, force: true }));
+    // A journalctl that records how it was asked and answers as the journal would.
+    writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${bin}/args\nprintf '2026-12-06T21:00:00+0000 host flatnetd[42]: lan: restored docker-link made again (macvlan bridge on enp3s0) (restore 2)\\n'\n`);
+    chmodSync(join(bin, 'journalctl'), 0o755);
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    const out = (await ok(['status', 'lan'], { env })).split('\n');
+    assert.equal(out[out.length - 1], '2026-12-06T21:00:00+0000 host flatnetd[42]: lan: restored docker-link made again (macvlan bridge on enp3s0) (restore 2)');
+    assert.equal(out[out.length - 2], '');
+    assert.deepEqual(readFileSync(join(bin, 'args'), 'utf8').split('\n').slice(0, -1),
+      ['--unit', 'flatnetd.service', '--no-pager', '--quiet', '--output', 'short-iso', '--lines', '10', '--grep', '^lan: ']);
+    rmSync(join(bin, 'args'));
+    const none = await ok(['status', 'lan', '-n', '0'], { env });
+    assert.doesNotMatch(none, /restored/);
+    assert.equal(existsSync(join(bin, 'args')), false, 'journalctl not asked with -n 0');
+  });
+
+  test('status NAME exits 1 for a failed network, as systemctl status does for a failed unit', async (t) => {
+    if (!daemon.isStub) return t.skip('the stub daemon\'s failed network');
+    const r = await flatnetctl(bus, ['status', 'fragile']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^● fragile\n/);
+    assert.equal((await flatnetctl(bus, ['status', 'lan', 'fragile'])).code, 1);
+    assert.equal((await flatnetctl(bus, ['status', 'lan'])).code, 0);
   });
 
   test('status of an unknown network: exit 1 and what to do', async () => {
@@ -121,8 +162,8 @@ describe('with the daemon', () => {
   test('plan: what a reconcile would do, nothing applied; --json: the ops', async (t) => {
     if (!daemon.isStub) return t.skip('the stub daemon\'s plan');
     assert.equal(await ok(['plan']), 'add address 192.168.88.192/32 to shim-lan for lan: missing\n\n1 operation planned, none applied.');
-    const json = JSON.parse(await ok(['plan', '--json'])) as { ops: { op: string }[] };
-    assert.deepEqual(json.ops.map((o) => o.op), ['addr-add']);
+    const json = JSON.parse(await ok(['plan', '--json'])) as { Ops: { Op: string }[] };
+    assert.deepEqual(json.Ops.map((o) => o.Op), ['addr-add']);
   });
 
   test('down and up as root change the network; as nobody they are refused with a hint', async () => {
@@ -136,7 +177,7 @@ describe('with the daemon', () => {
       assert.equal(r.stderr, `flatnetctl: ${cmd.join(' ')}: permission denied: only root may change flatnetd (try: sudo flatnetctl ${cmd.join(' ')})`);
     }
     assert.equal(await lanState(), 'configured');
-    assert.match(await ok(['list'], { asNobody: true }), /^\d+ networks? listed\.$/m);
+    assert.match(await ok(['list'], { asNobody: true }), /^NAME +STATE/);
     assert.equal(await ok(['reload']), '');
     assert.equal(await ok(['reconcile']), '');
   });
@@ -155,8 +196,18 @@ describe('with the daemon', () => {
     const tty = await run('script', ['-qec', `${process.execPath} ${CTL} list`, '/dev/null'], { env });
     assert.equal(tty.code, 0, tty.stderr);
     assert.match(tty.stdout, /\x1b\[32mconfigured\x1b\[0m/);
+    // a person at a terminal gets the trailing count that a pipe does not
+    assert.match(tty.stdout, /\r?\n4 networks listed\.\r?$/);
     const noColour = await run('script', ['-qec', `${process.execPath} ${CTL} list`, '/dev/null'], { env: { ...env, NO_COLOR: '1' } });
     assert.doesNotMatch(noColour.stdout, /\x1b\[/);
+    // columns shortened to the terminal's width ($COLUMNS first, as systemd), --full to see all
+    const narrow = await run('script', ['-qec', `${process.execPath} ${CTL} list`, '/dev/null'], { env: { ...env, NO_COLOR: '1', COLUMNS: '70' } });
+    const rows = narrow.stdout.split(/\r?\n/).filter((l) => l !== '');
+    assert.ok(rows.every((l) => [...l].length <= 70), rows.join('\n'));
+    assert.match(narrow.stdout, /shim-10-…/);
+    assert.match(narrow.stdout, /waiting-for-parent/, 'the state is never cut');
+    const full = await run('script', ['-qec', `${process.execPath} ${CTL} list --full`, '/dev/null'], { env: { ...env, NO_COLOR: '1', COLUMNS: '70' } });
+    assert.match(full.stdout, /shim-10-guest/);
   });
 
   test('monitor: one line per change as it happens, --json as JSON lines; flatnetd stopping is a line too', async (t) => {
@@ -174,20 +225,22 @@ describe('with the daemon', () => {
       const want = [
         /^\d\d:\d\d:\d\d lan: State configured → degraded, LastError "" → "shim-lan: address gone"$/,
         /^\d\d:\d\d:\d\d guest: added \(pending\)$/,
-        /^\d\d:\d\d:\d\d flatnetd: Networks .* → .*guest/,
+        // names, not escaped object paths (10-guest's path is …/_310_2dguest)
+        /^\d\d:\d\d:\d\d flatnetd: Networks lan,iot,10-guest,fragile → lan,iot,10-guest,fragile,guest$/,
         /^\d\d:\d\d:\d\d guest: removed$/,
-        /^\d\d:\d\d:\d\d flatnetd: Networks .*guest.* → /,
+        /^\d\d:\d\d:\d\d flatnetd: Networks lan,iot,10-guest,fragile,guest → lan,iot,10-guest,fragile$/,
         /^\d\d:\d\d:\d\d flatnetd: State running → degraded$/,
       ];
       let at = 0;
       for (const re of want) at = (await text.out.waitFor(re, at)).index + 1;
-      const first = JSON.parse((await json.out.waitFor(/"name":"lan"/)).line) as { event: string; changes: Record<string, { from: unknown; to: unknown }> };
-      assert.equal(first.event, 'changed');
-      assert.deepEqual(Object.keys(first.changes).sort(), ['LastChangeUSec', 'LastError', 'State']);
-      assert.deepEqual(first.changes['State'], { from: 'configured', to: 'degraded' });
-      assert.deepEqual(first.changes['LastError'], { from: '', to: 'shim-lan: address gone' });
-      assert.equal(typeof first.changes['LastChangeUSec']?.to, 'number', 'a microsecond timestamp stays a JSON number');
-      await json.out.waitFor(/"event":"removed","object":"network","name":"guest"/);
+      // PascalCase keys, as in every flatnetctl JSON
+      const first = JSON.parse((await json.out.waitFor(/"Name":"lan"/)).line) as { Event: string; Changes: Record<string, { From: unknown; To: unknown }> };
+      assert.equal(first.Event, 'changed');
+      assert.deepEqual(Object.keys(first.Changes).sort(), ['LastChangeUSec', 'LastError', 'State']);
+      assert.deepEqual(first.Changes['State'], { From: 'configured', To: 'degraded' });
+      assert.deepEqual(first.Changes['LastError'], { From: '', To: 'shim-lan: address gone' });
+      assert.equal(typeof first.Changes['LastChangeUSec']?.To, 'number', 'a microsecond timestamp stays a JSON number');
+      await json.out.waitFor(/"Event":"removed","Object":"network","Name":"guest"/);
       await daemon.stop();
       await text.out.waitFor(/^\d\d:\d\d:\d\d flatnetd stopped$/, at);
       text.child.kill('SIGINT');

@@ -251,7 +251,8 @@ describe(`flatnetd in a namespace (seed 000${label})`, { skip: isRoot ? false : 
     await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
     await lab.nasRun(['ip', 'link', 'add', 'docker-link', 'type', 'veth', 'peer', 'name', 'someones-veth']);
     const d = start();
-    await d.waitForLog(/10-lan: new → failed \(docker-link: kind veth, want macvlan; not made by flatnetd, so it is left alone\)/);
+    // the drop-in's line that asks for the name, and the way out
+    await d.waitForLog(/10-lan: new → failed \(\/\S+\/10-lan\.conf:\d+: Name=docker-link: docker-link: kind veth, want macvlan; not made by flatnetd, so it is left alone; delete it \(ip link delete docker-link\) and flatnetd makes its own, or set another Name= there\)/);
     const l = await link('docker-link');
     assert.equal(l?.linkinfo?.info_kind, 'veth', 'the foreign link is not touched');
     await lab.nasRun(['ip', 'link', 'del', 'docker-link']);

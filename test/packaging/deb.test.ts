@@ -107,6 +107,8 @@ test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pa
     './usr/lib/flatnetd/node_modules/dbus-next/package.json', './usr/lib/flatnetd/node_modules/chokidar/package.json',
     './usr/lib/flatnetd/node_modules/ipaddr.js/package.json',
     './lib/systemd/system/flatnetd.service',
+    './lib/systemd/system/flatnet-wait-online.service', './lib/systemd/system/flatnet-online.target',
+    './usr/share/bash-completion/completions/flatnetctl', './usr/share/zsh/vendor-completions/_flatnetctl',
     './lib/systemd/system/docker.service.d/10-flatnetd.conf',
     './lib/systemd/system/podman.service.d/10-flatnetd.conf',
     './lib/systemd/system/podman-restart.service.d/10-flatnetd.conf',

@@ -12,6 +12,8 @@ import { ROOT, have, parseUnit, run, scalar, words, type UnitEntry } from './lib
 
 const UNIT = join(ROOT, 'systemd/flatnetd.service');
 const ENGINES = ['docker', 'podman', 'podman-restart'] as const;
+const WAIT = join(ROOT, 'systemd/flatnet-wait-online.service');
+const TARGET = join(ROOT, 'systemd/flatnet-online.target');
 const dropIn = (engine: string): string => join(ROOT, `systemd/${engine}.service.d/10-flatnetd.conf`);
 
 function unit(): UnitEntry[] {
@@ -60,6 +62,21 @@ test('each container-engine drop-in pulls flatnetd in and starts after it', () =
   }
 });
 
+test('flatnet-online.target pulls in a oneshot that runs flatnetctl wait-online after flatnetd, started by nothing else', () => {
+  const t = parseUnit(readFileSync(TARGET, 'utf8'));
+  assert.deepEqual(words(t, 'Unit', 'Wants'), ['flatnet-wait-online.service']);
+  assert.deepEqual(words(t, 'Unit', 'After'), ['flatnet-wait-online.service']);
+  assert.deepEqual(t.filter((e) => e.section === 'Install'), [], 'pulled in by the units that need it, like network-online.target');
+  const w = parseUnit(readFileSync(WAIT, 'utf8'));
+  assert.equal(scalar(w, 'Service', 'Type'), 'oneshot');
+  assert.equal(scalar(w, 'Service', 'RemainAfterExit'), 'yes');
+  assert.match(scalar(w, 'Service', 'ExecStart') ?? '', /^\/usr\/bin\/flatnetctl wait-online\b/);
+  assert.deepEqual(words(w, 'Unit', 'Requires'), ['flatnetd.service']);
+  assert.ok(words(w, 'Unit', 'After').includes('flatnetd.service'));
+  assert.ok(words(w, 'Unit', 'Before').includes('flatnet-online.target'));
+  assert.deepEqual(w.filter((e) => e.section === 'Install'), []);
+});
+
 /**
  * A directory systemd-analyze can verify without anything installed:
  * flatnetd.service with ExecStart pointing at a stub (verify insists the
@@ -77,6 +94,11 @@ function verifyTree(mutate: (dir: string) => void = () => undefined): { dir: str
   assert.ok(text.includes('ExecStart=/usr/bin/flatnetd\n'));
   writeFileSync(join(dir, 'flatnetd.service'), text.replace('ExecStart=/usr/bin/flatnetd\n', `ExecStart=${stub}\n`));
   const units = [join(dir, 'flatnetd.service')];
+  const wait = readFileSync(WAIT, 'utf8');
+  assert.ok(wait.includes('ExecStart=/usr/bin/flatnetctl '));
+  writeFileSync(join(dir, 'flatnet-wait-online.service'), wait.replace('ExecStart=/usr/bin/flatnetctl ', `ExecStart=${stub} `));
+  copyFileSync(TARGET, join(dir, 'flatnet-online.target'));
+  units.push(join(dir, 'flatnet-wait-online.service'), join(dir, 'flatnet-online.target'));
   for (const e of ENGINES) {
     const installed = `/lib/systemd/system/${e}.service`;
     const target = join(dir, `${e}.service`);

@@ -42,5 +42,5 @@ test('--help and --version win over everything else', () => {
 test('help lists every command, and --json is allowed exactly on the read commands', () => {
   const help = helpText('9.9');
   for (const c of COMMANDS) assert.ok(help.includes(`  ${c.name}`), c.name);
-  assert.deepEqual(COMMANDS.filter((c) => !c.read).map((c) => c.name), ['up', 'down', 'reload', 'reconcile']);
+  assert.deepEqual(COMMANDS.filter((c) => !c.read).map((c) => c.name), ['up', 'down', 'reload', 'reconcile', 'wait-online']);
 });

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+
 const CTL = fileURLToPath(new URL('../../../src/cli/flatnetctl.js', import.meta.url));
 
 function ctl(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -28,9 +30,10 @@ test('check: valid drop-ins pass offline and are named', (t) => {
   assert.equal(r.code, 0);
   const j = ctl(['check', '--json', join(dir, 'iot.conf')]);
   assert.equal(j.code, 0);
-  const parsed = JSON.parse(j.stdout) as { ok: boolean; networks: { name: string; vlan: number }[] };
-  assert.equal(parsed.ok, true);
-  assert.deepEqual(parsed.networks.map((n) => [n.name, n.vlan]), [['iot', 20]]);
+  // One key style in all flatnetctl JSON: PascalCase, as the bus properties and networkctl's JSON.
+  const parsed = JSON.parse(j.stdout) as { OK: boolean; Networks: { Name: string; VLAN: number }[] };
+  assert.equal(parsed.OK, true);
+  assert.deepEqual(parsed.Networks.map((n) => [n.Name, n.VLAN]), [['iot', 20]]);
 });
 
 test('check: errors print as path:line and exit 1', (t) => {
@@ -46,9 +49,9 @@ test('check: errors print as path:line and exit 1', (t) => {
   assert.equal(lines[lines.length - 1], '1 error; fix the drop-ins above.');
   const j = ctl(['check', '--json', bad]);
   assert.equal(j.code, 1);
-  const parsed = JSON.parse(j.stdout) as { ok: boolean; diagnostics: { line: number; key: string; text: string }[] };
-  assert.equal(parsed.ok, false);
-  assert.deepEqual(parsed.diagnostics.map((d) => [d.line, d.key]), [[3, 'VLAN']]);
+  const parsed = JSON.parse(j.stdout) as { OK: boolean; Diagnostics: { Line: number; Key: string; Text: string }[] };
+  assert.equal(parsed.OK, false);
+  assert.deepEqual(parsed.Diagnostics.map((d) => [d.Line, d.Key]), [[3, 'VLAN']]);
 });
 
 test('check: a path that does not exist is an error, not a crash', () => {
@@ -85,4 +88,40 @@ test("check: NixOS's drop-ins, links into the store, are read and checked", (t) 
   }
   assert.equal(r.stdout, '1 network OK: macvlan1.\n', r.stderr);
   assert.equal(r.code, 0);
+});
+
+test('check: an unknown key or section fails check and names the likely fix', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'flatnetctl-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, '10-lan.conf');
+  writeFileSync(f, '[Network]\nParent=enp3s0\nSubnet=192.168.88.0/24\n[Shims]\nName=docker-link\n[Shim]\nAdress=192.168.88.192/32\n');
+  const r = ctl(['check', f]);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, [
+    `warning: ${f}:4: unknown section [Shims], ignored; did you mean [Shim]?`,
+    `warning: ${f}:7: Adress=192.168.88.192/32: unknown key in [Shim], ignored; did you mean Address=?`,
+    '2 lines ignored (unknown key or section); fix the drop-ins above.', '',
+  ].join('\n'));
+  assert.equal(r.code, 1);
+  assert.equal((JSON.parse(ctl(['check', '--json', f]).stdout) as { OK: boolean }).OK, false);
+});
+
+test('check: the README\'s drop-in with inline comments says they are not supported', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'flatnetctl-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, '10-lan.conf');
+  writeFileSync(f, '[Network]\nName=macvlan1                 # the docker network\'s name\nParent=enp3s0\n');
+  const r = ctl(['check', f]);
+  assert.match(r.stderr, /:2: Name=macvlan1 {17}# the docker network's name: inline comments are not supported: put the comment on a line of its own, starting with # or ;\n/);
+  assert.equal(r.code, 1);
+});
+
+test('check: advice about a valid drop-in is a note, not a warning, and --no-legend drops the verdict', () => {
+  const lan = join(REPO, 'etc/flatnet.d/10-lan.conf');
+  const r = ctl(['check', lan]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^note: .*10-lan\.conf:\d+: Address=192\.168\.88\.192\/32: inside IPRange=192\.168\.88\.192\/27: Docker must reserve it with --aux-address/);
+  assert.match(r.stdout, /\n1 network OK: macvlan1\.\n$/);
+  const quiet = ctl(['check', '--no-legend', lan]);
+  assert.equal(quiet.stdout.split('\n').filter((l) => l !== '').length, 1);
 });

@@ -100,6 +100,9 @@ test('monitor: one line per change, from → to, LastChangeUSec left out of the 
   assert.equal(monitorText(plain, { event: 'removed', object: 'network', name: 'guest' }, at), '03:04:05 guest: removed');
   assert.equal(monitorText(plain, { event: 'daemon', running: false }, at), '03:04:05 flatnetd stopped');
   assert.equal(monitorText(plain, { event: 'changed', object: 'network', name: 'lan', changes: { LastChangeUSec: { from: 1n, to: 2n } } }, at), '');
+  // a heal is said in words, first: not "RestoreCount 2 → 3, ShimIfIndex 12 → 14"
+  assert.equal(monitorText(plain, { event: 'changed', object: 'network', name: 'lan', changes: {
+    ShimIfIndex: { from: 12, to: 14 }, RestoreCount: { from: 2, to: 3 } } }, at), '03:04:05 lan: restored (3 times in all), shim re-made (index 12 → 14)');
   assert.equal(shortValue(['a', 'b']), 'a,b');
   assert.equal(shortValue([]), '[]');
   assert.equal(shortValue(true), 'yes');

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { KEYS } from '../../../src/config/keys.js';
-import { check, LAN, REPO, valid } from './helpers.js';
+import { parseUnitFile } from '../../../src/config/unitfile.js';
+import { check, LAN, REPO, shown, valid } from './helpers.js';
 
 /** Diagnostics for one [Network] or [Shim] line, on line 3 of a minimal drop-in. */
 const one = (section: 'Network' | 'Shim', line: string): string[] =>
@@ -73,7 +74,12 @@ test('prefixes (Subnet, IPRange, Route): strict text, network form, canonical', 
   assert.deepEqual(one('Network', 'Subnet=1:2:3:4:5:6:7:8:9/64'), err('Subnet=1:2:3:4:5:6:7:8:9/64', 'not an IP address'));
   assert.deepEqual(one('Network', 'Subnet=1::2::3/64'), err('Subnet=1::2::3/64', 'not an IP address'));
   assert.deepEqual(one('Network', 'Subnet=lan'), err('Subnet=lan', 'must be a prefix, address/length'));
-  assert.deepEqual(one('Network', 'Subnet=192.168.88.0'), err('Subnet=192.168.88.0', 'must be a prefix, address/length (e.g. 192.168.88.0/32)'));
+  // A bare network address suggests the prefix it most likely meant, never a one-address /32.
+  assert.deepEqual(one('Network', 'Subnet=192.168.88.0'), err('Subnet=192.168.88.0', 'must be a prefix, address/length (e.g. 192.168.88.0/24)'));
+  assert.deepEqual(one('Network', 'Subnet=10.0.0.0'), err('Subnet=10.0.0.0', 'must be a prefix, address/length (e.g. 10.0.0.0/8)'));
+  assert.deepEqual(one('Network', 'IPRange=192.168.88.192'), err('IPRange=192.168.88.192', 'must be a prefix, address/length (e.g. 192.168.88.0/24)'));
+  assert.deepEqual(one('Network', 'Subnet=2001:db8:1::'), err('Subnet=2001:db8:1::', 'must be a prefix, address/length (e.g. 2001:db8:1::/48)'));
+  assert.deepEqual(one('Network', 'Subnet=fd00:88::1'), err('Subnet=fd00:88::1', 'must be a prefix, address/length (e.g. fd00:88::/64)'));
   assert.deepEqual(one('Network', 'IPRange=192.168.88.193/27'), err('IPRange=192.168.88.193/27', 'host bits set, did you mean 192.168.88.192/27?'));
   assert.deepEqual(one('Network', 'Subnet=FD00:88::1/64'), err('Subnet=FD00:88::1/64', 'host bits set, did you mean fd00:88::/64?'));
   assert.deepEqual(one('Shim', 'Route=10.1.2.3/8'), err('Route=10.1.2.3/8', 'host bits set, did you mean 10.0.0.0/8?'));
@@ -99,17 +105,38 @@ test('MACAddress: six colon-separated octets, unicast, not all-zero; stored lowe
   assert.equal(valid('[Network]\n[Shim]\nMACAddress=02:42:C0:A8:58:C0\n').net.shim?.mac, '02:42:c0:a8:58:c0');
 });
 
-test('unknown sections and keys: a warning with path:line, ignored', () => {
+test('unknown sections and keys: a warning with path:line that names the likely fix, ignored', () => {
   const { net, warnings } = valid('[Network]\nParent=enp3s0\nParnet=eth1\n[Netwrok]\nMTU=1\n[Shim]\nAdress=1.2.3.4\n');
   assert.deepEqual(warnings, [
-    `warning: ${LAN}:3: Parnet=eth1: unknown key in [Network], ignored`,
-    `warning: ${LAN}:4: unknown section [Netwrok], ignored`,
-    `warning: ${LAN}:7: Adress=1.2.3.4: unknown key in [Shim], ignored`,
+    `warning: ${LAN}:3: Parnet=eth1: unknown key in [Network], ignored; did you mean Parent=?`,
+    `warning: ${LAN}:4: unknown section [Netwrok], ignored; did you mean [Network]?`,
+    `warning: ${LAN}:7: Adress=1.2.3.4: unknown key in [Shim], ignored; did you mean Address=?`,
   ]);
   assert.equal(net.parent, 'enp3s0');
   assert.equal(net.mtu, null);
   // keys are case-sensitive, as in systemd
-  assert.deepEqual(one('Network', 'mtu=1500'), [`warning: ${LAN}:3: mtu=1500: unknown key in [Network], ignored`]);
+  assert.deepEqual(one('Network', 'mtu=1500'), [`warning: ${LAN}:3: mtu=1500: unknown key in [Network], ignored; did you mean MTU=?`]);
+  // a key of the other section says where it belongs
+  assert.deepEqual(one('Network', 'Address=192.168.88.192/32'),
+    [`warning: ${LAN}:3: Address=192.168.88.192/32: unknown key in [Network], ignored; Address= belongs in [Shim]`]);
+  assert.deepEqual(one('Shim', 'Routes=10.0.0.0/8'), [`warning: ${LAN}:3: Routes=10.0.0.0/8: unknown key in [Shim], ignored; did you mean Route=?`]);
+  // nothing near: the section's keys are listed
+  assert.deepEqual(one('Shim', 'Colour=blue'),
+    [`warning: ${LAN}:3: Colour=blue: unknown key in [Shim], ignored (the keys of [Shim] are Name=, Address=, Route= or MACAddress=)`]);
+  assert.deepEqual(valid('[Network]\n[Shims]\nName=x\n').warnings, [`warning: ${LAN}:2: unknown section [Shims], ignored; did you mean [Shim]?`]);
+  assert.deepEqual(valid('[Network]\n[Container]\nName=x\n').warnings,
+    [`warning: ${LAN}:2: unknown section [Container], ignored (the sections are [Network] or [Shim])`]);
+});
+
+test('inline comments: a value with " #" or " ;" says they are not supported', () => {
+  const msg = 'inline comments are not supported: put the comment on a line of its own, starting with # or ;';
+  assert.deepEqual(one('Network', 'Subnet=192.168.88.0/24        # --subnet'), err('Subnet=192.168.88.0/24        # --subnet', msg));
+  assert.deepEqual(one('Network', 'Parent=enp3s0 ; the NIC'), err('Parent=enp3s0 ; the NIC', msg));
+  assert.deepEqual(one('Shim', 'Address=192.168.88.192/32\t# ip addr add'), err('Address=192.168.88.192/32\t# ip addr add', msg));
+  // A # with no space before it is part of the value, as systemd reads it, and gets the key's own message.
+  assert.deepEqual(one('Network', 'Parent=enp3s0#1'),
+    err('Parent=enp3s0#1', 'interface name must not contain "#", a quote or "\\" (flatnetd cannot manage such names)'));
+  assert.deepEqual(shown(parseUnitFile(LAN, '[Network]   # the LAN\nParent=enp3s0\n').diagnostics), [`error: ${LAN}:1: ${msg}`]);
 });
 
 test('list keys accumulate, an empty assignment resets the list; the same value twice is a warning', () => {

@@ -58,3 +58,28 @@ test('the STATUS= line says what a person needs', () => {
   assert.equal(summaryLine([s('a', 'configured'), s('b', 'configured'), s('c', 'configured'), s('d', 'waiting-for-parent', 'enp5s0')]), '3 networks configured, 1 waiting for enp5s0');
   assert.equal(summaryLine([s('a', 'configured', 'enp3s0', false), s('b', 'failed')]), '1 network configured, 1 failed, 1 without carrier');
 });
+
+test('a missing parent is named with the drop-in line and the NICs that exist, and a near name is offered', () => {
+  const typo = seed000({ parent: 'eht0', where: { 'Network.Parent': { file: '/etc/flatnet.d/10-lan.conf', line: 3, key: 'Parent', value: 'eht0' } } });
+  const withEth0: Observed = { ...observed, links: [...observed.links, link({ ifindex: 3, name: 'eth0', mac: '02:00:00:00:00:03' }),
+    link({ ifindex: 1, name: 'lo', mac: '00:00:00:00:00:00' }), link({ ifindex: 9, name: 'veth1234', kind: 'veth' }), link({ ifindex: 10, name: 'lan-shim', kind: 'macvlan', alias: 'flatnet:x' })] };
+  const s = deriveStatus({ ...base, observed: withEth0, net: typo, outcome: { ...outcome, waitingFor: 'eht0' } });
+  assert.equal(s.state, 'waiting-for-parent');
+  assert.equal(s.lastError, 'waiting for eht0 to appear (Parent= at /etc/flatnet.d/10-lan.conf:3; interfaces here: enp3s0, eth0; did you mean eth0?)');
+  // Nothing near: the line and the NICs; a container's veth coming and going does not change the message.
+  const far = deriveStatus({ ...base, net: seed000({ parent: 'usb0', where: {} }), outcome: { ...outcome, waitingFor: 'usb0' } });
+  assert.equal(far.lastError, 'waiting for usb0 to appear (interfaces here: enp3s0)');
+});
+
+test('a foreign link holding the shim\'s name: the drop-in\'s path:line and the way out', () => {
+  const conflict = { severity: 'error' as const, code: 'conflict' as const, object: 'docker-link', message: 'kind veth, want macvlan; not made by flatnetd, so it is left alone' };
+  const net = seed000({ where: { 'Shim.Name': { file: '/etc/flatnet.d/10-lan.conf', line: 9, key: 'Name', value: 'docker-link' } } });
+  const s = deriveStatus({ ...base, net, outcome: { ...outcome, errors: [conflict] } });
+  assert.equal(s.state, 'failed');
+  assert.equal(s.lastError, '/etc/flatnet.d/10-lan.conf:9: Name=docker-link: docker-link: kind veth, want macvlan; not made by flatnetd, '
+    + 'so it is left alone; delete it (ip link delete docker-link) and flatnetd makes its own, or set another Name= there');
+  // A conflict about something else (a route two networks want) keeps its own words.
+  const route = { ...conflict, object: '192.168.88.192/27 dev same-link', message: 'route not added: another network of this host wants the same route' };
+  assert.equal(deriveStatus({ ...base, net, outcome: { ...outcome, errors: [route] } }).lastError,
+    '192.168.88.192/27 dev same-link: route not added: another network of this host wants the same route');
+});
