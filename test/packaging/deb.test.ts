@@ -104,7 +104,7 @@ test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pa
     './usr/bin/flatnetd', './usr/bin/flatnetctl',
     './usr/lib/flatnetd/package.json', './usr/lib/flatnetd/dist/src/main.js', './usr/lib/flatnetd/dist/src/flatnetd.js', './usr/lib/flatnetd/dist/src/cli/flatnetctl.js',
     './usr/lib/flatnetd/native/notify/build/Release/flatnetd_notify.node',
-    './usr/lib/flatnetd/node_modules/dbus-next/package.json', './usr/lib/flatnetd/node_modules/chokidar/package.json',
+    './usr/lib/flatnetd/node_modules/dbus-next/package.json',
     './usr/lib/flatnetd/node_modules/ipaddr.js/package.json',
     './lib/systemd/system/flatnetd.service',
     './lib/systemd/system/flatnet-wait-online.service', './lib/systemd/system/flatnet-online.target',
