@@ -263,10 +263,10 @@ test("what the module writes is what flatnetd reads: NixOS's /etc/flatnet.d link
   const dir = nixosEtc(root, out.etc);
   const names = [...expectedTexts().keys()].sort();
   const r = run(process.execPath, [ctlJs, 'check', '--json', dir]);
-  const parsed = JSON.parse(r.stdout) as { ok: boolean; networks: { name: string; file: string }[]; diagnostics: { text: string }[] };
-  assert.deepEqual(parsed.diagnostics.filter((d) => /symlink|unreadable|nothing to check/.test(d.text)), [], 'every link followed');
-  assert.deepEqual(parsed.networks.map((n) => n.name).sort(), names, `every network the module wrote is read: ${r.stdout}`);
-  for (const n of parsed.networks) assert.equal(n.file, join(dir, `${n.name}.conf`), 'named by the link in /etc/flatnet.d');
+  const parsed = JSON.parse(r.stdout) as { OK: boolean; Networks: { Name: string; File: string }[]; Diagnostics: { Text: string }[] };
+  assert.deepEqual(parsed.Diagnostics.filter((d) => /symlink|unreadable|nothing to check/.test(d.Text)), [], 'every link followed');
+  assert.deepEqual(parsed.Networks.map((n) => n.Name).sort(), names, `every network the module wrote is read: ${r.stdout}`);
+  for (const n of parsed.Networks) assert.equal(n.File, join(dir, `${n.Name}.conf`), 'named by the link in /etc/flatnet.d');
 });
 
 interface LockModule { version?: string; resolved?: string; integrity?: string; link?: boolean; name?: string }
