@@ -10,6 +10,14 @@ export interface CommandSpec {
   max: number;
   /** Read-only: takes --json. */
   read: boolean;
+  /** Options of this command alone (beyond --json), by name. */
+  options?: readonly (keyof CommandOptions)[];
+}
+
+/** Options a single command takes: router-hints --for, cni-config --multus. */
+export interface CommandOptions {
+  for?: string;
+  multus?: boolean;
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -22,13 +30,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'plan', usage: '', summary: 'Show what a reconcile would change now (changes nothing)', min: 0, max: 0, read: true },
   { name: 'check', usage: '[PATH…]', summary: 'Validate drop-ins offline (default /etc/flatnet.d); no daemon needed', min: 0, max: Infinity, read: true },
   { name: 'docker-args', usage: 'NAME', summary: 'Print the matching "docker network create" command', min: 1, max: 1, read: true },
+  { name: 'podman-args', usage: 'NAME', summary: 'Print the matching "podman network create" command (netavark)', min: 1, max: 1, read: true },
+  { name: 'cni-config', usage: 'NAME [--multus]', summary: 'Print this node\'s CNI conflist (--multus: as a NetworkAttachmentDefinition)', min: 1, max: 1, read: true, options: ['multus'] },
+  { name: 'router-hints', usage: 'NAME --for routeros|openwrt', summary: 'Print advice for the router\'s side (VLAN, gateway, DHCP pool)', min: 1, max: 1, read: true, options: ['for'] },
   { name: 'monitor', usage: '', summary: 'Follow changes as they happen, one line each', min: 0, max: 0, read: true },
 ];
 
 export type Parsed =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean }
+  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean; options: CommandOptions }
   | { kind: 'usage'; message: string };
 
 export function helpText(version: string): string {
@@ -58,7 +69,10 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: {
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+        for: { type: 'string' }, multus: { type: 'boolean' },
+      },
     });
   } catch (e) {
     return { kind: 'usage', message: e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e) };
@@ -76,5 +90,10 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (args.length > command.max) {
     return { kind: 'usage', message: command.max === 0 ? `${name} takes no arguments` : `${name} takes ${command.usage}, not ${args.length} arguments` };
   }
-  return { kind: 'run', command, args, json };
+  const options: CommandOptions = {};
+  if (values.for !== undefined) options.for = values.for;
+  if (values.multus === true) options.multus = true;
+  const foreign = (Object.keys(options) as (keyof CommandOptions)[]).find((o) => !(command.options ?? []).includes(o));
+  if (foreign !== undefined) return { kind: 'usage', message: `${name} does not take --${foreign}` };
+  return { kind: 'run', command, args, json, options };
 }

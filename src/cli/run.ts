@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
 import { helpText, parseCommandLine } from './args.js';
-import { change, check, dockerArgs, EXIT, list, monitor, plan, status, type Io } from './commands.js';
+import { change, check, cniConfig, dockerArgs, EXIT, list, monitor, plan, podmanArgs, routerHints, status, type Io } from './commands.js';
 
 function version(): string {
   try {
@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     out, err, json: parsed.json, now: () => Date.now(), stopped,
     style: { colour: process.stdout.isTTY === true && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb' },
   };
-  const { command, args } = parsed;
+  const { command, args, options } = parsed;
   try {
     switch (command.name) {
       case 'status': return await status(io, args);
@@ -60,6 +60,9 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'plan': return await plan(io);
       case 'check': return await check(io, args);
       case 'docker-args': return await dockerArgs(io, args);
+      case 'podman-args': return await podmanArgs(io, args);
+      case 'cni-config': return await cniConfig(io, args, options);
+      case 'router-hints': return await routerHints(io, args, options);
       case 'monitor': return await monitor(io);
       default: err(`flatnetctl: ${command.name} is not implemented`); return EXIT.failure;
     }
