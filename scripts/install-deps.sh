@@ -2,9 +2,10 @@
 # Everything flatnetd's build and tests need from Debian's archive (run as root).
 # libsystemd-dev: the sd-notify addon links libsystemd.  iproute2: the kernel
 # backend.  dbus, systemd: a private dbus-daemon, busctl, systemd-analyze.
-# python3: the tests' NOTIFY_SOCKET reader.  containernetworking-plugins: the real CNI
-# macvlan/ipvlan/host-local plugins the namespace tier drives as a runtime does.  strace: the reliability tier's
+# python3: the tests' NOTIFY_SOCKET reader.  strace: the reliability tier's
 # sandbox proof.  pandoc, debhelper, lintian, nix-bin: the packaging tier.
+# containernetworking-plugins: the real CNI macvlan/ipvlan/host-local plugins
+# the namespace tier drives as a runtime does.
 set -euo pipefail
 CORE=(
   build-essential python3 libsystemd-dev iproute2 iputils-ping dbus dbus-daemon dbus-bin systemd udev man-db
