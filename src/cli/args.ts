@@ -31,8 +31,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'check', usage: '[PATH…]', summary: 'Validate drop-ins offline (default /etc/flatnet.d); no daemon needed', min: 0, max: Infinity, read: true },
   { name: 'docker-args', usage: 'NAME', summary: 'Print the matching "docker network create" command', min: 1, max: 1, read: true },
   { name: 'podman-args', usage: 'NAME', summary: 'Print the matching "podman network create" command (netavark)', min: 1, max: 1, read: true },
-  { name: 'cni-config', usage: 'NAME [--multus]', summary: 'Print this node\'s CNI conflist (--multus: as a NetworkAttachmentDefinition)', min: 1, max: 1, read: true, options: ['multus'] },
-  { name: 'router-hints', usage: 'NAME --for routeros|openwrt', summary: 'Print advice for the router\'s side (VLAN, gateway, DHCP pool)', min: 1, max: 1, read: true, options: ['for'] },
+  { name: 'cni-config', usage: 'NAME [--multus]', summary: 'Print this node\'s CNI conflist (--multus: a NetworkAttachmentDefinition)', min: 1, max: 1, read: true, options: ['multus'] },
+  { name: 'router-hints', usage: 'NAME --for ROUTER', summary: 'Print advice for the router (routeros, openwrt): VLAN, gateway, DHCP pool', min: 1, max: 1, read: true, options: ['for'] },
   { name: 'monitor', usage: '', summary: 'Follow changes as they happen, one line each', min: 0, max: 0, read: true },
 ];
 
