@@ -11,10 +11,11 @@ CORE=(
   build-essential python3 libsystemd-dev iproute2 iputils-ping dbus dbus-daemon dbus-bin systemd udev man-db
   procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin containernetworking-plugins
 )
-# The VM tier: qemu and what its guest runs. docker.io is only installed here
-# for the guest to use (it is never started on this machine). Best effort: if
+# The VM tier: qemu and what its guest runs. docker.io and podman (with
+# netavark, its network backend) are only installed here for the guest to use
+# (they are never started on this machine). Best effort: if
 # one cannot be had, the VM tier skips and says why.
-VM=(qemu-system-x86 cpio busybox-static kmod e2fsprogs docker.io containerd runc)
+VM=(qemu-system-x86 cpio busybox-static kmod e2fsprogs docker.io containerd runc podman netavark aardvark-dns)
 
 missing() {
   for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done
