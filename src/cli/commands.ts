@@ -93,18 +93,10 @@ export async function plan(io: Io): Promise<number> {
   });
 }
 
-export async function dockerArgs(io: Io, args: string[]): Promise<number> {
+/** docker-args and podman-args: the engine's argv, as a command to paste or (--json) as the list. */
+export async function engineArgs(io: Io, member: 'DockerArgs' | 'PodmanArgs', args: string[]): Promise<number> {
   return withClient(async (c) => {
-    const argv = await c.manager('DockerArgs', 's', [args[0] ?? '']);
-    const words = Array.isArray(argv) ? argv.map(String) : [];
-    io.out(io.json ? JSON.stringify(words, null, 2) : dockerCommand(words));
-    return EXIT.ok;
-  });
-}
-
-export async function podmanArgs(io: Io, args: string[]): Promise<number> {
-  return withClient(async (c) => {
-    const argv = await c.manager('PodmanArgs', 's', [args[0] ?? '']);
+    const argv = await c.manager(member, 's', [args[0] ?? '']);
     const words = Array.isArray(argv) ? argv.map(String) : [];
     io.out(io.json ? JSON.stringify(words, null, 2) : dockerCommand(words));
     return EXIT.ok;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
 import { helpText, parseCommandLine } from './args.js';
-import { change, check, cniConfig, dockerArgs, EXIT, list, monitor, plan, podmanArgs, routerHints, status, type Io } from './commands.js';
+import { change, check, cniConfig, engineArgs, EXIT, list, monitor, plan, routerHints, status, type Io } from './commands.js';
 
 function version(): string {
   try {
@@ -59,8 +59,8 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'reconcile': return await change('Reconcile', args);
       case 'plan': return await plan(io);
       case 'check': return await check(io, args);
-      case 'docker-args': return await dockerArgs(io, args);
-      case 'podman-args': return await podmanArgs(io, args);
+      case 'docker-args': return await engineArgs(io, 'DockerArgs', args);
+      case 'podman-args': return await engineArgs(io, 'PodmanArgs', args);
       case 'cni-config': return await cniConfig(io, args, options);
       case 'router-hints': return await routerHints(io, args, options);
       case 'monitor': return await monitor(io);

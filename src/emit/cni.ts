@@ -8,6 +8,7 @@
 import { FlatnetError } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import { familyOfText, one, poolOf, shimHosts, subnetOf, subtract, toText, type Family } from './pool.js';
+import { placeOf } from './place.js';
 
 /** CHECK came with spec 0.4.0; Debian 12's plugins (1.1.1), containerd 1.6 and Multus all speak it. */
 export const CNI_VERSION = '0.4.0';
@@ -23,10 +24,6 @@ export interface CniConflist {
   cniVersion: string;
   name: string;
   plugins: [Record<string, unknown>];
-}
-
-function placeOf(net: NetworkConfig, id: string, key: string, value: string): FlatnetError['place'] {
-  return net.where[id] ?? { file: net.file, key, value };
 }
 
 function rangeSet(net: NetworkConfig, subnets: readonly string[], family: Family): HostLocalRange[] {
@@ -55,13 +52,19 @@ export function cniConflist(net: NetworkConfig, subnets: readonly string[]): Cni
       `${effectiveParentName(net)} has no address to follow now; set Subnet= so host-local knows the subnet`,
       { file: net.file, key: 'Subnet', value: '' });
   }
+  const bare = subnets.find((s) => !net.ipRanges.some((r) => subnetOf([s], r) !== undefined));
+  if (bare !== undefined) {
+    throw new FlatnetError('missing-key',
+      `Subnet=${bare} has no IPRange= inside it: host-local would hand out the whole subnet on every node; give it a range of this node's own`,
+      { file: net.file, key: 'IPRange', value: '' });
+  }
   if (net.driver === 'ipvlan' && net.ipvlanFlag !== null && net.ipvlanFlag !== 'bridge') {
     throw new FlatnetError('unsupported', 'the CNI ipvlan plugin (1.1.1) has no flag option; it always makes bridge ipvlans',
       placeOf(net, 'Network.IPVlanFlag', 'IPVlanFlag', net.ipvlanFlag));
   }
   const ranges = ([4, 6] as const).map((f) => rangeSet(net, subnets, f)).filter((r) => r.length > 0);
   if (ranges.length === 0) {
-    throw new FlatnetError('invalid-value', `no IPRange= lies inside the subnets (${subnets.join(', ')})`,
+    throw new FlatnetError('invalid-value', 'IPRange= has no address left for pods once the shim\'s and the gateway are taken out',
       placeOf(net, 'Network.IPRange', 'IPRange', net.ipRanges[0] ?? ''));
   }
   const plugin: Record<string, unknown> = {

@@ -6,12 +6,9 @@
 
 import { FlatnetError } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
-import { familyOfText, hostsOf, inSpan, largestPrefixWithout, one, poolOf, shimAddressPlace, shimHosts, spanOf,
+import { familyOfText, hostsOf, inSpan, largestPrefixWithout, one, poolOf, shimHosts, spanOf,
   subnetOf, subtract, toInt, toText, type Span } from './pool.js';
-
-function placeOf(net: NetworkConfig, id: string, key: string, value: string): FlatnetError['place'] {
-  return net.where[id] ?? { file: net.file, key, value };
-}
+import { placeOf, shimAddressPlace } from './place.js';
 
 /** A free address just past the range (or before it) for the fix text; null when the subnet has none. */
 function addressOutside(range: Span, subnet: string, taken: readonly Span[]): string | null {

@@ -5,7 +5,6 @@
 
 import ipaddr from '../ipaddr.js';
 import type { NetworkConfig } from '../model/config.js';
-import type { Place } from '../errors.js';
 
 export type Family = 4 | 6;
 
@@ -119,16 +118,6 @@ export function poolOf(net: Pick<NetworkConfig, 'ipRanges'>, subnet: string): Sp
 /** The shim's addresses, without prefix lengths. */
 export function shimHosts(net: Pick<NetworkConfig, 'shim'>): string[] {
   return (net.shim?.addresses ?? []).map(hostOf);
-}
-
-/**
- * Where a shim address was written. The config keeps the place of the last
- * Address= only; for another one the file is still named.
- */
-export function shimAddressPlace(net: Pick<NetworkConfig, 'where' | 'file'>, addr: string): Place {
-  const w = net.where['Shim.Address'];
-  if (w?.value !== undefined && hostOf(w.value) === addr) return w;
-  return { file: net.file, key: 'Address', value: addr };
 }
 
 /**

@@ -1,18 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cniConflist, multusAttachment, multusAttachmentYaml } from '../../../src/emit/cni.js';
-import { formatDiagnostic, isFlatnetError } from '../../../src/errors.js';
+import { refusal } from './helpers.js';
 import { seed000 } from '../daemon/fixtures.js';
-
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isFlatnetError(e)) return formatDiagnostic(e.toDiagnostic());
-    throw e;
-  }
-  assert.fail('expected a refusal');
-}
 
 test('seed 000: macvlan on the parent, host-local over IPRange= with the shim address left out', () => {
   assert.deepEqual(cniConflist(seed000({ name: 'macvlan1' }), ['192.168.88.0/24']), {
@@ -50,6 +40,11 @@ test('a shim address in the middle splits the range; the VLAN parent, ipvlan mod
 test('no IPRange=: refused, since every node needs a range of its own', () => {
   assert.match(refusal(() => cniConflist(seed000({ ipRanges: [] }), ['192.168.88.0/24'])),
     /^\/etc\/flatnet.d\/10-lan.conf: IPRange=: cni-config needs IPRange=: host-local on each node/);
+});
+
+test('a subnet without a range of its own (here the IPv6 one) is refused: host-local would share it between nodes', () => {
+  const net = seed000({ subnets: ['192.168.88.0/24', 'fd00:88::/64'] });
+  assert.match(refusal(() => cniConflist(net, net.subnets)), /Subnet=fd00:88::\/64 has no IPRange= inside it/);
 });
 
 test('--multus: a NetworkAttachmentDefinition whose spec.config is the conflist, as JSON and as YAML', () => {

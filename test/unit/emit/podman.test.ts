@@ -1,20 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { podmanNetworkCreateArgs } from '../../../src/emit/podman.js';
-import { formatDiagnostic, isFlatnetError } from '../../../src/errors.js';
+import { refusal } from './helpers.js';
 import { seed000 } from '../daemon/fixtures.js';
 import { lan, valid } from '../config/helpers.js';
-
-/** The message a user sees for a refused network. */
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isFlatnetError(e)) return formatDiagnostic(e.toDiagnostic());
-    throw e;
-  }
-  assert.fail('expected a refusal');
-}
 
 test('seed 000 with the shim outside the range: podman network create for netavark, --subnet and all', () => {
   const net = seed000({ name: 'macvlan1', shim: { name: 'docker-link', addresses: ['192.168.88.191/32'], routes: ['192.168.88.192/27'], routesExplicit: false, mac: null } });
