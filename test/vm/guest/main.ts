@@ -12,7 +12,7 @@ import { bootOrder } from './bootorder.js';
 import { kinds } from './kinds.js';
 import { netnsTier } from './netns.js';
 import { dockerScenario } from './docker.js';
-import { podmanScenario } from './podman.js';
+import { podmanAgain, podmanScenario } from './podman.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
@@ -32,6 +32,7 @@ const boots: Record<string, (r: Reporter) => void> = {
   reboot: (r) => {
     bootOrder(r, 'reboot');
     timed(r, 'scenario 4 (second boot)', () => rebootScenario(r));
+    timed(r, 'scenario 7 (podman, second boot)', () => podmanAgain(r));
   },
 };
 

@@ -6,9 +6,9 @@
 // The second boot (reboot.ts) finds the container again, started by
 // podman-restart.service after flatnetd.
 
-import { writeFileSync } from 'node:fs';
-import { must, run, type Reporter } from './lib.js';
-import { cmdline, ctl, ctlJson, pingSays, pings } from './flatnet.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { must, run, waitFor, type Reporter } from './lib.js';
+import { cmdline, ctl, ctlJson, monotonicS, pingSays, pings } from './flatnet.js';
 import { inCidr, net } from './topology.js';
 
 const IMAGE = 'localhost/flatnet-vm/busybox';
@@ -70,4 +70,25 @@ export function podmanScenario(r: Reporter): void {
   const ip = podmanIp(PODMAN_CONTAINER);
   const p = pings(ip);
   r.check(`${PODMAN_NET}: the host reaches the Podman container through ${n.shim ?? '?'}`, p.code === 0, p.code === 0 ? `ping ${ip} answered` : pingSays(p));
+}
+
+/** Scenario 7 after the reboot: podman-restart.service, ordered after flatnetd, brings the container back on its VLAN parent. */
+export function podmanAgain(r: Reporter): void {
+  if (!existsSync(PODMAN_STATE)) {
+    r.skip(`second boot: ${PODMAN_CONTAINER} is back and reachable`, 'the first boot made no Podman container');
+    return;
+  }
+  const was = (JSON.parse(readFileSync(PODMAN_STATE, 'utf8')) as { ip: string }).ip;
+  const ok = r.step(`second boot: podman-restart.service started ${PODMAN_CONTAINER} again on ${net(PODMAN_NET).parent}`, () => {
+    waitFor(`${PODMAN_CONTAINER} to run`, () => run(['podman', 'inspect', '-f', '{{.State.Running}}', PODMAN_CONTAINER], { timeoutMs: 60_000 }).stdout.trim() === 'true', 120_000);
+    return `at ${podmanIp(PODMAN_CONTAINER)} (was ${was}); podman-restart.service ${run(['systemctl', 'show', '-p', 'Result', '--value', 'podman-restart.service']).stdout.trim()}`;
+  });
+  const fl = monotonicS('flatnetd.service', 'ActiveEnterTimestampMonotonic');
+  const pr = monotonicS('podman-restart.service', 'InactiveExitTimestampMonotonic');
+  r.check('second boot: flatnetd.service was active before podman-restart.service began starting', fl > 0 && pr > 0 && fl <= pr,
+    `flatnetd ActiveEnter ${fl.toFixed(2)} s, podman-restart InactiveExit ${pr.toFixed(2)} s (monotonic)`);
+  if (!ok) return;
+  const ip = podmanIp(PODMAN_CONTAINER);
+  const p = pings(ip);
+  r.check(`second boot: the host reaches ${PODMAN_CONTAINER} through ${net(PODMAN_NET).shim ?? '?'}`, p.code === 0, p.code === 0 ? `ping ${ip} answered` : pingSays(p));
 }

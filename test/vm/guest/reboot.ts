@@ -5,10 +5,9 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { link, run, waitFor, type Reporter } from './lib.js';
-import { containerIp, monotonicS, netStatuses, pingSays, pings, statesLine } from './flatnet.js';
+import { containerIp, netStatuses, pingSays, pings, statesLine } from './flatnet.js';
 import { NETS, allProblems, net, ownedLinks } from './topology.js';
 import { WITH_CONTAINERS, containerName } from './docker.js';
-import { PODMAN_CONTAINER, PODMAN_NET, PODMAN_STATE, podmanIp } from './podman.js';
 
 const STATE = '/var/lib/flatnet-vm/state-main.json';
 
@@ -74,26 +73,4 @@ export function rebootScenario(r: Reporter): void {
     const p = pings(ip);
     r.check(`second boot: the host reaches ${c} through ${net(name).shim ?? '?'}`, p.code === 0, p.code === 0 ? `ping ${ip} answered` : pingSays(p));
   }
-  podmanAgain(r);
-}
-
-/** Scenario 7 after the reboot: podman-restart.service, ordered after flatnetd, brings the container back on its VLAN parent. */
-function podmanAgain(r: Reporter): void {
-  if (!existsSync(PODMAN_STATE)) {
-    r.skip(`second boot: ${PODMAN_CONTAINER} is back and reachable`, 'the first boot made no Podman container');
-    return;
-  }
-  const was = (JSON.parse(readFileSync(PODMAN_STATE, 'utf8')) as { ip: string }).ip;
-  const ok = r.step(`second boot: podman-restart.service started ${PODMAN_CONTAINER} again on ${net(PODMAN_NET).parent}`, () => {
-    waitFor(`${PODMAN_CONTAINER} to run`, () => run(['podman', 'inspect', '-f', '{{.State.Running}}', PODMAN_CONTAINER], { timeoutMs: 60_000 }).stdout.trim() === 'true', 120_000);
-    return `at ${podmanIp(PODMAN_CONTAINER)} (was ${was}); podman-restart.service ${run(['systemctl', 'show', '-p', 'Result', '--value', 'podman-restart.service']).stdout.trim()}`;
-  });
-  const fl = monotonicS('flatnetd.service', 'ActiveEnterTimestampMonotonic');
-  const pr = monotonicS('podman-restart.service', 'InactiveExitTimestampMonotonic');
-  r.check('second boot: flatnetd.service was active before podman-restart.service began starting', fl > 0 && pr > 0 && fl <= pr,
-    `flatnetd ActiveEnter ${fl.toFixed(2)} s, podman-restart InactiveExit ${pr.toFixed(2)} s (monotonic)`);
-  if (!ok) return;
-  const ip = podmanIp(PODMAN_CONTAINER);
-  const p = pings(ip);
-  r.check(`second boot: the host reaches ${PODMAN_CONTAINER} through ${net(PODMAN_NET).shim ?? '?'}`, p.code === 0, p.code === 0 ? `ping ${ip} answered` : pingSays(p));
 }
