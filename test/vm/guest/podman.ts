@@ -21,8 +21,9 @@ export function podmanIp(name: string): string {
 }
 
 export function podmanScenario(r: Reporter): void {
-  if (!r.check('podman is installed', run(['sh', '-c', 'command -v podman']).code === 0,
-    'podman is not installed on the host, whose userland the guest runs (apt-get install podman netavark aardvark-dns)')) return;
+  const where = run(['sh', '-c', 'command -v podman']);
+  if (!r.check('podman is installed', where.code === 0, where.code === 0 ? where.stdout.trim()
+    : 'podman is not installed on the host, whose userland the guest runs (apt-get install podman netavark aardvark-dns)')) return;
   r.step('podman: the network backend is netavark', () => {
     const backend = must(['podman', 'info', '--format', '{{.Host.NetworkBackend}}'], { timeoutMs: 120_000 }).trim();
     if (backend !== 'netavark') throw new Error(`podman info: NetworkBackend=${backend}`);
