@@ -78,7 +78,7 @@ buildNpmPackage {
     substituteInPlace $out/lib/systemd/system/flatnetd.service \
       --replace-fail /usr/bin/flatnetd $out/bin/flatnetd \
       --replace-fail /bin/kill ${coreutils}/bin/kill
-    for d in docker podman podman-restart; do
+    for d in docker podman podman-restart containerd kubelet; do
       install -Dm644 systemd/$d.service.d/10-flatnetd.conf \
         $out/lib/systemd/system/$d.service.d/10-flatnetd.conf
     done

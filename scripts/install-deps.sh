@@ -5,6 +5,8 @@
 # python3: the tests' NOTIFY_SOCKET reader.  strace: the reliability tier's
 # sandbox proof.  pandoc, debhelper, lintian, nix-bin: the packaging tier.
 # iputils-arping: the gratuitous ARP after a shim's MAC changes (src/kernel/announce.ts).
+# containernetworking-plugins: the real CNI macvlan/ipvlan/host-local plugins
+# the namespace tier drives as a runtime does.
 #
 # --demo: only what `npm ci` and `npm run demo` need (the addon's build, ip,
 # ping and a private dbus-daemon), not the test tiers' tools, qemu or Docker.
@@ -16,12 +18,13 @@ fi
 DEMO=(build-essential python3 iproute2 iputils-ping dbus-daemon dbus-bin)
 CORE=(
   build-essential python3 iproute2 iputils-ping iputils-arping dbus dbus-daemon dbus-bin systemd udev man-db
-  procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin
+  procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin containernetworking-plugins
 )
-# The VM tier: qemu and what its guest runs. docker.io is only installed here
-# for the guest to use (it is never started on this machine). Best effort: if
+# The VM tier: qemu and what its guest runs. docker.io and podman (with
+# netavark, its network backend) are only installed here for the guest to use
+# (they are never started on this machine). Best effort: if
 # one cannot be had, the VM tier skips and says why.
-VM=(qemu-system-x86 cpio busybox-static kmod e2fsprogs docker.io containerd runc)
+VM=(qemu-system-x86 cpio busybox-static kmod e2fsprogs docker.io containerd runc podman netavark aardvark-dns)
 
 missing() {
   for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done

@@ -50,7 +50,7 @@ fi
 
 # Everything the host image enables that a test does not need is masked, so
 # the guest boots only what the scenarios use (plus what systemd itself needs).
-KEEP=" docker.service docker.socket containerd.service "
+KEEP=" docker.service docker.socket containerd.service podman-restart.service "
 MASK=""
 for l in /etc/systemd/system/*.wants/*; do
   [ -e "$l" ] || [ -L "$l" ] || continue

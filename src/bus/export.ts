@@ -250,6 +250,9 @@ class Exporter implements Host {
           const argv = api.dockerArgs(this.knownNetwork(args[0]));
           return argv.map(String);
         }
+        case 'PodmanArgs': return api.podmanArgs(this.knownNetwork(args[0])).map(String);
+        case 'CniConfig': return api.cniConfig(this.knownNetwork(args[0]));
+        case 'RouterHints': return api.routerHints(this.knownNetwork(args[0]), String(args[1]));
         case 'Reload': return api.reload();
         case 'Reconcile': return api.reconcile();
         case 'Up': return api.up(this.knownNetwork(args[0]));

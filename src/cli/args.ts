@@ -10,6 +10,14 @@ export interface CommandSpec {
   max: number;
   /** Read-only: takes --json. */
   read: boolean;
+  /** Options of this command alone (beyond --json), by name. */
+  options?: readonly (keyof CommandOptions)[];
+}
+
+/** Options a single command takes: router-hints --for, cni-config --multus. */
+export interface CommandOptions {
+  for?: string;
+  multus?: boolean;
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -22,6 +30,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'plan', usage: '', summary: 'Show what a reconcile would change now (changes nothing)', min: 0, max: 0, read: true },
   { name: 'check', usage: '[PATH…]', summary: 'Validate drop-ins offline (default /etc/flatnet.d); no daemon needed', min: 0, max: Infinity, read: true },
   { name: 'docker-args', usage: 'NAME', summary: 'Print the matching "docker network create" command', min: 1, max: 1, read: true },
+  { name: 'podman-args', usage: 'NAME', summary: 'Print the matching "podman network create" command (netavark)', min: 1, max: 1, read: true },
+  { name: 'cni-config', usage: 'NAME [--multus]', summary: 'Print this node\'s CNI conflist (--multus: a NetworkAttachmentDefinition)', min: 1, max: 1, read: true, options: ['multus'] },
+  { name: 'router-hints', usage: 'NAME --for ROUTER', summary: 'Print advice for the router (routeros, openwrt): VLAN, gateway, DHCP pool', min: 1, max: 1, read: true, options: ['for'] },
   { name: 'monitor', usage: '', summary: 'Follow changes as they happen, one line each', min: 0, max: 0, read: true },
   { name: 'wait-online', usage: '[NAME…]', summary: 'Wait until the networks (default: all) are configured', min: 0, max: Infinity, read: false },
 ];
@@ -33,7 +44,7 @@ export type Parsed =
   | { kind: 'usage'; message: string };
 
 /** The options besides --json, as systemctl and networkctl spell them. */
-export interface Options {
+export interface Options extends CommandOptions {
   /** --no-legend: no column headers and no summary line. */
   noLegend: boolean;
   /** --full / -l: never shorten columns to the terminal's width. */
@@ -87,6 +98,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         'no-legend': { type: 'boolean' }, 'no-pager': { type: 'boolean' }, full: { type: 'boolean', short: 'l' },
         timeout: { type: 'string' }, kernel: { type: 'boolean' }, lines: { type: 'string', short: 'n' },
+        for: { type: 'string' }, multus: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -118,5 +130,9 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     lines = Number(values.lines);
   }
   const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec, kernel: values.kernel === true, lines };
+  if (values.for !== undefined) options.for = values.for;
+  if (values.multus === true) options.multus = true;
+  const foreign = (['for', 'multus'] as const).find((o) => options[o] !== undefined && !(command.options ?? []).includes(o));
+  if (foreign !== undefined) return { kind: 'usage', message: `${name} does not take --${foreign}` };
   return { kind: 'run', command, args, json, options };
 }

@@ -6,6 +6,8 @@ import { BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, OBJECT_MANAGER_IF
   networkNameFromPath } from '../bus/path.js';
 import { toJson } from '../bus/json.js';
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
+import type { CommandOptions } from './args.js';
+import type { CniConflist } from '../emit/cni.js';
 import { connectClient, unwrap, WRITE_TIMEOUT_MS, type Client } from './client.js';
 import { dockerCommand, pascalKeys, plural, type Style } from './format.js';
 import { managerInfo, monitorText, networkView, renderDiagnostic, renderList, renderManagerStatus,
@@ -120,11 +122,41 @@ export async function plan(io: Io): Promise<number> {
   });
 }
 
-export async function dockerArgs(io: Io, args: string[]): Promise<number> {
+/** docker-args and podman-args: the engine's argv, as a command to paste or (--json) as the list. */
+export async function engineArgs(io: Io, member: 'DockerArgs' | 'PodmanArgs', args: string[]): Promise<number> {
   return withClient(async (c) => {
-    const argv = await c.manager('DockerArgs', 's', [args[0] ?? '']);
+    const argv = await c.manager(member, 's', [args[0] ?? '']);
     const words = Array.isArray(argv) ? argv.map(String) : [];
     io.out(io.json ? JSON.stringify(words, null, 2) : dockerCommand(words));
+    return EXIT.ok;
+  });
+}
+
+export async function cniConfig(io: Io, args: string[], options: CommandOptions): Promise<number> {
+  return withClient(async (c) => {
+    const text = String(await c.manager('CniConfig', 's', [args[0] ?? '']));
+    if (options.multus !== true) {
+      io.out(text);
+      return EXIT.ok;
+    }
+    // Loaded on demand, like check's parser: other commands need no address arithmetic.
+    const { multusAttachment, multusAttachmentYaml } = await import('../emit/cni.js');
+    const conflist = JSON.parse(text) as CniConflist;
+    io.out(io.json ? JSON.stringify(multusAttachment(conflist), null, 2) : multusAttachmentYaml(conflist));
+    return EXIT.ok;
+  });
+}
+
+export async function routerHints(io: Io, args: string[], options: CommandOptions): Promise<number> {
+  const router = options.for ?? '';
+  const { isRouter, ROUTERS } = await import('../emit/router.js');
+  if (!isRouter(router)) {
+    io.err(`flatnetctl: router-hints needs --for ${ROUTERS.join('|')}`);
+    return EXIT.usage;
+  }
+  return withClient(async (c) => {
+    const text = String(await c.manager('RouterHints', 'ss', [args[0] ?? '', router]));
+    io.out(io.json ? JSON.stringify({ router, text }, null, 2) : text);
     return EXIT.ok;
   });
 }

@@ -1,21 +1,8 @@
 // The `docker network create` argv that matches a network, so the Docker side
 // and the host side can never disagree (seed 000's command, generated).
 
-import ipaddr from '../ipaddr.js';
+import { shimHosts, subnetOf } from '../emit/pool.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
-
-/** Shim addresses without their prefix: what Docker must keep out of its pool. */
-function hostAddress(cidr: string): string {
-  return cidr.split('/')[0] ?? cidr;
-}
-
-function inAnySubnet(addr: string, subnets: readonly string[]): boolean {
-  const a = ipaddr.parse(addr);
-  return subnets.some((s) => {
-    const [net, len] = ipaddr.parseCIDR(s);
-    return net.kind() === a.kind() && a.match(net, len);
-  });
-}
 
 /**
  * @param subnets the network's subnets: Subnet= or, when it follows its parent, the parent's current prefixes
@@ -28,7 +15,7 @@ export function dockerNetworkCreateArgs(net: NetworkConfig, subnets: readonly st
   // Every shim address is reserved, also one outside an IPRange: Docker may hand
   // out any address of the subnet when a range is not given for that family.
   // Docker refuses an aux address outside every subnet, so only those inside go.
-  const shimAddrs = (net.shim?.addresses ?? []).map(hostAddress).filter((a) => inAnySubnet(a, subnets));
+  const shimAddrs = shimHosts(net).filter((a) => subnetOf(subnets, a) !== undefined);
   shimAddrs.forEach((a, i) => argv.push(`--aux-address=${i === 0 ? 'host' : `host${i + 1}`}=${a}`));
   if (subnets.some((s) => s.includes(':'))) argv.push('--ipv6');
   argv.push('-o', `parent=${effectiveParentName(net)}`);

@@ -58,6 +58,12 @@ export interface DaemonApi {
   plan(): Promise<Op[]>;
   /** `docker network create` argv for a network; throws FlatnetError('unknown'…) when no such network. */
   dockerArgs(name: string): string[];
+  /** `podman network create` argv (netavark); throws FlatnetError when Podman cannot make it as written. */
+  podmanArgs(name: string): string[];
+  /** This node's CNI conflist, as JSON text. */
+  cniConfig(name: string): string;
+  /** Advice for the router's side (`routeros`, `openwrt`), as text. */
+  routerHints(name: string, router: string): string;
   reload(): Promise<void>;
   reconcile(): Promise<void>;
   up(name: string): Promise<void>;

@@ -14,6 +14,9 @@ import { planOps } from '../plan/diff.js';
 import { describeOp, type Op } from '../plan/ops.js';
 import { summarizeOps } from '../plan/ops-summary.js';
 import { dockerNetworkCreateArgs } from '../docker/args.js';
+import { cniConflist } from '../emit/cni.js';
+import { podmanNetworkCreateArgs } from '../emit/podman.js';
+import { routerHints } from '../emit/router.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify.js';
 import { reconcileOnce, type RunResult } from './run.js';
@@ -375,10 +378,31 @@ export class Daemon implements DaemonApi {
     return planOps(desired, observed).ops;
   }
 
-  dockerArgs(name: string): string[] {
+  /** The config in use for an emitter, with the subnets it follows now. */
+  private emitInput(name: string): { net: NetworkConfig; subnets: string[] } {
     const net: NetworkConfig | null = this.requireNetwork(name).net;
     if (net === null) throw new FlatnetError('invalid-value', `network "${name}" has an invalid drop-in and no last good version; run flatnetctl check`, { object: name });
-    return dockerNetworkCreateArgs(net, followedSubnets(net, this.lastObserved));
+    return { net, subnets: followedSubnets(net, this.lastObserved) };
+  }
+
+  dockerArgs(name: string): string[] {
+    const { net, subnets } = this.emitInput(name);
+    return dockerNetworkCreateArgs(net, subnets);
+  }
+
+  podmanArgs(name: string): string[] {
+    const { net, subnets } = this.emitInput(name);
+    return podmanNetworkCreateArgs(net, subnets);
+  }
+
+  cniConfig(name: string): string {
+    const { net, subnets } = this.emitInput(name);
+    return JSON.stringify(cniConflist(net, subnets), null, 2);
+  }
+
+  routerHints(name: string, router: string): string {
+    const { net, subnets } = this.emitInput(name);
+    return routerHints(net, subnets, router);
   }
 
   /** Reloads one after another: a load takes a while (on a worker), and two

@@ -62,10 +62,13 @@ test('busctl (a parser none of us wrote) reads every member with its signature',
   }));
   assert.equal(rows.get('GetNetwork'), 'method s o');
   assert.equal(rows.get('DockerArgs'), 'method s as');
+  assert.equal(rows.get('PodmanArgs'), 'method s as');
+  assert.equal(rows.get('CniConfig'), 'method s s');
+  assert.equal(rows.get('RouterHints'), 'method ss s');
   assert.equal(rows.get('ListNetworks'), 'method - a(sso)');
   assert.equal(rows.get('Reload'), 'method - -');
   assert.equal(rows.get('Diagnostics'), 'property a(sssusssss)');
-  assert.equal(rows.size, 13);
+  assert.equal(rows.size, 16);
   const flags = r.stdout.split('\n').filter((l) => l.startsWith('.Version') || l.startsWith('.State'));
   assert.match(flags.find((l) => l.startsWith('.Version')) ?? '', /\bconst$/);
   assert.match(flags.find((l) => l.startsWith('.State')) ?? '', /\bemits-change$/);

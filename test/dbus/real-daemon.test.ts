@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { createLab, exec, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
-import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
+import { startDemoBus, flatnetctl, FLATNETCTL, type DemoBus } from '../support/private-bus.js';
 import { waitUntil } from '../support/wait.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -72,6 +72,29 @@ describe('the real flatnetd on a bus with our policy', { skip: isRoot ? false : 
     const { out } = await busctl(['call', 'org.flatnet.flatnet1', ...MGR, 'DockerArgs', 's', 'macvlan1']);
     assert.match(out, /"--aux-address=host=192\.168\.88\.192"/);
     assert.match(out, /"parent=enp3s0"/);
+  });
+
+  test('podman-args, cni-config, router-hints: any user may ask; the answers come from the drop-in in use', async () => {
+    const as = async (args: string[]): Promise<{ code: number; out: string }> => {
+      const env = Object.entries(bus.env).filter(([k]) => k.startsWith('DBUS_')).map(([k, v]) => `${k}=${v ?? ''}`);
+      const r = await exec([...NOBODY, 'env', ...env, 'NO_COLOR=1', process.execPath, FLATNETCTL, ...args]);
+      return { code: r.code, out: (r.stdout + r.stderr).trim() };
+    };
+    // The example's shim address lies inside its IPRange=: Podman could hand it out, so no command, the line and a fix.
+    const podman = await as(['podman-args', 'macvlan1']);
+    assert.equal(podman.code, 1, podman.out);
+    assert.match(podman.out, /10-lan\.conf:\d+: Address=192\.168\.88\.192\/32: inside IPRange=192\.168\.88\.192\/27: Podman has no --aux-address.*use Address=192\.168\.88\.224\/32 or IPRange=192\.168\.88\.208\/28$/);
+    const cni = await as(['cni-config', 'macvlan1']);
+    assert.equal(cni.code, 0, cni.out);
+    const conf = JSON.parse(cni.out) as { plugins: { master: string; ipam: { ranges: { rangeStart: string; rangeEnd: string }[][] } }[] };
+    assert.equal(conf.plugins[0]?.master, 'enp3s0');
+    assert.deepEqual(conf.plugins[0]?.ipam.ranges[0]?.map((r) => `${r.rangeStart}-${r.rangeEnd}`), ['192.168.88.193-192.168.88.223']);
+    const nad = await as(['cni-config', 'macvlan1', '--multus']);
+    assert.match(nad.out, /^kind: NetworkAttachmentDefinition$/m);
+    const hints = await as(['router-hints', 'macvlan1', '--for', 'routeros']);
+    assert.equal(hints.code, 0, hints.out);
+    assert.match(hints.out, /Addresses it may use: 192\.168\.88\.2-192\.168\.88\.191, 192\.168\.88\.224-192\.168\.88\.254\./);
+    assert.equal((await as(['router-hints', 'macvlan1'])).code, 2);
   });
 
   test('nobody may read but not change: Down is AccessDenied and the shim stays', async () => {

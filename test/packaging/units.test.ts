@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ROOT, have, parseUnit, run, scalar, words, type UnitEntry } from './lib/tools.js';
 
 const UNIT = join(ROOT, 'systemd/flatnetd.service');
-const ENGINES = ['docker', 'podman', 'podman-restart'] as const;
+const ENGINES = ['docker', 'podman', 'podman-restart', 'containerd', 'kubelet'] as const;
 const WAIT = join(ROOT, 'systemd/flatnet-wait-online.service');
 const TARGET = join(ROOT, 'systemd/flatnet-online.target');
 const dropIn = (engine: string): string => join(ROOT, `systemd/${engine}.service.d/10-flatnetd.conf`);
@@ -25,7 +25,7 @@ test('flatnetd.service is ordered after udev and network-pre, before network.tar
   assert.deepEqual(new Set(words(u, 'Unit', 'After')), new Set(['network-pre.target', 'systemd-udevd.service']));
   assert.deepEqual(words(u, 'Unit', 'Wants'), ['network-pre.target']);
   const before = new Set(words(u, 'Unit', 'Before'));
-  for (const b of ['network.target', 'docker.service', 'podman.service']) assert.ok(before.has(b), `Before= lacks ${b}: ${[...before].join(' ')}`);
+  for (const b of ['network.target', 'docker.service', 'podman.service', 'containerd.service', 'kubelet.service']) assert.ok(before.has(b), `Before= lacks ${b}: ${[...before].join(' ')}`);
   assert.deepEqual(words(u, 'Install', 'WantedBy'), ['multi-user.target']);
 });
 

@@ -56,7 +56,7 @@ if [ -b /dev/vda ]; then
 else
   mount -t tmpfs -o mode=755 tmpfs /rw || die "mount tmpfs failed"
 fi
-mkdir -p /rw/upper /rw/work /rw/docker /rw/containerd
+mkdir -p /rw/upper /rw/work /rw/docker /rw/containerd /rw/containers
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
   die "mount overlay (9p lower) failed"
 
@@ -64,9 +64,9 @@ mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work 
 # believe it runs in one too, and then it ignores the kernel command line.
 rm -f /newroot/.dockerenv /newroot/run/.containerenv /newroot/run/systemd/container
 
-mkdir -p /newroot/lib/modules /newroot/flatnet-results /newroot/var/lib/docker /newroot/var/lib/containerd
+mkdir -p /newroot/lib/modules /newroot/flatnet-results /newroot/var/lib/docker /newroot/var/lib/containerd /newroot/var/lib/containers
 mount -t 9p -o "$P9,ro,cache=loose" modules /newroot/lib/modules || die "mount 9p modules failed"
-# Docker's overlay2 refuses an overlayfs backing dir; give it the ext4 (or tmpfs) itself.
+# Docker's overlay2 (and Podman's overlay) refuse an overlayfs backing dir; give them the ext4 (or tmpfs) itself.
 # The host's /tmp is not the guest's (and tmpfiles' "D /tmp" would whiteout every file in it).
 mkdir -p /newroot/tmp && mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 # The checkout, wherever it is on the host (a CI clone may be under /tmp,
@@ -78,6 +78,7 @@ fi
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /newroot/run
 mount --bind /rw/docker /newroot/var/lib/docker
 mount --bind /rw/containerd /newroot/var/lib/containerd
+mount --bind /rw/containers /newroot/var/lib/containers
 mount -t 9p -o "$P9,ro" guest /guest || die "mount 9p guest failed"
 cp -a /guest/rootfs/. /newroot/ || die "copying the guest files into the overlay failed"
 # The rest (drop-ins, configs) for stage-<boot>.sh to install where a test wants it.

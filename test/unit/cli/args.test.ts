@@ -23,6 +23,15 @@ test('commands with their arguments and --json anywhere on the line', () => {
   assert.deepEqual(run(['up', '--', '-odd-name']), { command: 'up', args: ['-odd-name'], json: false });
 });
 
+test('podman-args, cni-config --multus, router-hints --for: each takes its own options and no other\'s', () => {
+  assert.deepEqual(run(['podman-args', 'lan', '--json']), { command: 'podman-args', args: ['lan'], json: true });
+  const opts = (argv: string[]): unknown => { const p = parseCommandLine(argv); return p.kind === 'run' ? { for: p.options.for, multus: p.options.multus } : p; };
+  assert.deepEqual(opts(['cni-config', 'lan', '--multus']), { for: undefined, multus: true });
+  assert.deepEqual(opts(['router-hints', '--for', 'openwrt', 'lan']), { for: 'openwrt', multus: undefined });
+  assert.equal(usage(['docker-args', 'lan', '--multus']), 'docker-args does not take --multus');
+  assert.equal(usage(['cni-config', 'lan', '--for', 'routeros']), 'cni-config does not take --for');
+});
+
 test('usage errors say what is wrong', () => {
   assert.equal(usage([]), 'missing command');
   assert.equal(usage(['frob']), 'unknown command "frob"');

@@ -28,7 +28,7 @@ function busAsRoot(r: Reporter): void {
   r.step('busctl (root): ListNetworks on the system bus lists every network', () => {
     const res = run(['busctl', '--system', 'call', DEST, ROOT, MANAGER, 'ListNetworks']);
     if (res.code !== 0) throw new Error(`${res.argv}: ${res.stderr.trim()}`);
-    for (const n of ['lan200', 'ipvl2', 'ipvl3', 'internal', 'lan300']) if (!res.stdout.includes(`"${n}"`)) throw new Error(`${n} missing: ${res.stdout.trim()}`);
+    for (const n of ['lan200', 'ipvl2', 'ipvl3', 'internal', 'lan300', 'pod210']) if (!res.stdout.includes(`"${n}"`)) throw new Error(`${n} missing: ${res.stdout.trim()}`);
     return res.stdout.trim().slice(0, 300);
   });
   r.step('busctl (root): tree shows the manager and one object per network', () => {

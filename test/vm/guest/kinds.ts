@@ -73,6 +73,7 @@ export function kinds(r: Reporter): void {
     must(['ip', '-n', 'fnt-vm-lan', 'link', 'set', 'lan0-peer.200', 'up']);
     waitGood('lan200');
     waitGood('lan300');
+    waitGood('pod210');
     return `lan0 #${old ?? '?'} -> #${link('lan0')?.ifindex ?? '?'}; lan0.200 #${link('lan0.200')?.ifindex ?? '?'}, lan0.300 #${link('lan0.300')?.ifindex ?? '?'}`;
   });
   r.step('carrier lost and regained under a VLAN: parent and shim stay (same ifindex) and report carrier', () => {

@@ -2,8 +2,8 @@
 // flatnet-vm-run.service once multi-user.target is reached.
 //
 //   smoke   the harness: kernel, systemd, bus, overlay, link kinds
-//   main    first boot of a fresh disk: scenarios 1, 3 (+ the namespace tier's skipped tests), 2, 5, 6
-//   reboot  the same disk again: scenarios 1 and 4
+//   main    first boot of a fresh disk: scenarios 1, 3 (+ the namespace tier's skipped tests), 2, 7, 5, 6
+//   reboot  the same disk again: scenarios 1 and 4 (with 7's Podman container)
 
 import { readFileSync } from 'node:fs';
 import { log, must, reporter, type Reporter } from './lib.js';
@@ -12,6 +12,7 @@ import { bootOrder } from './bootorder.js';
 import { kinds } from './kinds.js';
 import { netnsTier } from './netns.js';
 import { dockerScenario } from './docker.js';
+import { podmanAgain, podmanScenario } from './podman.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
@@ -23,6 +24,7 @@ const boots: Record<string, (r: Reporter) => void> = {
     timed(r, 'scenario 3 (kinds, VLAN cases)', () => kinds(r));
     timed(r, 'scenario 3 (namespace tier\'s vlan/ipvlan/dummy tests)', () => netnsTier(r));
     const ips = timed(r, 'scenario 2 (docker)', () => dockerScenario(r));
+    timed(r, 'scenario 7 (podman)', () => podmanScenario(r));
     timed(r, 'scenario 5 (bus, systemctl)', () => control(r, ips));
     timed(r, 'scenario 6 (networkd)', () => networkdScenario(r));
     saveState(r, ips);
@@ -30,6 +32,7 @@ const boots: Record<string, (r: Reporter) => void> = {
   reboot: (r) => {
     bootOrder(r, 'reboot');
     timed(r, 'scenario 4 (second boot)', () => rebootScenario(r));
+    timed(r, 'scenario 7 (podman, second boot)', () => podmanAgain(r));
   },
 };
 

@@ -41,6 +41,10 @@ export const NETS: readonly NetExpect[] = [
     name: 'lan300', parent: 'lan0.300', parentOwned: true, parentKind: 'vlan', vlan: { lower: 'lan0', id: 300 },
     driver: 'macvlan', mode: 'bridge', shim: null, shimAddrs: [], routes: [], range: '',
   },
+  {
+    name: 'pod210', parent: 'lan0.210', parentOwned: true, parentKind: 'vlan', vlan: { lower: 'lan0', id: 210 },
+    driver: 'macvlan', mode: 'bridge', shim: 'pod210-shim', shimAddrs: ['192.168.210.224/32'], routes: ['192.168.210.192/27'], range: '192.168.210.192/27',
+  },
 ];
 
 export function net(name: string): NetExpect {

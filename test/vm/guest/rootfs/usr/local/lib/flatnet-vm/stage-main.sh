@@ -75,4 +75,12 @@ mkdir -p /etc/docker
 printf '{ "iptables": false, "bridge": "none" }\n' >/etc/docker/daemon.json
 
 systemctl enable flatnetd.service flatnet-vm-lan.service containerd.service docker.service >>$LOG 2>&1 || { cat $LOG >&2; exit 1; }
+# Podman's containers with --restart=always come back at boot through this
+# unit. Debian installs it WantedBy=default.target, which is graphical.target
+# on this image and never reached here (the VM boots systemd.unit=
+# multi-user.target): want it from multi-user.target, as on a server.
+if command -v podman >/dev/null; then
+  systemctl enable podman-restart.service >>$LOG 2>&1 || { cat $LOG >&2; exit 1; }
+  systemctl add-wants multi-user.target podman-restart.service >>$LOG 2>&1 || { cat $LOG >&2; exit 1; }
+fi
 cat $LOG
