@@ -1,34 +1,220 @@
-// Puts the daemon on the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured).
-// When the bus goes away dbus-next emits nothing until a write fails and
-// pending calls never settle, so we exit and let systemd restart us
-// (Restart=on-failure); the links stay, and the next start adopts them.
+// Keeps the daemon on the system bus when there is one, and never makes the
+// links wait for it (systemd-networkd's way: the bus is an API, not a need).
+// The first reconcile, READY=1 and every heal go on without a bus; the API
+// is published when the bus socket is there, and again each time it comes
+// back after dbus was stopped, restarted or upgraded.
+//
+// No polling: when the socket is missing or refuses us, an inotify watch on
+// its directory says when to try again (src/bus/socket-watch.ts). Only an
+// address with no file behind it (abstract, tcp) is retried on a timer.
 
-import { connectSystemBus, exportDaemon, onBusLost } from './bus/index.js';
+import { existsSync } from 'node:fs';
 import { describeError } from './errors.js';
 import type { DaemonApi } from './model/status.js';
 import type { Logger } from './log.js';
+import { socketPathOf, watchForPath, type PathWatch } from './bus/socket-watch.js';
 
 export interface BusAttachment {
   close(): Promise<void>;
 }
 
-export async function attachBus(daemon: DaemonApi, log: Logger, onLost: (reason: string) => void): Promise<BusAttachment> {
-  const bus = await connectSystemBus({ timeoutMs: 10_000 });
-  const unhook = onBusLost(bus, onLost);
-  let exported;
-  try {
-    exported = await exportDaemon(bus, daemon, { logger: log });
-  } catch (e) {
-    unhook();
-    bus.disconnect();
-    throw new Error(`cannot take org.flatnet.flatnet1 on the system bus: ${describeError(e)}`);
+export interface AttachOptions {
+  /** DBUS_SYSTEM_BUS_ADDRESS, or the default system bus when unset. */
+  address: string;
+  /** How long to wait for the bus to answer Hello and RequestName. */
+  timeoutMs?: number;
+}
+
+type BusModule = typeof import('./bus/index.js');
+type MessageBus = Awaited<ReturnType<BusModule['connectSystemBus']>>;
+
+interface Attached {
+  bus: MessageBus;
+  close(): void;
+}
+
+/** A socket that exists but has no listener yet (dbus-daemon between bind and
+ *  listen) or no longer (killed): retried a few times, then left to the watch. */
+const QUICK_RETRIES = [50, 100, 200, 400, 800, 1600];
+/** For addresses with no socket file to watch. */
+const TIMER_RETRY_MIN_MS = 1000;
+const TIMER_RETRY_MAX_MS = 60_000;
+
+const BUS_NAME = 'org.flatnet.flatnet1';
+
+class BusKeeper implements BusAttachment {
+  readonly #daemon: DaemonApi;
+  readonly #log: Logger;
+  readonly #address: string;
+  readonly #socket: string | null;
+  readonly #timeoutMs: number;
+  #state: 'idle' | 'connecting' | 'attached' | 'closed' = 'idle';
+  #attached: Attached | null = null;
+  #watch: PathWatch | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #quick = 0;
+  #timerRetryMs = TIMER_RETRY_MIN_MS;
+  /** Said once per outage; cleared when the name is ours again. */
+  #outage: string | null = null;
+  #everAttached = false;
+  #connecting: Promise<void> = Promise.resolve();
+
+  constructor(daemon: DaemonApi, log: Logger, opts: AttachOptions) {
+    this.#daemon = daemon;
+    this.#log = log;
+    this.#address = opts.address;
+    this.#socket = socketPathOf(opts.address);
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
   }
-  log.info('on the system bus as org.flatnet.flatnet1');
-  return {
-    close: async () => {
-      unhook();
-      exported.close();
-      bus.disconnect();
-    },
-  };
+
+  start(): void {
+    this.#try();
+  }
+
+  async close(): Promise<void> {
+    this.#state = 'closed';
+    this.#stopWaiting();
+    await this.#connecting;
+    this.#detach();
+  }
+
+  #try(): void {
+    if (this.#state !== 'idle') return;
+    if (this.#socket !== null && !existsSync(this.#socket)) {
+      this.#unavailable(`no system bus socket at ${this.#socket} (is dbus running?)`, false);
+      return;
+    }
+    this.#state = 'connecting';
+    this.#connecting = this.#connect().catch((e: unknown) => {
+      if (this.#state === 'closed') return;
+      this.#state = 'idle';
+      this.#unavailable(describeError(e), e instanceof Error && isConnectionError(e));
+    });
+  }
+
+  async #connect(): Promise<void> {
+    const m: BusModule = await import('./bus/index.js');
+    const bus = await m.connectSystemBus({ timeoutMs: this.#timeoutMs, address: this.#address });
+    // A late socket error after we let go must not become an uncaught exception.
+    bus.on('error', () => undefined);
+    let unhook = (): void => undefined;
+    let exported: { close(): void } | null = null;
+    const attached: Attached = {
+      bus,
+      close: () => {
+        unhook();
+        exported?.close();
+        try { bus.disconnect(); } catch { /* already gone */ }
+      },
+    };
+    unhook = m.onBusLost(bus, (reason) => this.#lost(attached, reason));
+    try {
+      if (this.#isClosed()) throw new Error('stopping');
+      exported = await m.exportDaemon(bus, this.#daemon, { logger: this.#log });
+    } catch (e) {
+      attached.close();
+      throw new Error(`cannot take ${BUS_NAME} on the system bus: ${describeError(e)}`);
+    }
+    if (this.#isClosed()) {
+      attached.close();
+      return;
+    }
+    this.#state = 'attached';
+    this.#attached = attached;
+    this.#stopWaiting();
+    this.#quick = 0;
+    this.#timerRetryMs = TIMER_RETRY_MIN_MS;
+    const again = this.#everAttached ? ' again' : '';
+    this.#everAttached = true;
+    this.#outage = null;
+    this.#log.info(`on the system bus${again} as ${BUS_NAME}`);
+  }
+
+  /** Read after an await: close() may have run meanwhile. */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  #lost(attached: Attached, reason: string): void {
+    if (this.#attached !== attached) return;
+    this.#attached = null;
+    attached.close();
+    if (this.#state === 'closed') return;
+    this.#state = 'idle';
+    this.#unavailable(`${reason}`, true);
+  }
+
+  #detach(): void {
+    const a = this.#attached;
+    this.#attached = null;
+    a?.close();
+  }
+
+  /** Say why once, then wait for the socket (or a timer when there is no file to watch). */
+  #unavailable(reason: string, refused: boolean): void {
+    if (this.#state === 'closed') return;
+    if (this.#outage === null) {
+      this.#outage = reason;
+      const when = this.#socket !== null ? `when ${this.#socket} appears` : `when ${this.#address} answers`;
+      this.#log.warning(`D-Bus API unavailable: ${reason}; links are still managed and healed, `
+        + `flatnetd takes ${BUS_NAME} ${when}`);
+    } else {
+      this.#log.debug(`system bus still unavailable: ${reason}`);
+    }
+    if (this.#socket === null) {
+      this.#schedule(this.#timerRetryMs);
+      this.#timerRetryMs = Math.min(this.#timerRetryMs * 2, TIMER_RETRY_MAX_MS);
+      return;
+    }
+    this.#armWatch(this.#socket);
+    const quick = QUICK_RETRIES[this.#quick];
+    if (refused && quick !== undefined) {
+      this.#quick++;
+      this.#schedule(quick);
+    } else {
+      this.#quick = 0;
+    }
+  }
+
+  #armWatch(socket: string): void {
+    if (this.#watch !== null) return;
+    this.#watch = watchForPath(socket, () => {
+      if (this.#state !== 'idle') return;
+      // A new socket: a fresh round of quick retries for its start-up.
+      this.#quick = 0;
+      this.#schedule(0);
+    }, (e) => {
+      this.#log.warning(`cannot watch for ${socket}: ${describeError(e)}; the D-Bus API stays unavailable until flatnetd restarts`);
+    });
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#try();
+    }, ms);
+    this.#timer.unref();
+  }
+
+  #stopWaiting(): void {
+    this.#watch?.close();
+    this.#watch = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+function isConnectionError(e: Error): boolean {
+  return /ECONNREFUSED|ENOENT|ECONNRESET|EPIPE|closed the connection|timed out/i.test(e.message);
+}
+
+/**
+ * Start keeping the daemon on the system bus; returns at once. Nothing here
+ * ever ends the process: without a bus the links are managed all the same.
+ */
+export function attachBus(daemon: DaemonApi, log: Logger, opts: AttachOptions): BusAttachment {
+  const keeper = new BusKeeper(daemon, log, opts);
+  keeper.start();
+  return keeper;
 }

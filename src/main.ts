@@ -9,6 +9,8 @@ import { loadConfig } from './config/load.js';
 import { IpRoute2Kernel } from './kernel/iproute2.js';
 import { KillAfterOpsKernel, faultKillAfterOps } from './kernel/fault.js';
 import { createLogger, type Logger } from './log.js';
+import type { BusAttachment } from './bus-attach.js';
+import { systemBusAddress } from './bus/address.js';
 import { systemdNotifier } from './notify.js';
 import { Daemon } from './reconcile/daemon.js';
 import { debounce } from './watch/debounce.js';
@@ -45,6 +47,10 @@ async function run(opts: DaemonOptions): Promise<void> {
     process.exit(1);
   });
   const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l) });
+  // Every way out ends the ip processes we started (the event monitor, the
+  // living dump session, the writer started ahead): an orphaned `ip monitor`
+  // would outlive us in the unit's cgroup or, without systemd, forever.
+  process.on('exit', () => ipKernel.close());
   const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
   const daemon = new Daemon({
@@ -60,6 +66,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   });
   log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
 
+  let bus: BusAttachment | undefined;
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -92,13 +99,14 @@ async function run(opts: DaemonOptions): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  // The bus comes up before the first reconcile so `busctl` can watch the
-  // start, but READY=1 waits for the reconcile (Type=notify).
+  // The bus is an API, never a need: attaching starts here and goes on in the
+  // background (and again whenever dbus comes back), while the first
+  // reconcile, READY=1 and every heal go ahead without it.
   // Imported only when wanted: dbus-next is a third of our start-up time.
-  const bus = opts.bus ? await (await import('./bus-attach.js')).attachBus(daemon, log, (reason) => {
-    log.error(`${reason}; exiting so systemd restarts flatnetd (every link stays in place)`);
-    process.exit(1);
-  }) : undefined;
+  if (opts.bus) {
+    const { attachBus } = await import('./bus-attach.js');
+    bus = attachBus(daemon, log, { address: systemBusAddress(process.env) });
+  }
   const readSince = Date.now();
   await daemon.start();
   startWatching(readSince);

@@ -110,6 +110,23 @@ class Exporter implements Host {
     this.bus.releaseName(BUS_NAME).catch(() => undefined);
   }
 
+  /**
+   * Once the name is ours: InterfacesAdded for every network and the manager's
+   * properties in a PropertiesChanged, so a client that follows signals (not
+   * only one that calls GetManagedObjects on NameOwnerChanged) catches up
+   * after flatnetd attached late or the bus came back.
+   */
+  announce(): void {
+    if (this.closed) return;
+    this.sync(true);
+    for (const [path, entry] of this.networks) {
+      this.objectManager.InterfacesAdded(path, { [NETWORK.name]: variants(NETWORK, entry.published) });
+    }
+    const all: Record<string, unknown> = {};
+    for (const p of MANAGER.properties) if (p.emits === 'true') all[p.name] = this.managerPublished[p.name];
+    emitChanged(this.manager, all);
+  }
+
   // ---- state → bus (level-based: every change re-reads everything) ----
 
   private onChange(): void {
@@ -388,5 +405,6 @@ export async function exportDaemon(bus: MessageBus, api: DaemonApi, opts: Export
       `${BUS_NAME} is already owned on the system bus: is another flatnetd running? `
       + `(busctl status ${BUS_NAME} shows its PID)`, { object: BUS_NAME });
   }
+  exporter.announce();
   return exporter;
 }

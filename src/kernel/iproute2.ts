@@ -110,8 +110,13 @@ export class IpRoute2Kernel implements Kernel {
     this.#writers = new Spare(() => startIp(this.#ip, this.#args('-batch', '-')), (w) => w.alive, (w) => w.kill());
   }
 
-  /** Ends the living ip that answers the dumps (it also ends with us). */
+  /** Event monitors still running (subscribe()'s stoppers). */
+  readonly #monitors = new Set<() => void>();
+
+  /** Ends every ip we started: the living dump session, the spares, the event
+   *  monitors. Synchronous, so it can run in process.on('exit'). */
   close(): void {
+    for (const stop of [...this.#monitors]) stop();
     this.#session?.close();
     this.#lookers.close();
     this.#writers.close();
@@ -357,12 +362,15 @@ export class IpRoute2Kernel implements Kernel {
     };
 
     start(false);
-    return () => {
+    const stop = (): void => {
+      this.#monitors.delete(stop);
       stopped = true;
       this.#cache?.disarm('not watching kernel events');
       if (timer !== null) clearTimeout(timer);
       child?.kill('SIGTERM');
     };
+    this.#monitors.add(stop);
+    return stop;
   }
 }
 
