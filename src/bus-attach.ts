@@ -23,6 +23,8 @@ export interface AttachOptions {
   address: string;
   /** How long to wait for the bus to answer Hello and RequestName. */
   timeoutMs?: number;
+  /** The drop-in directories in use (named in error texts). */
+  configDirs?: readonly string[];
 }
 
 type BusModule = typeof import('./bus/index.js');
@@ -48,6 +50,7 @@ class BusKeeper implements BusAttachment {
   readonly #address: string;
   readonly #socket: string | null;
   readonly #timeoutMs: number;
+  readonly #configDirs: readonly string[] | undefined;
   #state: 'idle' | 'connecting' | 'attached' | 'closed' = 'idle';
   #attached: Attached | null = null;
   #watch: PathWatch | null = null;
@@ -65,6 +68,7 @@ class BusKeeper implements BusAttachment {
     this.#address = opts.address;
     this.#socket = socketPathOf(opts.address);
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#configDirs = opts.configDirs;
   }
 
   start(): void {
@@ -110,7 +114,9 @@ class BusKeeper implements BusAttachment {
     unhook = m.onBusLost(bus, (reason) => this.#lost(attached, reason));
     try {
       if (this.#isClosed()) throw new Error('stopping');
-      exported = await m.exportDaemon(bus, this.#daemon, { logger: this.#log });
+      exported = await m.exportDaemon(bus, this.#daemon, {
+        logger: this.#log, ...(this.#configDirs !== undefined ? { configDirs: this.#configDirs } : {}),
+      });
     } catch (e) {
       attached.close();
       throw new Error(`cannot take ${BUS_NAME} on the system bus: ${describeError(e)}`);

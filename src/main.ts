@@ -105,7 +105,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   // Imported only when wanted: dbus-next is a third of our start-up time.
   if (opts.bus) {
     const { attachBus } = await import('./bus-attach.js');
-    bus = attachBus(daemon, log, { address: systemBusAddress(process.env) });
+    bus = attachBus(daemon, log, { address: systemBusAddress(process.env), configDirs: opts.configDirs });
   }
   const readSince = Date.now();
   await daemon.start();

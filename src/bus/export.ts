@@ -13,7 +13,7 @@ import { describeOp } from '../plan/ops.js';
 import { findMethod, inSignature, INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES,
   introspectionXml, type InterfaceSpec, type ManagerView, type MethodSpec } from './api.js';
 import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpected, noSuchNetwork,
-  toDBusError, tooLarge } from './errors.js';
+  quoteCaller, toDBusError, tooLarge } from './errors.js';
 import { toJson } from './json.js';
 import { emitChanged, ManagerObject, NetworkObject, ObjectManagerObject, type Host, type ManagedObjects } from './objects.js';
 import { BUS_NAME, MANAGER_PATH, networkPath } from './path.js';
@@ -23,6 +23,8 @@ export interface ExportOptions {
   maxArgBytes?: number;
   /** Where unexpected handler errors are logged (the caller only sees their message). */
   logger?: Pick<Logger, 'warning' | 'error'>;
+  /** The drop-in directories in use, named where a caller is told to edit a drop-in. */
+  configDirs?: readonly string[];
 }
 
 export interface ExportedDaemon {
@@ -323,14 +325,17 @@ class Exporter implements Host {
     if (argBytes(body, this.maxArgBytes) > this.maxArgBytes) throw tooLarge(this.maxArgBytes);
 
     const path = msg.path;
+    // org.freedesktop.DBus.Peer belongs to the connection, not to an object:
+    // it answers on every path, as sd-bus and GDBus do.
+    if (msg.interface === PEER.name) return this.routePeer(msg, signature);
     const ifaces = this.interfacesAt(path);
-    if (ifaces === null) throw new DBusError('org.freedesktop.DBus.Error.UnknownObject', `no object at ${path}`);
+    if (ifaces === null) throw new DBusError(BusErrors.UnknownObject, `no object at ${path}`);
     if (typeof msg.interface !== 'string' || msg.interface === '') {
       throw new DBusError(BusErrors.UnknownMethod, `call ${msg.member} with an interface name (busctl and gdbus do)`);
     }
     const spec = ifaces.find((i) => i.name === msg.interface);
     if (spec === undefined) {
-      throw new DBusError('org.freedesktop.DBus.Error.UnknownInterface', `${path} has no interface ${msg.interface}`);
+      throw new DBusError(BusErrors.UnknownInterface, `${path} has no interface ${msg.interface}`);
     }
     const method = findMethod(spec, msg.member);
     if (method === undefined) throw new DBusError(BusErrors.UnknownMethod, `${msg.interface} has no method ${msg.member}`);
@@ -347,12 +352,6 @@ class Exporter implements Host {
         const std = ifaces.filter((i) => i === INTROSPECTABLE || i === PEER || i === PROPERTIES);
         return this.reply(msg, 's', [introspectionXml([...std, ...own], this.childrenOf(path))]);
       }
-      case PEER.name: {
-        if (msg.member === 'Ping') return this.reply(msg, '', []);
-        const id = machineId();
-        if (id === null) throw new DBusError('org.freedesktop.DBus.Error.FileNotFound', 'this host has no /etc/machine-id');
-        return this.reply(msg, 's', [id]);
-      }
       case PROPERTIES.name:
         return this.routeProperties(msg, ifaces, body);
     }
@@ -361,22 +360,37 @@ class Exporter implements Host {
     return false;
   }
 
+  private routePeer(msg: Message, signature: string): true {
+    const method = findMethod(PEER, msg.member);
+    if (method === undefined) throw new DBusError(BusErrors.UnknownMethod, `${PEER.name} has no method ${msg.member}`);
+    if (signature !== inSignature(method)) {
+      throw new DBusError(BusErrors.InvalidArgs, `${PEER.name}.${msg.member} takes no arguments, not "${signature}"`);
+    }
+    if (msg.member === 'Ping') return this.reply(msg, '', []);
+    const id = machineId();
+    if (id === null) throw new DBusError('org.freedesktop.DBus.Error.FileNotFound', 'this host has no /etc/machine-id');
+    return this.reply(msg, 's', [id]);
+  }
+
   private routeProperties(msg: Message, ifaces: InterfaceSpec<unknown>[], body: Body): boolean {
     const [ifaceName, prop] = body;
     const spec = ifaces.find((i) => i.name === ifaceName);
-    if (msg.member === 'GetAll') {
-      // The standard answer for an interface without properties (or unknown) is an empty dict.
-      return spec === undefined || spec.properties.length === 0 ? this.reply(msg, 'a{sv}', [{}]) : false;
-    }
     if (spec === undefined) {
-      throw new DBusError('org.freedesktop.DBus.Error.UnknownInterface', `${msg.path} has no interface ${String(ifaceName)}`);
+      // GetAll too, as sd-bus and GDBus answer: an empty dict would say the interface is there.
+      throw new DBusError(BusErrors.UnknownInterface, `${msg.path} has no interface ${quoteCaller(String(ifaceName))}`);
+    }
+    if (msg.member === 'GetAll') {
+      // An interface without properties (Peer, Introspectable…) has an empty dict.
+      return spec.properties.length === 0 ? this.reply(msg, 'a{sv}', [{}]) : false;
     }
     if (!spec.properties.some((p) => p.name === prop)) {
-      throw new DBusError(BusErrors.UnknownProperty, `${spec.name} has no property ${String(prop)}`);
+      throw new DBusError(BusErrors.UnknownProperty, `${spec.name} has no property ${quoteCaller(String(prop))}`);
     }
     if (msg.member === 'Set') {
+      const dirs = this.opts.configDirs ?? ['/etc/flatnet.d'];
+      const where = dirs.length === 1 ? `the drop-in in ${dirs[0] ?? ''}` : `the drop-ins in ${dirs.join(', ')}`;
       throw new DBusError(BusErrors.PropertyReadOnly,
-        `${spec.name}.${String(prop)} is read-only; change the drop-in in /etc/flatnet.d and run flatnetctl reload`);
+        `${spec.name}.${String(prop)} is read-only; change ${where} and run flatnetctl reload`);
     }
     return false;
   }

@@ -133,6 +133,9 @@ describe('flatnetd without a bus, and through a bus outage', { skip: isRoot ? fa
     assert.equal(await busctl(['get-property', NAME, NET_PATH, NET_IFACE, 'RestoreCount']), 'u 1', 'the heal done without a bus is counted');
     assert.equal(await busctl(['get-property', NAME, NET_PATH, NET_IFACE, 'ShimIfIndex']), `i ${await shimIndex()}`);
     assert.match(await busctl(['get-property', NAME, MANAGER_PATH, 'org.flatnet.flatnet1.Manager', 'State']), /^s "running"$/);
+    // Set names the drop-in directory this daemon reads (--config-dir), not /etc/flatnet.d.
+    const set = await busctl(['set-property', NAME, NET_PATH, NET_IFACE, 'State', 's', 'down']);
+    assert.match(set, new RegExp(`State is read-only; change the drop-in in ${join(dir, 'flatnet.d')} and run flatnetctl reload`));
   });
 
   test('the bus is killed: flatnetd keeps running and healing, and says so once', async () => {
