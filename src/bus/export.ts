@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describeError, FlatnetError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DaemonApi, NetworkStatus } from '../model/status.js';
-import { describeOp } from '../plan/ops.js';
+import { blockedNetworks } from '../reconcile/status.js';
+import { blockedDict, planOpDict } from './dicts.js';
 import { findMethod, inSignature, INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES,
   introspectionXml, type InterfaceSpec, type ManagerView, type MethodSpec } from './api.js';
 import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpected, noSuchNetwork,
@@ -90,7 +91,7 @@ class Exporter implements Host {
     this.maxArgBytes = opts.maxArgBytes ?? DEFAULT_MAX_ARG_BYTES;
     this.manager = new ManagerObject(this);
     this.objectManager = new ObjectManagerObject(this, () => this.managedObjects());
-    this.lastView = { version: api.version, state: 'starting', networkPaths: [], diagnostics: [] };
+    this.lastView = { version: api.version, state: 'starting', networkPaths: [], diagnostics: [], counters: api.counters };
     this.sync(false);
     this.lastView = this.managerView();
     this.managerPublished = propertyValues(MANAGER, this.lastView);
@@ -181,6 +182,7 @@ class Exporter implements Host {
         state: this.api.state(),
         networkPaths: this.api.networks().map((s) => networkPath(s.name)),
         diagnostics: this.api.diagnostics(),
+        counters: { ...this.api.counters },
       };
     } catch (e) {
       this.opts.logger?.warning(`D-Bus: reading the manager state failed, answering the last known one: ${describeError(e)}`);
@@ -263,7 +265,8 @@ class Exporter implements Host {
         case 'Describe': return toJson(api.describe());
         case 'Plan': {
           const ops = await api.plan();
-          return toJson({ ops: ops.map((op) => ({ ...op, description: describeOp(op) })) });
+          // Two out arguments: dbus-next sends an array as the reply's arguments.
+          return [ops.map(planOpDict), blockedNetworks(api.networks()).map(blockedDict)];
         }
         case 'DockerArgs': {
           const argv = api.dockerArgs(this.knownNetwork(args[0]));
