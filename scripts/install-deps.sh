@@ -4,10 +4,12 @@
 # backend.  dbus, systemd: a private dbus-daemon, busctl, systemd-analyze.
 # python3: the tests' NOTIFY_SOCKET reader.  strace: the reliability tier's
 # sandbox proof.  pandoc, debhelper, lintian, nix-bin: the packaging tier.
+# polkitd: test/dbus/polkit.test.ts runs it against a private bus, in a mount
+# namespace of its own (the host's polkit is never used).
 set -euo pipefail
 CORE=(
   build-essential python3 libsystemd-dev iproute2 iputils-ping dbus dbus-daemon dbus-bin systemd udev man-db
-  procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin
+  procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin polkitd
 )
 # The VM tier: qemu and what its guest runs. docker.io is only installed here
 # for the guest to use (it is never started on this machine). Best effort: if

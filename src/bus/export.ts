@@ -16,6 +16,7 @@ import { findMethod, inSignature, INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAG
 import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpected, noSuchNetwork,
   quoteCaller, toDBusError, tooLarge } from './errors.js';
 import { toJson } from './json.js';
+import { authorize } from './authorize.js';
 import { emitChanged, ManagerObject, NetworkObject, ObjectManagerObject, type Host, type ManagedObjects } from './objects.js';
 import { BUS_NAME, MANAGER_PATH, networkPath } from './path.js';
 
@@ -38,8 +39,6 @@ interface NetworkEntry {
   last: NetworkStatus;
   published: Record<string, unknown>;
 }
-
-const BUS_DAEMON = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
 
 type Body = unknown[];
 
@@ -219,29 +218,11 @@ class Exporter implements Host {
         // dbus-next called a method without the router seeing the message first: fail closed.
         throw new DBusError(BusErrors.AccessDenied, 'cannot tell who is calling; refused');
       }
-      if (method.mutating) await this.requireRoot(msg);
+      if (method.mutating) await authorize(this.bus, msg, this.opts.logger);
       return await this.run(iface, method.name, network, args);
     } catch (e) {
       if (isUnexpected(e)) this.opts.logger?.error(`D-Bus: ${iface}.${method.name} failed: ${describeError(e)}`);
       throw toDBusError(e);
-    }
-  }
-
-  private async requireRoot(msg: Message): Promise<void> {
-    const what = `${msg.interface}.${msg.member}`;
-    if (typeof msg.sender !== 'string' || msg.sender === '') {
-      throw new DBusError(BusErrors.AccessDenied, `${what} is for root only and the caller is unknown`);
-    }
-    let uid: unknown;
-    try {
-      const reply = await this.bus.call(new Message({ ...BUS_DAEMON, member: 'GetConnectionUnixUser', signature: 's', body: [msg.sender] }));
-      uid = reply?.body[0];
-    } catch (e) {
-      throw new DBusError(BusErrors.AccessDenied, `${what} is for root only and the caller's uid is unknown (${describeError(e)})`);
-    }
-    if (uid !== 0) {
-      throw new DBusError(BusErrors.AccessDenied,
-        `${what} changes the host and is for root only (caller uid ${String(uid)}); run it with sudo`);
     }
   }
 
