@@ -139,7 +139,7 @@ describe('with the daemon', () => {
     for (const cmd of [['down', 'lan'], ['up', 'lan'], ['reload'], ['reconcile']]) {
       const r = await flatnetctl(bus, cmd, { asNobody: true });
       assert.equal(r.code, 1, cmd.join(' '));
-      assert.equal(r.stderr, `flatnetctl: ${cmd.join(' ')}: permission denied: only root may change flatnetd (try: sudo flatnetctl ${cmd.join(' ')})`);
+      assert.equal(r.stderr, `flatnetctl: ${cmd.join(' ')}: permission denied: only root, or a user polkit allows (action org.flatnet.flatnet1.manage), may change flatnetd (try: sudo flatnetctl ${cmd.join(' ')})`);
     }
     assert.equal(await lanState(), 'configured');
     assert.match(await ok(['list'], { asNobody: true }), /^\d+ networks? listed\.$/m);

@@ -95,6 +95,12 @@ describe('polkit decides for callers other than root', { skip: existsSync(POLKIT
     assert.equal(r.error, 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired');
     assert.match(r.text, /caller uid 1 must authenticate as an administrator \(polkit action org\.flatnet\.flatnet1\.manage\)/);
     assert.equal(await lanState(), 'configured');
+    // flatnetctl allows interactive authorization; with no polkit agent to ask, it is refused all the same.
+    const ctl = await run(DAEMON_USER[0] ?? 'setpriv', [...DAEMON_USER.slice(1), process.execPath, `${REPO}dist/src/cli/flatnetctl.js`, 'down', 'lan'],
+      { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address, NO_COLOR: '1' } });
+    assert.equal(ctl.code, 1, ctl.stdout + ctl.stderr);
+    assert.match(ctl.stderr, /org\.flatnet\.flatnet1\.manage/);
+    assert.equal(await lanState(), 'configured');
     if (daemon.isStub) assert.equal(daemon.calls().length, before);
     else t.skip('the call log is the stub daemon\'s');
   });
