@@ -60,7 +60,6 @@ class BusKeeper implements BusAttachment {
   /** Said once per outage; cleared when the name is ours again. */
   #outage: string | null = null;
   #everAttached = false;
-  #connecting: Promise<void> = Promise.resolve();
 
   constructor(daemon: DaemonApi, log: Logger, opts: AttachOptions) {
     this.#daemon = daemon;
@@ -75,10 +74,11 @@ class BusKeeper implements BusAttachment {
     this.#try();
   }
 
+  /** Lets go of the bus. A connect still under way is not waited for (a hung
+   *  bus must not hold up a stop): it lets go itself when it ends. */
   async close(): Promise<void> {
     this.#state = 'closed';
     this.#stopWaiting();
-    await this.#connecting;
     this.#detach();
   }
 
@@ -89,7 +89,7 @@ class BusKeeper implements BusAttachment {
       return;
     }
     this.#state = 'connecting';
-    this.#connecting = this.#connect().catch((e: unknown) => {
+    this.#connect().catch((e: unknown) => {
       if (this.#state === 'closed') return;
       this.#state = 'idle';
       this.#unavailable(describeError(e), e instanceof Error && isConnectionError(e));
@@ -111,15 +111,28 @@ class BusKeeper implements BusAttachment {
         try { bus.disconnect(); } catch { /* already gone */ }
       },
     };
-    unhook = m.onBusLost(bus, (reason) => this.#lost(attached, reason));
+    // Lost while taking the name (dbus-next never settles calls on a dead
+    // connection), or no answer: give up this try and wait for the bus again.
+    let giveUp: (why: string) => void = () => undefined;
+    const abandoned = new Promise<never>((_, reject) => { giveUp = (why) => reject(new Error(why)); });
+    unhook = m.onBusLost(bus, (reason) => {
+      if (this.#attached === attached) this.#lost(attached, reason);
+      else giveUp(reason);
+    });
+    const timer = setTimeout(() => giveUp('no answer to RequestName (timed out)'), this.#timeoutMs);
     try {
       if (this.#isClosed()) throw new Error('stopping');
-      exported = await m.exportDaemon(bus, this.#daemon, {
+      const exporting = m.exportDaemon(bus, this.#daemon, {
         logger: this.#log, ...(this.#configDirs !== undefined ? { configDirs: this.#configDirs } : {}),
       });
+      // Given up on, it may still end: then it is closed, never left serving a dead connection.
+      abandoned.catch(() => exporting.then((x) => x.close(), () => undefined));
+      exported = await Promise.race([exporting, abandoned]);
     } catch (e) {
       attached.close();
       throw new Error(`cannot take ${BUS_NAME} on the system bus: ${describeError(e)}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (this.#isClosed()) {
       attached.close();
