@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { describeError } from './errors.js';
 import type { DaemonApi } from './model/status.js';
 import type { Logger } from './log.js';
+import type { Notifier } from './notify.js';
 import { socketPathOf, watchForPath, type PathWatch } from './bus/socket-watch.js';
 
 export interface BusAttachment {
@@ -25,6 +26,11 @@ export interface AttachOptions {
   timeoutMs?: number;
   /** The drop-in directories in use (named in error texts). */
   configDirs?: readonly string[];
+  /** Called once, when the first try has ended (the name taken, or the API
+   *  unavailable), or when the bus has not answered it within `firstTryGraceMs`. */
+  onFirstTry?: () => void;
+  /** How long the first try may wait for the bus's answers before onFirstTry is called anyway (default 1 s). */
+  firstTryGraceMs?: number;
 }
 
 type BusModule = typeof import('./bus/index.js');
@@ -51,6 +57,8 @@ class BusKeeper implements BusAttachment {
   readonly #socket: string | null;
   readonly #timeoutMs: number;
   readonly #configDirs: readonly string[] | undefined;
+  #onFirstTry: (() => void) | undefined;
+  readonly #firstTryGraceMs: number;
   #state: 'idle' | 'connecting' | 'attached' | 'closed' = 'idle';
   #attached: Attached | null = null;
   #watch: PathWatch | null = null;
@@ -68,6 +76,8 @@ class BusKeeper implements BusAttachment {
     this.#socket = socketPathOf(opts.address);
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#configDirs = opts.configDirs;
+    this.#onFirstTry = opts.onFirstTry;
+    this.#firstTryGraceMs = opts.firstTryGraceMs ?? 1000;
   }
 
   start(): void {
@@ -77,6 +87,7 @@ class BusKeeper implements BusAttachment {
   /** Lets go of the bus. A connect still under way is not waited for (a hung
    *  bus must not hold up a stop): it lets go itself when it ends. */
   async close(): Promise<void> {
+    this.#firstTryOver();
     this.#state = 'closed';
     this.#stopWaiting();
     this.#detach();
@@ -98,6 +109,8 @@ class BusKeeper implements BusAttachment {
 
   async #connect(): Promise<void> {
     const m: BusModule = await import('./bus/index.js');
+    // Counted from here, not from start-up: loading dbus-next is our own work, the answers are the bus's.
+    if (this.#onFirstTry !== undefined) setTimeout(() => this.#firstTryOver(), this.#firstTryGraceMs).unref();
     const bus = await m.connectSystemBus({ timeoutMs: this.#timeoutMs, address: this.#address });
     // A late socket error after we let go must not become an uncaught exception.
     bus.on('error', () => undefined);
@@ -147,6 +160,13 @@ class BusKeeper implements BusAttachment {
     this.#everAttached = true;
     this.#outage = null;
     this.#log.info(`on the system bus${again} as ${BUS_NAME}`);
+    this.#firstTryOver();
+  }
+
+  #firstTryOver(): void {
+    const f = this.#onFirstTry;
+    this.#onFirstTry = undefined;
+    f?.();
   }
 
   /** Read after an await: close() may have run meanwhile. */
@@ -171,6 +191,7 @@ class BusKeeper implements BusAttachment {
 
   /** Say why once, then wait for the socket (or a timer when there is no file to watch). */
   #unavailable(reason: string, refused: boolean): void {
+    this.#firstTryOver();
     if (this.#state === 'closed') return;
     if (this.#outage === null) {
       this.#outage = reason;
@@ -236,4 +257,29 @@ export function attachBus(daemon: DaemonApi, log: Logger, opts: AttachOptions): 
   const keeper = new BusKeeper(daemon, log, opts);
   keeper.start();
   return keeper;
+}
+
+/**
+ * The notifier the daemon is given: READY=1 (and whatever follows it) waits
+ * for the first bus try to end, so that with dbus up `systemctl start
+ * flatnetd && flatnetctl status` finds the name. With no bus the first try
+ * ends at once; a bus that does not answer holds READY=1 back by the keeper's
+ * firstTryGraceMs at most. Calls keep their order.
+ */
+export function readyAfterFirstTry(notifier: Notifier, firstTry: Promise<void>): Notifier {
+  let open = false;
+  const queued: (() => void)[] = [];
+  const gate = (f: () => void): void => { if (open) f(); else queued.push(f); };
+  void firstTry.then(() => {
+    open = true;
+    for (const f of queued.splice(0)) f();
+  });
+  return {
+    ready: () => gate(() => notifier.ready()),
+    reloading: () => gate(() => notifier.reloading()),
+    stopping: () => gate(() => notifier.stopping()),
+    status: (line) => gate(() => notifier.status(line)),
+    watchdog: () => gate(() => notifier.watchdog()),
+    watchdogIntervalMs: () => notifier.watchdogIntervalMs(),
+  };
 }

@@ -53,12 +53,17 @@ async function run(opts: DaemonOptions): Promise<void> {
   process.on('exit', () => ipKernel.close());
   const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
+  // With the bus up, its name is taken before READY=1; a bus that does not
+  // answer holds READY=1 back by at most a second (src/bus-attach.ts).
+  let firstBusTry: () => void = () => undefined;
+  const busTried = new Promise<void>((resolve) => { firstBusTry = resolve; });
+  const attach = opts.bus ? await import('./bus-attach.js') : null;
   const daemon = new Daemon({
     kernel,
     loadConfig: () => loadConfig(opts.configDirs),
     machineId: await machineId(opts.machineIdFile, log),
     log,
-    notifier,
+    notifier: attach === null ? notifier : attach.readyAfterFirstTry(notifier, busTried),
     version,
     parentWaitMs: opts.parentWaitMs,
     kernelDebounceMs: opts.kernelDebounceMs,
@@ -103,9 +108,8 @@ async function run(opts: DaemonOptions): Promise<void> {
   // background (and again whenever dbus comes back), while the first
   // reconcile, READY=1 and every heal go ahead without it.
   // Imported only when wanted: dbus-next is a third of our start-up time.
-  if (opts.bus) {
-    const { attachBus } = await import('./bus-attach.js');
-    bus = attachBus(daemon, log, { address: systemBusAddress(process.env), configDirs: opts.configDirs });
+  if (attach !== null) {
+    bus = attach.attachBus(daemon, log, { address: systemBusAddress(process.env), configDirs: opts.configDirs, onFirstTry: firstBusTry });
   }
   const readSince = Date.now();
   await daemon.start();

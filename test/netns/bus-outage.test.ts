@@ -172,3 +172,38 @@ describe('flatnetd without a bus, and through a bus outage', { skip: isRoot ? fa
       .catch(async () => assert.fail(`left behind: ${(await exec(['ps', '-o', 'pid,ppid,args', '-p', (await pids()).join(',')])).stdout}`));
   });
 });
+
+describe('flatnetd with the bus up at start', { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
+  let lab: Lab;
+  let dir: string;
+  let notify: NotifySocket;
+  let daemon: DaemonProcess;
+  let bus: DemoBus;
+
+  before(async () => {
+    lab = await createLab(`fnt-${process.pid}-u`, 0);
+    dir = mkdtempSync(join(tmpdir(), 'fnt-busup-'));
+    chmodSync(dir, 0o755);
+    const cfg = join(dir, 'flatnet.d');
+    mkdirSync(cfg);
+    writeFileSync(join(cfg, '10-lan.conf'), DROPIN);
+    bus = await startDemoBus(dir);
+    notify = await openNotifySocket();
+  });
+  after(async () => {
+    await daemon?.stop('SIGKILL');
+    bus?.kill('SIGKILL');
+    notify?.close();
+    await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the name is owned when READY=1 arrives (systemctl start, then flatnetctl, just works)', async () => {
+    daemon = startDaemon({ netns: lab.nas, configDirs: [join(dir, 'flatnet.d')], notifySocket: notify.path, extraArgs: [], env: bus.env });
+    await notify.waitFor('READY=1', 15_000);
+    const r = await exec(['busctl', `--address=${bus.address}`, 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+      'org.freedesktop.DBus', 'NameHasOwner', 's', NAME]);
+    assert.equal(r.stdout.trim(), 'b true', daemon.log.join('\n'));
+    assert.equal(daemon.log.filter((l) => /D-Bus API unavailable/.test(l)).length, 0);
+  });
+});
