@@ -68,6 +68,9 @@ async function dbusSend(bus: PrivateBus, who: Caller, path: string, member: stri
 
 /** Every call of the matrix: [path, interface.member, args, kind]. */
 type Kind = 'read' | 'mutation' | 'set';
+/** Properties that change without anyone asking (EmitsChangedSignal=false), as `string:Name` arguments. */
+const VOLATILE = new Set([MANAGER, NETWORK].flatMap((spec) => spec.properties.filter((p) => p.emits === 'false').map((p) => `string:${p.name}`)));
+
 function calls(): [string, string, string[], Kind][] {
   const out: [string, string, string[], Kind][] = [];
   for (const [path, spec] of [[MANAGER_PATH, MANAGER], [NET_PATH, NETWORK]] as const) {
@@ -140,7 +143,8 @@ for (const policy of ['system', 'permissive'] as Policy[]) {
             assert.equal(r.error, want, `${what}: ${r.text}`);
             const after = await dbusSend(bus, CALLERS[0] as Caller, path, `${PROPS}.Get`, args.slice(0, 2));
             assert.ok(after.ok && before?.ok, `${what}: readable before and after`);
-            assert.equal(after.stdout, before?.stdout, `${what}: the value is unchanged`);
+            // The counters (Runs, KernelEvents…) move on their own; they are not signalled for that reason.
+            if (!VOLATILE.has(args[1] ?? '')) assert.equal(after.stdout, before?.stdout, `${what}: the value is unchanged`);
           }
         }
         if (who.uid !== 0) {
