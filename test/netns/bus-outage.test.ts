@@ -206,4 +206,14 @@ describe('flatnetd with the bus up at start', { skip: isRoot ? false : 'needs ro
     assert.equal(r.stdout.trim(), 'b true', daemon.log.join('\n'));
     assert.equal(daemon.log.filter((l) => /D-Bus API unavailable/.test(l)).length, 0);
   });
+
+  test('SIGINT while on the bus: exit 0, the name released, no process left in the namespace', async () => {
+    assert.equal(await daemon.stop('SIGINT'), 0);
+    // A killed ip may take a moment to be gone from the process table.
+    await waitUntil('no process left in the namespace', async () =>
+      (await exec(['ip', 'netns', 'pids', lab.nas])).stdout.trim() === '' ? true : undefined, 5000);
+    const r = await exec(['busctl', `--address=${bus.address}`, 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+      'org.freedesktop.DBus', 'NameHasOwner', 's', NAME]);
+    assert.equal(r.stdout.trim(), 'b false');
+  });
 });
