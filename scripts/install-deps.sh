@@ -7,6 +7,8 @@
 # iputils-arping: the gratuitous ARP after a shim's MAC changes (src/kernel/announce.ts).
 # containernetworking-plugins: the real CNI macvlan/ipvlan/host-local plugins
 # the namespace tier drives as a runtime does.
+# polkitd: test/dbus/polkit.test.ts runs it against a private bus, in a mount
+# namespace of its own (the host's polkit is never used).
 #
 # --demo: only what `npm ci` and `npm run demo` need (the addon's build, ip,
 # ping and a private dbus-daemon), not the test tiers' tools, qemu or Docker.
@@ -18,7 +20,7 @@ fi
 DEMO=(build-essential python3 iproute2 iputils-ping dbus-daemon dbus-bin)
 CORE=(
   build-essential python3 iproute2 iputils-ping iputils-arping dbus dbus-daemon dbus-bin systemd udev man-db
-  procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin containernetworking-plugins
+  procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin containernetworking-plugins polkitd
 )
 # The VM tier: qemu and what its guest runs. docker.io and podman (with
 # netavark, its network backend) are only installed here for the guest to use

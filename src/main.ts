@@ -5,6 +5,7 @@
 import { checkOwnFdLimit } from './fd-limit.js';
 import type { DaemonOptions } from './args.js';
 import type { Logger } from './log.js';
+import type { BusAttachment } from './bus-attach.js';
 
 // Before the rest is loaded (below, not as static imports, which Node fetches
 // many at a time before any code runs): too few file descriptors is one line.
@@ -17,11 +18,11 @@ if (fdProblem !== null) {
 const [
   { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
   { KillAfterOpsKernel, faultKillAfterOps }, { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
-  { systemdNotifier }, { Daemon }, { debounce },
+  { systemdNotifier }, { Daemon }, { debounce }, { systemBusAddress },
 ] = await Promise.all([
   import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
   import('./kernel/fault.js'), import('./instance-lock.js'), import('./log.js'),
-  import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'),
+  import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'), import('./bus/address.js'),
 ]);
 
 async function packageVersion(): Promise<string> {
@@ -78,14 +79,23 @@ async function run(opts: DaemonOptions): Promise<void> {
   const { notifier, fallback } = systemdNotifier(process.env, { onError: (e) => log.warning(e) });
   if (fallback !== null) log.warning(`the notify addon did not load (${fallback}); telling systemd through systemd-notify(1) instead, which it believes only with NotifyAccess=all`);
   const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l) });
+  // Every way out ends the ip processes we started (the event monitor, the
+  // living dump session, the writer started ahead): an orphaned `ip monitor`
+  // would outlive us in the unit's cgroup or, without systemd, forever.
+  process.on('exit', () => ipKernel.close());
   const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
+  // With the bus up, its name is taken before READY=1; a bus that does not
+  // answer holds READY=1 back by at most a second (src/bus-attach.ts).
+  let firstBusTry: () => void = () => undefined;
+  const busTried = new Promise<void>((resolve) => { firstBusTry = resolve; });
+  const attach = opts.bus ? await import('./bus-attach.js') : null;
   const daemon = new Daemon({
     kernel,
     loadConfig: bootThenOffLoop(opts.configDirs, (why) => log.warning(`reading the drop-ins on a thread of their own failed (${why}); read on the main loop instead`)),
     machineId: await machineId(opts.machineIdFile, log),
     log,
-    notifier,
+    notifier: attach === null ? notifier : attach.readyAfterFirstTry(notifier, busTried),
     version,
     parentWaitMs: opts.parentWaitMs,
     kernelDebounceMs: opts.kernelDebounceMs,
@@ -93,6 +103,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   });
   log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
 
+  let bus: BusAttachment | undefined;
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -137,13 +148,13 @@ async function run(opts: DaemonOptions): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  // The bus comes up before the first reconcile so `busctl` can watch the
-  // start, but READY=1 waits for the reconcile (Type=notify).
+  // The bus is an API, never a need: attaching starts here and goes on in the
+  // background (and again whenever dbus comes back), while the first
+  // reconcile, READY=1 and every heal go ahead without it.
   // Imported only when wanted: dbus-next is a third of our start-up time.
-  const bus = opts.bus ? await (await import('./bus-attach.js')).attachBus(daemon, log, (reason) => {
-    log.error(`${reason}; exiting so systemd restarts flatnetd (every link stays in place)`);
-    process.exit(1);
-  }) : undefined;
+  if (attach !== null) {
+    bus = attach.attachBus(daemon, log, { address: systemBusAddress(process.env), configDirs: opts.configDirs, onFirstTry: firstBusTry });
+  }
   const readSince = Date.now();
   await daemon.start();
   startWatching(readSince);

@@ -4,7 +4,8 @@
 // which hold it against dbus/*.xml, the published source of truth.
 
 import type { Diagnostic } from '../errors.js';
-import type { ManagerState, NetworkStatus } from '../model/status.js';
+import type { DaemonCounters, ManagerState, NetworkStatus } from '../model/status.js';
+import { diagnosticDict } from './dicts.js';
 import { MANAGER_IFACE, NETWORK_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE } from './path.js';
 
 export interface ArgSpec {
@@ -47,19 +48,14 @@ export interface ManagerView {
   state: ManagerState;
   networkPaths: string[];
   diagnostics: Diagnostic[];
+  counters: Readonly<DaemonCounters>;
 }
 
 const a = (name: string, type: string): ArgSpec => ({ name, type });
 const m = (name: string, inArgs: ArgSpec[], out: ArgSpec[], mutating = false): MethodSpec =>
   ({ name, in: inArgs, out, mutating });
 
-/** D-Bus struct for one diagnostic: (severity, code, file, line, key, value, object, network, message). */
-export type DiagnosticStruct = [string, string, string, number, string, string, string, string, string];
-
-export function diagnosticStruct(d: Diagnostic): DiagnosticStruct {
-  return [d.severity, d.code, d.file ?? '', d.line ?? 0, d.key ?? '', d.value ?? '', d.object ?? '',
-    d.network ?? '', d.message];
-}
+const u64 = (n: number): bigint => (Number.isSafeInteger(n) && n >= 0 ? BigInt(n) : 0n);
 
 export const MANAGER: InterfaceSpec<ManagerView> = {
   name: MANAGER_IFACE,
@@ -67,7 +63,7 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     m('ListNetworks', [], [a('networks', 'a(sso)')]),
     m('GetNetwork', [a('name', 's')], [a('path', 'o')]),
     m('Describe', [], [a('json', 's')]),
-    m('Plan', [], [a('json', 's')]),
+    m('Plan', [], [a('operations', 'aa{sv}'), a('blocked', 'aa{sv}')]),
     m('DockerArgs', [a('name', 's')], [a('argv', 'as')]),
     m('PodmanArgs', [a('name', 's')], [a('argv', 'as')]),
     m('CniConfig', [a('name', 's')], [a('json', 's')]),
@@ -81,7 +77,12 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     { name: 'Version', type: 's', emits: 'const', get: (v) => v.version },
     { name: 'State', type: 's', emits: 'true', get: (v) => v.state },
     { name: 'Networks', type: 'ao', emits: 'true', get: (v) => v.networkPaths },
-    { name: 'Diagnostics', type: 'a(sssusssss)', emits: 'true', get: (v) => v.diagnostics.map(diagnosticStruct) },
+    { name: 'Diagnostics', type: 'aa{sv}', emits: 'true', get: (v) => v.diagnostics.map(diagnosticDict) },
+    // Counters change with every event: read them, they are not signalled (as systemd's NRestarts… are not).
+    { name: 'Runs', type: 't', emits: 'false', get: (v) => u64(v.counters.runs) },
+    { name: 'KernelEvents', type: 't', emits: 'false', get: (v) => u64(v.counters.events) },
+    { name: 'Resyncs', type: 't', emits: 'false', get: (v) => u64(v.counters.resyncs) },
+    { name: 'Writes', type: 't', emits: 'false', get: (v) => u64(v.counters.writes) },
   ],
   signals: [],
 };
@@ -105,6 +106,7 @@ export const NETWORK: InterfaceSpec<NetworkStatus> = {
     { name: 'ShimIfIndex', type: 'i', emits: 'true', get: (s) => i32(s.shimIfIndex) },
     { name: 'Carrier', type: 'b', emits: 'true', get: (s) => s.carrier },
     { name: 'Addresses', type: 'as', emits: 'true', get: (s) => [...s.addresses] },
+    { name: 'LiveAddresses', type: 'as', emits: 'true', get: (s) => [...s.liveAddresses] },
     { name: 'Routes', type: 'as', emits: 'true', get: (s) => [...s.routes] },
     { name: 'IPRanges', type: 'as', emits: 'true', get: (s) => [...s.ipRanges] },
     { name: 'Subnets', type: 'as', emits: 'true', get: (s) => [...s.subnets] },

@@ -1,32 +1,16 @@
-// The system bus connection. dbus-next's systemBus() ignores a busAddress option
-// and reads DBUS_SYSTEM_BUS_ADDRESS (default unix:path=/var/run/dbus/system_bus_socket);
-// tests point that variable at a private bus.
+// The system bus connection (the address: ./address.ts).
 //
 // When the bus goes away dbus-next emits nothing until a write fails, and calls in
-// flight never settle; onBusLost also watches the socket's end so the daemon can
-// exit at once and let systemd restart it.
+// flight never settle; onBusLost also watches the socket's end so the daemon
+// can let go of the connection at once and wait for the bus to come back
+// (src/bus-attach.ts).
 
 import { sessionBus, type MessageBus } from 'dbus-next';
 import type { EventEmitter } from 'node:events';
 import { describeError } from '../errors.js';
+import { systemBusAddress, viaNodeSocket } from './address.js';
 
-export const DEFAULT_SYSTEM_BUS = 'unix:path=/var/run/dbus/system_bus_socket';
-
-export function systemBusAddress(env: Record<string, string | undefined> = process.env): string {
-  return env['DBUS_SYSTEM_BUS_ADDRESS'] || DEFAULT_SYSTEM_BUS;
-}
-
-/**
- * The same address with `unix:path=` written `unix:socket=`, which makes
- * dbus-next use Node's own socket rather than usocket, its optional native
- * transport: usocket loses the tail of any message larger than the socket's
- * send buffer (~208 KiB), the bus drops the connection, and flatnetd exited —
- * a Describe of ~1000 networks, or of a drop-in with thousands of warnings,
- * did that for any caller (test/reliability/dbus-large.test.ts).
- */
-export function viaNodeSocket(address: string): string {
-  return address.split(';').map((a) => a.replace(/^unix:path=/, 'unix:socket=')).join(';');
-}
+export { DEFAULT_SYSTEM_BUS, systemBusAddress, viaNodeSocket } from './address.js';
 
 export class BusConnectError extends Error {
   constructor(readonly address: string, readonly reason: string) {
@@ -36,8 +20,8 @@ export class BusConnectError extends Error {
 }
 
 /** Connect to the system bus; resolves once the bus has said Hello. */
-export async function connectSystemBus(opts: { timeoutMs?: number } = {}): Promise<MessageBus> {
-  const address = systemBusAddress();
+export async function connectSystemBus(opts: { timeoutMs?: number; address?: string } = {}): Promise<MessageBus> {
+  const address = opts.address ?? systemBusAddress();
   // systemBus() would take the same address from the environment, but through usocket.
   const bus = sessionBus({ busAddress: viaNodeSocket(address) });
   await new Promise<void>((resolve, reject) => {
@@ -66,7 +50,7 @@ export async function connectSystemBus(opts: { timeoutMs?: number } = {}): Promi
 
 /**
  * Call `handler` once when the bus connection is lost (socket closed or failed).
- * The daemon decides what to do; flatnetd exits and systemd restarts it.
+ * The caller decides what to do; flatnetd keeps working and attaches again.
  * Returns a function that removes the hook.
  */
 export function onBusLost(bus: MessageBus, handler: (reason: string) => void): () => void {

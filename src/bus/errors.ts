@@ -20,6 +20,8 @@ export const BusErrors = {
   PropertyReadOnly: 'org.freedesktop.DBus.Error.PropertyReadOnly',
   UnknownProperty: 'org.freedesktop.DBus.Error.UnknownProperty',
   UnknownMethod: 'org.freedesktop.DBus.Error.UnknownMethod',
+  UnknownInterface: 'org.freedesktop.DBus.Error.UnknownInterface',
+  UnknownObject: 'org.freedesktop.DBus.Error.UnknownObject',
 } as const;
 
 const BY_CODE: Record<ErrorCode, string> = {
@@ -60,6 +62,33 @@ export function isUnexpected(e: unknown): boolean {
 
 export const MAX_NAME_BYTES = 255;
 
+/** How much of a caller's string an error text repeats. */
+const QUOTED_MAX = 64;
+
+/**
+ * A caller's string as an error text may repeat it: in double quotes, control
+ * characters, escape sequences and invisible or direction-changing code
+ * points written as \n, \u001b…, cut after QUOTED_MAX characters. The text goes
+ * to terminals (busctl, flatnetctl) and journals, where a raw ESC or newline
+ * would let a caller paint or forge lines.
+ */
+export function quoteCaller(s: string): string {
+  const chars = [...s];
+  const cut = chars.length > QUOTED_MAX;
+  const body = (cut ? chars.slice(0, QUOTED_MAX) : chars).map((c) => {
+    if (c === '"' || c === '\\') return `\\${c}`;
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    const cp = c.codePointAt(0) ?? 0;
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e)
+      || (cp >= 0x2066 && cp <= 0x2069) || cp === 0xfeff) {
+      return `\\u${cp.toString(16).padStart(4, '0')}`;
+    }
+    return c;
+  }).join('');
+  return `"${body}${cut ? '…' : ''}"`;
+}
+
 /** Check a network name given by a caller; throws InvalidArgs saying what is wrong. */
 export function checkNetworkName(name: unknown): string {
   if (typeof name !== 'string') throw new DBusError(BusErrors.InvalidArgs, 'network name must be a string');
@@ -70,14 +99,14 @@ export function checkNetworkName(name: unknown): string {
       `network name is ${bytes} bytes long; names are at most ${MAX_NAME_BYTES} bytes`);
   }
   if (name.includes('/')) {
-    throw new DBusError(BusErrors.InvalidArgs, `network name "${name}" contains '/'; names cannot contain '/'`);
+    throw new DBusError(BusErrors.InvalidArgs, `network name ${quoteCaller(name)} contains '/'; names cannot contain '/'`);
   }
   return name;
 }
 
 export function noSuchNetwork(name: string): DBusError {
   return new DBusError(BusErrors.NoSuchNetwork,
-    `no network named "${name}" (flatnetctl list shows the configured ones)`);
+    `no network named ${quoteCaller(name)} (flatnetctl list shows the configured ones)`);
 }
 
 export const DEFAULT_MAX_ARG_BYTES = 16 * 1024;

@@ -9,12 +9,14 @@ import { readFileSync } from 'node:fs';
 import { describeError, FlatnetError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DaemonApi, NetworkStatus } from '../model/status.js';
-import { describeOp } from '../plan/ops.js';
+import { blockedNetworks } from '../reconcile/status.js';
+import { blockedDict, planOpDict } from './dicts.js';
 import { findMethod, inSignature, INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES,
   introspectionXml, type InterfaceSpec, type ManagerView, type MethodSpec } from './api.js';
 import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpected, noSuchNetwork,
-  toDBusError, tooLarge } from './errors.js';
+  quoteCaller, toDBusError, tooLarge } from './errors.js';
 import { toJson } from './json.js';
+import { authorize } from './authorize.js';
 import { emitChanged, ManagerObject, NetworkObject, ObjectManagerObject, type Host, type ManagedObjects } from './objects.js';
 import { BUS_NAME, MANAGER_PATH, networkPath } from './path.js';
 
@@ -23,6 +25,8 @@ export interface ExportOptions {
   maxArgBytes?: number;
   /** Where unexpected handler errors are logged (the caller only sees their message). */
   logger?: Pick<Logger, 'warning' | 'error'>;
+  /** The drop-in directories in use, named where a caller is told to edit a drop-in. */
+  configDirs?: readonly string[];
 }
 
 export interface ExportedDaemon {
@@ -35,8 +39,6 @@ interface NetworkEntry {
   last: NetworkStatus;
   published: Record<string, unknown>;
 }
-
-const BUS_DAEMON = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
 
 type Body = unknown[];
 
@@ -88,7 +90,7 @@ class Exporter implements Host {
     this.maxArgBytes = opts.maxArgBytes ?? DEFAULT_MAX_ARG_BYTES;
     this.manager = new ManagerObject(this);
     this.objectManager = new ObjectManagerObject(this, () => this.managedObjects());
-    this.lastView = { version: api.version, state: 'starting', networkPaths: [], diagnostics: [] };
+    this.lastView = { version: api.version, state: 'starting', networkPaths: [], diagnostics: [], counters: api.counters };
     this.sync(false);
     this.lastView = this.managerView();
     this.managerPublished = propertyValues(MANAGER, this.lastView);
@@ -108,6 +110,23 @@ class Exporter implements Host {
     // dbus-next drops the whole object (ObjectManager too) once one interface is unexported.
     this.bus.unexport(MANAGER_PATH, this.manager);
     this.bus.releaseName(BUS_NAME).catch(() => undefined);
+  }
+
+  /**
+   * Once the name is ours: InterfacesAdded for every network and the manager's
+   * properties in a PropertiesChanged, so a client that follows signals (not
+   * only one that calls GetManagedObjects on NameOwnerChanged) catches up
+   * after flatnetd attached late or the bus came back.
+   */
+  announce(): void {
+    if (this.closed) return;
+    this.sync(true);
+    for (const [path, entry] of this.networks) {
+      this.objectManager.InterfacesAdded(path, { [NETWORK.name]: variants(NETWORK, entry.published) });
+    }
+    const all: Record<string, unknown> = {};
+    for (const p of MANAGER.properties) if (p.emits === 'true') all[p.name] = this.managerPublished[p.name];
+    emitChanged(this.manager, all);
   }
 
   // ---- state → bus (level-based: every change re-reads everything) ----
@@ -162,6 +181,7 @@ class Exporter implements Host {
         state: this.api.state(),
         networkPaths: this.api.networks().map((s) => networkPath(s.name)),
         diagnostics: this.api.diagnostics(),
+        counters: { ...this.api.counters },
       };
     } catch (e) {
       this.opts.logger?.warning(`D-Bus: reading the manager state failed, answering the last known one: ${describeError(e)}`);
@@ -198,29 +218,11 @@ class Exporter implements Host {
         // dbus-next called a method without the router seeing the message first: fail closed.
         throw new DBusError(BusErrors.AccessDenied, 'cannot tell who is calling; refused');
       }
-      if (method.mutating) await this.requireRoot(msg);
+      if (method.mutating) await authorize(this.bus, msg, this.opts.logger);
       return await this.run(iface, method.name, network, args);
     } catch (e) {
       if (isUnexpected(e)) this.opts.logger?.error(`D-Bus: ${iface}.${method.name} failed: ${describeError(e)}`);
       throw toDBusError(e);
-    }
-  }
-
-  private async requireRoot(msg: Message): Promise<void> {
-    const what = `${msg.interface}.${msg.member}`;
-    if (typeof msg.sender !== 'string' || msg.sender === '') {
-      throw new DBusError(BusErrors.AccessDenied, `${what} is for root only and the caller is unknown`);
-    }
-    let uid: unknown;
-    try {
-      const reply = await this.bus.call(new Message({ ...BUS_DAEMON, member: 'GetConnectionUnixUser', signature: 's', body: [msg.sender] }));
-      uid = reply?.body[0];
-    } catch (e) {
-      throw new DBusError(BusErrors.AccessDenied, `${what} is for root only and the caller's uid is unknown (${describeError(e)})`);
-    }
-    if (uid !== 0) {
-      throw new DBusError(BusErrors.AccessDenied,
-        `${what} changes the host and is for root only (caller uid ${String(uid)}); run it with sudo`);
     }
   }
 
@@ -244,7 +246,8 @@ class Exporter implements Host {
         case 'Describe': return toJson(api.describe());
         case 'Plan': {
           const ops = await api.plan();
-          return toJson({ ops: ops.map((op) => ({ ...op, description: describeOp(op) })) });
+          // Two out arguments: dbus-next sends an array as the reply's arguments.
+          return [ops.map(planOpDict), blockedNetworks(api.networks()).map(blockedDict)];
         }
         case 'DockerArgs': {
           const argv = api.dockerArgs(this.knownNetwork(args[0]));
@@ -309,14 +312,17 @@ class Exporter implements Host {
     if (argBytes(body, this.maxArgBytes) > this.maxArgBytes) throw tooLarge(this.maxArgBytes);
 
     const path = msg.path;
+    // org.freedesktop.DBus.Peer belongs to the connection, not to an object:
+    // it answers on every path, as sd-bus and GDBus do.
+    if (msg.interface === PEER.name) return this.routePeer(msg, signature);
     const ifaces = this.interfacesAt(path);
-    if (ifaces === null) throw new DBusError('org.freedesktop.DBus.Error.UnknownObject', `no object at ${path}`);
+    if (ifaces === null) throw new DBusError(BusErrors.UnknownObject, `no object at ${path}`);
     if (typeof msg.interface !== 'string' || msg.interface === '') {
       throw new DBusError(BusErrors.UnknownMethod, `call ${msg.member} with an interface name (busctl and gdbus do)`);
     }
     const spec = ifaces.find((i) => i.name === msg.interface);
     if (spec === undefined) {
-      throw new DBusError('org.freedesktop.DBus.Error.UnknownInterface', `${path} has no interface ${msg.interface}`);
+      throw new DBusError(BusErrors.UnknownInterface, `${path} has no interface ${msg.interface}`);
     }
     const method = findMethod(spec, msg.member);
     if (method === undefined) throw new DBusError(BusErrors.UnknownMethod, `${msg.interface} has no method ${msg.member}`);
@@ -333,12 +339,6 @@ class Exporter implements Host {
         const std = ifaces.filter((i) => i === INTROSPECTABLE || i === PEER || i === PROPERTIES);
         return this.reply(msg, 's', [introspectionXml([...std, ...own], this.childrenOf(path))]);
       }
-      case PEER.name: {
-        if (msg.member === 'Ping') return this.reply(msg, '', []);
-        const id = machineId();
-        if (id === null) throw new DBusError('org.freedesktop.DBus.Error.FileNotFound', 'this host has no /etc/machine-id');
-        return this.reply(msg, 's', [id]);
-      }
       case PROPERTIES.name:
         return this.routeProperties(msg, ifaces, body);
     }
@@ -347,22 +347,37 @@ class Exporter implements Host {
     return false;
   }
 
+  private routePeer(msg: Message, signature: string): true {
+    const method = findMethod(PEER, msg.member);
+    if (method === undefined) throw new DBusError(BusErrors.UnknownMethod, `${PEER.name} has no method ${msg.member}`);
+    if (signature !== inSignature(method)) {
+      throw new DBusError(BusErrors.InvalidArgs, `${PEER.name}.${msg.member} takes no arguments, not "${signature}"`);
+    }
+    if (msg.member === 'Ping') return this.reply(msg, '', []);
+    const id = machineId();
+    if (id === null) throw new DBusError('org.freedesktop.DBus.Error.FileNotFound', 'this host has no /etc/machine-id');
+    return this.reply(msg, 's', [id]);
+  }
+
   private routeProperties(msg: Message, ifaces: InterfaceSpec<unknown>[], body: Body): boolean {
     const [ifaceName, prop] = body;
     const spec = ifaces.find((i) => i.name === ifaceName);
-    if (msg.member === 'GetAll') {
-      // The standard answer for an interface without properties (or unknown) is an empty dict.
-      return spec === undefined || spec.properties.length === 0 ? this.reply(msg, 'a{sv}', [{}]) : false;
-    }
     if (spec === undefined) {
-      throw new DBusError('org.freedesktop.DBus.Error.UnknownInterface', `${msg.path} has no interface ${String(ifaceName)}`);
+      // GetAll too, as sd-bus and GDBus answer: an empty dict would say the interface is there.
+      throw new DBusError(BusErrors.UnknownInterface, `${msg.path} has no interface ${quoteCaller(String(ifaceName))}`);
+    }
+    if (msg.member === 'GetAll') {
+      // An interface without properties (Peer, Introspectable…) has an empty dict.
+      return spec.properties.length === 0 ? this.reply(msg, 'a{sv}', [{}]) : false;
     }
     if (!spec.properties.some((p) => p.name === prop)) {
-      throw new DBusError(BusErrors.UnknownProperty, `${spec.name} has no property ${String(prop)}`);
+      throw new DBusError(BusErrors.UnknownProperty, `${spec.name} has no property ${quoteCaller(String(prop))}`);
     }
     if (msg.member === 'Set') {
+      const dirs = this.opts.configDirs ?? ['/etc/flatnet.d'];
+      const where = dirs.length === 1 ? `the drop-in in ${dirs[0] ?? ''}` : `the drop-ins in ${dirs.join(', ')}`;
       throw new DBusError(BusErrors.PropertyReadOnly,
-        `${spec.name}.${String(prop)} is read-only; change the drop-in in /etc/flatnet.d and run flatnetctl reload`);
+        `${spec.name}.${String(prop)} is read-only; change ${where} and run flatnetctl reload`);
     }
     return false;
   }
@@ -391,5 +406,6 @@ export async function exportDaemon(bus: MessageBus, api: DaemonApi, opts: Export
       `${BUS_NAME} is already owned on the system bus: is another flatnetd running? `
       + `(busctl status ${BUS_NAME} shows its PID)`, { object: BUS_NAME });
   }
+  exporter.announce();
   return exporter;
 }

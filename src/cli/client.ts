@@ -15,6 +15,11 @@ export class DaemonNotRunning extends Error {
   }
 }
 
+/** Calls that change the host: the daemon asks polkit about a caller other than root. */
+const MUTATING = new Set(['Reload', 'Reconcile', 'Up', 'Down']);
+/** D-Bus header flag: the caller can wait while polkit asks for a password (through the user's polkit agent). */
+const ALLOW_INTERACTIVE_AUTHORIZATION = 0x4;
+
 const GONE = new Set(['org.freedesktop.DBus.Error.ServiceUnknown', 'org.freedesktop.DBus.Error.NameHasNoOwner']);
 
 /** Reads answer within 25 s (sd-bus's default); changes may take a reconcile, so longer. */
@@ -36,7 +41,8 @@ export class Client {
 
   async call(path: string, iface: string, member: string, signature = '', body: unknown[] = [],
     timeoutMs = READ_TIMEOUT_MS): Promise<unknown[]> {
-    const msg = new Message({ destination: BUS_NAME, path, interface: iface, member, signature, body });
+    const flags = MUTATING.has(member) ? ALLOW_INTERACTIVE_AUTHORIZATION : 0;
+    const msg = new Message({ destination: BUS_NAME, path, interface: iface, member, signature, body, flags });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`flatnetd did not answer ${member} within ${timeoutMs / 1000} s`)), timeoutMs);

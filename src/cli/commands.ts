@@ -9,6 +9,7 @@ import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { CommandOptions } from './args.js';
 import type { CniConflist } from '../emit/cni.js';
 import { connectClient, unwrap, WRITE_TIMEOUT_MS, type Client } from './client.js';
+import { planFromBus } from './decode.js';
 import { dockerCommand, pascalKeys, plural, type Style } from './format.js';
 import { managerInfo, monitorText, networkView, renderDiagnostic, renderList, renderManagerStatus,
   renderNetworkStatus, type MonitorEvent, type NetworkView } from './views.js';
@@ -108,16 +109,24 @@ export async function change(member: 'Up' | 'Down' | 'Reload' | 'Reconcile', arg
 
 export async function plan(io: Io): Promise<number> {
   return withClient(async (c) => {
-    const text = String(await c.manager('Plan'));
-    const parsed: unknown = JSON.parse(text);
+    const { operations, blocked } = planFromBus(await c.call(MANAGER_PATH, MANAGER_IFACE, 'Plan'));
     if (io.json) {
-      io.out(JSON.stringify(pascalKeys(parsed), null, 2));
+      // The bus's own keys, as status --json has them.
+      io.out(toJson({ Operations: operations.map((o) => o.fields),
+        Blocked: blocked.map((b) => ({ Network: b.network, State: b.state, Reason: b.reason })) }, 2));
       return EXIT.ok;
     }
-    const ops = parsed !== null && typeof parsed === 'object' && Array.isArray((parsed as { ops?: unknown }).ops)
-      ? (parsed as { ops: { description?: unknown }[] }).ops : [];
-    if (ops.length === 0) io.out('Nothing to do: every network is as its drop-in says.');
-    else io.out([...ops.map((o) => String(o.description ?? '')), '', `${plural(ops.length, 'operation')} planned, none applied.`].join('\n'));
+    const lines = operations.map((o) => o.description);
+    if (operations.length > 0) lines.push('', `${plural(operations.length, 'operation')} planned, none applied.`);
+    if (blocked.length > 0) {
+      if (lines.length > 0) lines.push('');
+      lines.push(...blocked.map((b) => `${b.network}: ${b.state}: ${b.reason}`));
+    }
+    if (operations.length === 0) {
+      lines.push(...(blocked.length > 0 ? ['', `Nothing to do for the ${plural(blocked.length, 'network')} above until that changes.`]
+        : ['Nothing to do: every network is as its drop-in says.']));
+    }
+    io.out(lines.join('\n'));
     return EXIT.ok;
   });
 }

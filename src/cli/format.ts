@@ -16,10 +16,10 @@ export function paint(style: Style, what: Paint | null, text: string): string {
 export function stateColour(state: string): Paint | null {
   switch (state) {
     case 'configured': case 'running': return 'green';
-    case 'degraded': case 'waiting-for-parent': return 'yellow';
+    case 'degraded': case 'waiting-for-parent': case 'no-carrier': return 'yellow';
     case 'failed': case 'invalid': return 'red';
     case 'down': return 'dim';
-    case 'pending': case 'starting': case 'reloading': return 'cyan';
+    case 'starting': case 'reloading': return 'cyan';
     default: return null;
   }
 }

@@ -23,7 +23,7 @@ const DENIED = new Set(['org.freedesktop.DBus.Error.AccessDenied', 'org.freedesk
 export function errorMessage(e: unknown, argv: readonly string[]): string {
   if (e instanceof DBusError) {
     if (DENIED.has(e.type)) {
-      return `${argv.join(' ')}: permission denied: only root may change flatnetd (try: sudo flatnetctl ${argv.join(' ')})`;
+      return `${argv.join(' ')}: permission denied: only root, or a user polkit allows (action org.flatnet.flatnet1.manage), may change flatnetd (try: sudo flatnetctl ${argv.join(' ')})`;
     }
     return e.text || e.type;
   }

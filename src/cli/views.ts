@@ -1,7 +1,9 @@
 // What flatnetctl shows, built from what the bus says. Pure: the commands fetch,
 // these shape and render.
 
-import { formatDiagnostic, type Diagnostic, type ErrorCode, type Severity } from '../errors.js';
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
+import { NETWORK_STATES } from '../model/status.js';
+import { diagnosticsFromBus } from './decode.js';
 import { fields, formatTimestamp, paint, plural, stateColour, table, type Cell, type Style } from './format.js';
 
 export interface NetworkView {
@@ -50,20 +52,8 @@ export function networkView(path: string, p: Record<string, unknown>): NetworkVi
   };
 }
 
-/** The bus struct (severity, code, file, line, key, value, object, network, message) → Diagnostic. */
-export function diagnosticFromStruct(v: unknown): Diagnostic {
-  const a = Array.isArray(v) ? v : [];
-  const d: Diagnostic = { severity: str(a[0]) as Severity, code: str(a[1]) as ErrorCode, message: str(a[8]) };
-  if (str(a[2]) !== '') d.file = str(a[2]);
-  if (num(a[3]) > 0) d.line = num(a[3]);
-  if (str(a[4]) !== '') { d.key = str(a[4]); d.value = str(a[5]); }
-  if (str(a[6]) !== '') d.object = str(a[6]);
-  if (str(a[7]) !== '') d.network = str(a[7]);
-  return d;
-}
-
 export function managerInfo(p: Record<string, unknown>): ManagerInfo {
-  const diags = Array.isArray(p['Diagnostics']) ? p['Diagnostics'].map(diagnosticFromStruct) : [];
+  const diags = diagnosticsFromBus(p['Diagnostics']);
   return { Version: str(p['Version']), State: str(p['State']), Networks: strs(p['Networks']), Diagnostics: diags };
 }
 
@@ -78,7 +68,7 @@ export function renderDiagnostic(style: Style, d: Diagnostic): string {
   return `${sev}: ${formatDiagnostic(d)}`;
 }
 
-const STATE_ORDER = ['configured', 'pending', 'waiting-for-parent', 'degraded', 'failed', 'down', 'invalid'];
+const STATE_ORDER: readonly string[] = NETWORK_STATES;
 
 export interface ListOptions {
   /** Column headers (off with --no-legend). */

@@ -116,8 +116,13 @@ export class IpRoute2Kernel implements Kernel {
       : arpingAnnouncer({ ip: this.#ip, ...(opts.netns !== undefined ? { netns: opts.netns } : {}), log: this.#log });
   }
 
-  /** Ends the living ip that answers the dumps (it also ends with us). */
+  /** Event monitors still running (subscribe()'s stoppers). */
+  readonly #monitors = new Set<() => void>();
+
+  /** Ends every ip we started: the living dump session, the spares, the event
+   *  monitors. Synchronous, so it can run in process.on('exit'). */
   close(): void {
+    for (const stop of [...this.#monitors]) stop();
     this.#session?.close();
     this.#lookers.close();
     this.#writers.close();
@@ -370,12 +375,15 @@ export class IpRoute2Kernel implements Kernel {
     };
 
     start(false);
-    return () => {
+    const stop = (): void => {
+      this.#monitors.delete(stop);
       stopped = true;
       this.#cache?.disarm('not watching kernel events');
       if (timer !== null) clearTimeout(timer);
       child?.kill('SIGTERM');
     };
+    this.#monitors.add(stop);
+    return stop;
   }
 }
 

@@ -4,16 +4,23 @@
 import type { Diagnostic } from '../errors.js';
 import type { Op } from '../plan/ops.js';
 
-export type ManagerState = 'starting' | 'running' | 'degraded' | 'reloading' | 'stopping';
+/** Every manager state, in the order the XML and flatnetd(8) list them. */
+export const MANAGER_STATES = ['starting', 'running', 'degraded', 'reloading', 'stopping'] as const;
+export type ManagerState = typeof MANAGER_STATES[number];
 
-export type NetworkState =
-  | 'configured'          // every link, address and route is as the drop-in says
-  | 'pending'             // a reconcile is about to run / running
-  | 'waiting-for-parent'  // the parent interface does not exist
-  | 'degraded'            // up, but something could not be made right (see LastError)
-  | 'failed'              // the kernel refused to create it (see LastError)
-  | 'down'                // taken down by Down(); links removed until Up() or a reload
-  | 'invalid';            // the drop-in has errors and there is no last good version
+/**
+ * Every network state, in the order dbus/org.flatnet.flatnet1.Network.xml and
+ * flatnetd(8) list them (test/dbus/introspect.test.ts holds the three equal).
+ *   configured          every link, address and route is as the drop-in says
+ *   no-carrier          configured, but the parent has no carrier: the containers cannot be reached
+ *   waiting-for-parent  the parent interface does not exist
+ *   degraded            up, but something could not be made right (see LastError)
+ *   failed              the kernel refused to create it (see LastError)
+ *   down                taken down by Down(); links removed until Up() or a reload
+ *   invalid             the drop-in has errors and there is no last good version
+ */
+export const NETWORK_STATES = ['configured', 'no-carrier', 'waiting-for-parent', 'degraded', 'failed', 'down', 'invalid'] as const;
+export type NetworkState = typeof NETWORK_STATES[number];
 
 export interface NetworkStatus {
   name: string;
@@ -31,8 +38,10 @@ export interface NetworkStatus {
   shimIfIndex: number;
   /** Carrier of the effective parent. */
   carrier: boolean;
-  /** Shim addresses as configured (CIDR). */
+  /** Shim addresses as configured (CIDR), whether or not the shim exists. */
   addresses: string[];
+  /** Addresses the shim has in the kernel now (CIDR; IPv6 link-local left out); [] while it does not exist. */
+  liveAddresses: string[];
   /** Routes through the shim (CIDR destinations). */
   routes: string[];
   ipRanges: string[];
@@ -46,8 +55,21 @@ export interface NetworkStatus {
 }
 
 /** What the D-Bus adapter and the CLI need from the daemon; implemented by reconcile/daemon.ts. */
+/** How much work the daemon has done since it started (Describe and the Manager's properties). */
+export interface DaemonCounters {
+  /** Reconciles run. */
+  runs: number;
+  /** Kernel events heard. */
+  events: number;
+  /** Times the kernel event monitor had to be restarted (events may have been lost). */
+  resyncs: number;
+  /** Changes written to the kernel. */
+  writes: number;
+}
+
 export interface DaemonApi {
   readonly version: string;
+  readonly counters: Readonly<DaemonCounters>;
   state(): ManagerState;
   networks(): NetworkStatus[];
   network(name: string): NetworkStatus | undefined;

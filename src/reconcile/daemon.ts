@@ -274,13 +274,14 @@ export class Daemon implements DaemonApi {
         restoreCount: this.restoreCounts.get(entry.name) ?? 0,
         nowUsec: now,
       });
-      if (status.state === 'configured') this.config.markConfigured(entry.name);
+      // No carrier is configured all the same: what the drop-in asks for is in place.
+      if (status.state === 'configured' || status.state === 'no-carrier') this.config.markConfigured(entry.name);
       if (prev === undefined || prev.state !== status.state || prev.lastError !== status.lastError) {
         const from = prev === undefined ? 'new' : prev.state;
         const why = status.lastError ? ` (${status.lastError})` : '';
         const line = `${entry.name}: ${from} → ${status.state}${why}`;
         if (status.state === 'failed' || status.state === 'invalid') this.d.log.error(line);
-        else if (status.state === 'degraded' || status.state === 'waiting-for-parent') this.d.log.warning(line);
+        else if (status.state === 'degraded' || status.state === 'waiting-for-parent' || status.state === 'no-carrier') this.d.log.warning(line);
         else this.d.log.info(line);
       }
       next.set(entry.name, status);

@@ -79,7 +79,39 @@ function pickState(i: StatusInput): { state: NetworkState; error: string } {
     return { state: hard || (o.failed && shimMissing) ? 'failed' : 'degraded', error };
   }
   if (i.configErrors.length > 0) return { state: 'degraded', error: `drop-in has errors, keeping its last good version: ${first(i.configErrors)}` };
+  // As networkd's no-carrier: everything is in place, but nothing reaches the LAN.
+  const parentName = effectiveParentName(i.net);
+  const parent = indexKernel(i.observed).byName.get(parentName);
+  if (parent !== undefined && !parent.carrier) {
+    return { state: 'no-carrier', error: `${parentName} has no carrier (cable, switch port or peer down): the containers cannot be reached` };
+  }
   return { state: 'configured', error: '' };
+}
+
+/** The shim's addresses in the kernel, as `ip addr` would list them (not IPv6 link-local). */
+function liveAddresses(observed: Observed, ifindex: number | undefined): string[] {
+  if (ifindex === undefined) return [];
+  const addrs = indexKernel(observed).addresses.get(ifindex) ?? [];
+  return addrs.filter((a) => !(a.family === 6 && a.scope === 'link')).map((a) => a.cidr);
+}
+
+/** A network that a plan will not (or cannot) make as its drop-in says, and why. */
+export interface BlockedNetwork {
+  name: string;
+  state: NetworkState;
+  reason: string;
+}
+
+/** What keeps each network from being configured: for `flatnetctl plan` when it has nothing to do. */
+export function blockedNetworks(statuses: readonly NetworkStatus[]): BlockedNetwork[] {
+  return statuses.filter((s) => s.state !== 'configured').map((s) => ({
+    name: s.name,
+    state: s.state,
+    reason: s.state === 'down' ? `taken down; flatnetctl up ${s.name} brings it back`
+      : s.lastError !== '' ? s.lastError
+      : s.state === 'waiting-for-parent' ? `waiting for ${s.parent} to appear`
+      : s.state,
+  }));
 }
 
 export function deriveStatus(i: StatusInput): NetworkStatus {
@@ -104,6 +136,7 @@ export function deriveStatus(i: StatusInput): NetworkStatus {
     shimIfIndex: shim?.ifindex ?? 0,
     carrier: parent?.carrier ?? false,
     addresses: net?.shim?.addresses ?? [],
+    liveAddresses: liveAddresses(i.observed, shim?.ifindex),
     routes: net?.shim?.routes ?? [],
     ipRanges: net?.ipRanges ?? [],
     subnets: net === null ? [] : followedSubnets(net, i.observed),
@@ -119,7 +152,8 @@ export function summaryLine(statuses: readonly NetworkStatus[]): string {
   if (statuses.length === 0) return 'no networks configured (no drop-ins)';
   const count = (s: NetworkState): NetworkStatus[] => statuses.filter((n) => n.state === s);
   const parts: string[] = [];
-  const configured = count('configured').length;
+  // No carrier is configured all the same (and said below).
+  const configured = count('configured').length + count('no-carrier').length;
   parts.push(`${configured} network${configured === 1 ? '' : 's'} configured`);
   const waiting = count('waiting-for-parent');
   if (waiting.length) parts.push(`${waiting.length} waiting for ${[...new Set(waiting.map((n) => n.parent))].join(', ')}`);
@@ -127,7 +161,7 @@ export function summaryLine(statuses: readonly NetworkStatus[]): string {
     const n = count(s).length;
     if (n) parts.push(`${n} ${s}`);
   }
-  const noCarrier = statuses.filter((n) => n.state === 'configured' && !n.carrier).length;
+  const noCarrier = count('no-carrier').length;
   if (noCarrier) parts.push(`${noCarrier} without carrier`);
   return parts.join(', ');
 }

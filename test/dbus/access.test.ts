@@ -1,6 +1,7 @@
 // Deny by default: as nobody, every read works and every mutation is
-// AccessDenied and changes nothing — under our policy, and under a permissive
-// policy that lets anyone send anything (only flatnetd's own uid check stands).
+// AccessDenied and changes nothing — under our policy (which lets the call
+// reach flatnetd, which asks polkit; no polkitd here: root only), and under a
+// permissive policy that lets anyone send anything.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUS_NAME, busctl, busctlJson, dbusSend, MANAGER, startBus, startDaemon, type Daemon, type Policy, type TestBus } from './harness.js';
@@ -61,7 +62,7 @@ for (const policy of ['system', 'permissive'] as Policy[]) {
         assert.equal(r.error, 'org.freedesktop.DBus.Error.AccessDenied', `${member} ${args.join(' ')}: ${r.stderr}`);
         if (policy === 'permissive') {
           // Not the bus: flatnetd itself said no, and said why.
-          assert.match(r.text, new RegExp(`^${member.replace(/\./g, '\\.')} changes the host and is for root only \\(caller uid 65534\\); run it with sudo$`));
+          assert.match(r.text, new RegExp(`^${member.replace(/\./g, '\\.')} changes the host and is for root only \\(caller uid 65534; polkit is not running to allow others\\); run it with sudo$`));
         }
       }
       assert.equal(await lanState(), 'configured');

@@ -34,17 +34,31 @@ test('ListNetworks and GetNetwork: names, states and escaped object paths', asyn
   assert.deepEqual(rows.find((r) => r[0] === '10-guest'), ['10-guest', 'degraded', `${NET}/_310_2dguest`]);
 });
 
-test('Describe and Plan answer JSON; a 64-bit value that a double cannot hold comes as a string', async (t) => {
+test('Plan answers typed dicts a client reads without JSON: the operations, and the networks blocked and why', async (t) => {
+  const r = await call('Plan');
+  assert.equal(r.type, 'aa{sv}aa{sv}');
+  if (!daemon.isStub) return t.skip('the planned ops are the stub daemon\'s');
+  const [ops, blocked] = r.data as Record<string, { type: string; data: unknown }>[][];
+  const flat = (d: Record<string, { type: string; data: unknown }> | undefined): Record<string, string> =>
+    Object.fromEntries(Object.entries(d ?? {}).map(([k, v]) => [k, `${v.type} ${JSON.stringify(v.data)}`]));
+  assert.deepEqual(ops?.map(flat), [{
+    Action: 's "addr-add"', Link: 's "shim-lan"', Networks: 'as ["lan"]', Reason: 's "missing"', Address: 's "192.168.88.192/32"',
+    Description: 's "add address 192.168.88.192/32 to shim-lan for lan: missing"',
+  }]);
+  assert.deepEqual(blocked?.map(flat), [
+    { Network: 's "iot"', Path: `o "${NET}/iot"`, State: 's "waiting-for-parent"', Reason: 's "waiting for enp4s0 to appear"' },
+    { Network: 's "10-guest"', Path: `o "${NET}/_310_2dguest"`, State: 's "degraded"', Reason: 's "shim-10-guest: address 192.168.88.193/32: File exists"' },
+    { Network: 's "fragile"', Path: `o "${NET}/fragile"`, State: 's "failed"', Reason: 's "failed"' },
+  ]);
+});
+
+test('Describe answers JSON; a 64-bit value that a double cannot hold comes as a string', async () => {
   const d = JSON.parse(String(((await call('Describe')).data as unknown[])[0])) as Record<string, unknown>;
   assert.equal(typeof d, 'object');
   if (daemon.isStub) {
     assert.equal(d['big'], '18446744073709551615');
     assert.equal((d['networks'] as { lastChangeUSec: unknown }[])[0]?.lastChangeUSec, 1700000000123456);
   }
-  const p = JSON.parse(String(((await call('Plan')).data as unknown[])[0])) as { ops: { op: string; description: string }[] };
-  assert.ok(Array.isArray(p.ops));
-  if (!daemon.isStub) return t.skip('the planned ops are the stub daemon\'s');
-  assert.deepEqual(p.ops.map((o) => [o.op, o.description]), [['addr-add', 'add address 192.168.88.192/32 to shim-lan for lan: missing']]);
 });
 
 test('DockerArgs: the argv for docker network create', async () => {

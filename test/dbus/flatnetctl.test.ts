@@ -159,11 +159,17 @@ describe('with the daemon', () => {
     ].join('\n'));
   });
 
-  test('plan: what a reconcile would do, nothing applied; --json: the ops', async (t) => {
+  test('plan: what a reconcile would do, nothing applied, and which networks are blocked and why; --json: both', async (t) => {
     if (!daemon.isStub) return t.skip('the stub daemon\'s plan');
-    assert.equal(await ok(['plan']), 'add address 192.168.88.192/32 to shim-lan for lan: missing\n\n1 operation planned, none applied.');
-    const json = JSON.parse(await ok(['plan', '--json'])) as { Ops: { Op: string }[] };
-    assert.deepEqual(json.Ops.map((o) => o.Op), ['addr-add']);
+    assert.equal(await ok(['plan']), [
+      'add address 192.168.88.192/32 to shim-lan for lan: missing', '', '1 operation planned, none applied.', '',
+      'iot: waiting-for-parent: waiting for enp4s0 to appear',
+      '10-guest: degraded: shim-10-guest: address 192.168.88.193/32: File exists',
+      'fragile: failed: failed',
+    ].join('\n'));
+    const json = JSON.parse(await ok(['plan', '--json'])) as { Operations: { Action: string; Address: string }[]; Blocked: { Network: string; State: string }[] };
+    assert.deepEqual(json.Operations.map((o) => [o.Action, o.Address]), [['addr-add', '192.168.88.192/32']]);
+    assert.deepEqual(json.Blocked.map((b) => [b.Network, b.State]), [['iot', 'waiting-for-parent'], ['10-guest', 'degraded'], ['fragile', 'failed']]);
   });
 
   test('down and up as root change the network; as nobody they are refused with a hint', async () => {
@@ -174,7 +180,7 @@ describe('with the daemon', () => {
     for (const cmd of [['down', 'lan'], ['up', 'lan'], ['reload'], ['reconcile']]) {
       const r = await flatnetctl(bus, cmd, { asNobody: true });
       assert.equal(r.code, 1, cmd.join(' '));
-      assert.equal(r.stderr, `flatnetctl: ${cmd.join(' ')}: permission denied: only root may change flatnetd (try: sudo flatnetctl ${cmd.join(' ')})`);
+      assert.equal(r.stderr, `flatnetctl: ${cmd.join(' ')}: permission denied: only root, or a user polkit allows (action org.flatnet.flatnet1.manage), may change flatnetd (try: sudo flatnetctl ${cmd.join(' ')})`);
     }
     assert.equal(await lanState(), 'configured');
     assert.match(await ok(['list'], { asNobody: true }), /^NAME +STATE/);

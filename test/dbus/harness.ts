@@ -129,7 +129,8 @@ export async function run(cmd: string, args: string[], opts: { env?: NodeJS.Proc
   return { code, stdout: p.out.all.join('\n'), stderr: p.err.all.join('\n') };
 }
 
-export type Policy = 'system' | 'permissive';
+/** system: our policy as on a Debian host; polkit: the same, plus polkitd's; permissive: anything goes. */
+export type Policy = 'system' | 'polkit' | 'permissive';
 
 export interface TestBus {
   address: string;
@@ -155,7 +156,7 @@ export async function startBus(policy: Policy): Promise<TestBus> {
   checkRequirements();
   const dir = mkdtempSync(join(tmpdir(), 'flatnet-bus-'));
   chmodSync(dir, 0o755);
-  const conf = `${REPO}test/fixtures/bus/${policy === 'system' ? 'system-bus.conf' : 'permissive-bus.conf'}`;
+  const conf = `${REPO}test/fixtures/bus/${policy}-bus.conf`;
   const proc = startProcess('dbus-daemon', [`--config-file=${conf}`, `--address=unix:path=${dir}/bus`,
     '--print-address=1', '--nofork', '--nopidfile', '--nosyslog']);
   const stop = async (): Promise<void> => {

@@ -67,8 +67,10 @@ test('busctl (a parser none of us wrote) reads every member with its signature',
   assert.equal(rows.get('RouterHints'), 'method ss s');
   assert.equal(rows.get('ListNetworks'), 'method - a(sso)');
   assert.equal(rows.get('Reload'), 'method - -');
-  assert.equal(rows.get('Diagnostics'), 'property a(sssusssss)');
-  assert.equal(rows.size, 16);
+  assert.equal(rows.get('Diagnostics'), 'property aa{sv}');
+  assert.equal(rows.get('Plan'), 'method - aa{sv}aa{sv}');
+  assert.equal(rows.get('Runs'), 'property t');
+  assert.equal(rows.size, 20);
   const flags = r.stdout.split('\n').filter((l) => l.startsWith('.Version') || l.startsWith('.State'));
   assert.match(flags.find((l) => l.startsWith('.Version')) ?? '', /\bconst$/);
   assert.match(flags.find((l) => l.startsWith('.State')) ?? '', /\bemits-change$/);
@@ -90,8 +92,14 @@ test('every Manager property reads with its published type', async () => {
   if (daemon.isStub) {
     assert.deepEqual((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Networks'])).data,
       [`${NET}/lan`, `${NET}/iot`, `${NET}/_310_2dguest`, `${NET}/fragile`]);
-    assert.deepEqual((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Diagnostics'])).data,
-      [['warning', 'unknown-key', '/etc/flatnet.d/lan.conf', 9, 'Colour', 'blue', '', 'lan', 'unknown key, ignoring']]);
+    const s = (data: string): { type: string; data: string } => ({ type: 's', data });
+    assert.deepEqual((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Diagnostics'])).data, [{
+      Severity: s('warning'), Code: s('unknown-key'), File: s('/etc/flatnet.d/lan.conf'), Line: { type: 'u', data: 9 },
+      Key: s('Colour'), Value: s('blue'), Network: s('lan'), Message: s('unknown key, ignoring'),
+      Text: s('/etc/flatnet.d/lan.conf:9: Colour=blue: unknown key, ignoring'),
+    }]);
+    assert.equal((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'KernelEvents'])).data, 2 ** 40);
+    assert.equal((await busctlJson(bus, ['get-property', BUS_NAME, ...MANAGER, 'Runs'])).data, 7);
   }
 });
 
@@ -128,5 +136,22 @@ test('GetAll and GetManagedObjects give every published property of every networ
   }
   if (daemon.isStub) assert.equal(objects[`${NET}/iot`]?.['org.flatnet.flatnet1.Network']?.['State']?.data, 'waiting-for-parent');
   const managerAll = await busctlJson(bus, ['call', BUS_NAME, MANAGER[0], 'org.freedesktop.DBus.Properties', 'GetAll', 's', MANAGER[1]]);
-  assert.deepEqual(Object.keys((managerAll.data as Record<string, unknown>[])[0] ?? {}).sort(), ['Diagnostics', 'Networks', 'State', 'Version']);
+  assert.deepEqual(Object.keys((managerAll.data as Record<string, unknown>[])[0] ?? {}).sort(),
+    [...propertyTypes('org.flatnet.flatnet1.Manager.xml').keys()].sort());
+});
+
+test('the state lists are the same in the code, the introspection XML and flatnetd(8)', async () => {
+  const { NETWORK_STATES, MANAGER_STATES } = await import('../../src/model/status.js');
+  const { readFileSync } = await import('node:fs');
+  const { REPO } = await import('./harness.js');
+  const xml = (file: string): string[] => {
+    const text = readFileSync(`${REPO}dbus/${file}`, 'utf8');
+    const m = /<!--\s*([a-z-]+(?:\s*\|\s*[a-z-]+)+)/.exec(text.slice(0, text.indexOf('<property name="State"')).split('<property').pop() ?? '');
+    return (m?.[1] ?? '').split('|').map((x) => x.trim());
+  };
+  assert.deepEqual(xml('org.flatnet.flatnet1.Network.xml'), [...NETWORK_STATES]);
+  assert.deepEqual(xml('org.flatnet.flatnet1.Manager.xml'), [...MANAGER_STATES]);
+  const man = readFileSync(`${REPO}docs/flatnetd.8.md`, 'utf8');
+  const section = man.slice(man.indexOf('# NETWORK STATES'), man.indexOf('\n# ', man.indexOf('# NETWORK STATES') + 1));
+  assert.deepEqual([...section.matchAll(/^\*([a-z-]+)\*$/gm)].map((m) => m[1]), [...NETWORK_STATES]);
 });

@@ -137,6 +137,34 @@ describe('the real flatnetd on a bus with our policy', { skip: isRoot ? false : 
     assert.equal(await prop('State'), 's "configured"');
   });
 
+  test('after Down, Addresses still lists the configured address and LiveAddresses none', async () => {
+    assert.equal(await prop('LiveAddresses'), 'as 1 "192.168.88.192/32"');
+    assert.equal((await busctl(['call', 'org.flatnet.flatnet1', ...MGR, 'Down', 's', 'macvlan1'])).code, 0);
+    try {
+      assert.equal(await prop('State'), 's "down"');
+      assert.equal(await prop('Addresses'), 'as 1 "192.168.88.192/32"');
+      assert.equal(await prop('LiveAddresses'), 'as 0');
+    } finally {
+      assert.equal((await busctl(['call', 'org.flatnet.flatnet1', ...MGR, 'Up', 's', 'macvlan1'])).code, 0);
+    }
+    assert.equal(await prop('LiveAddresses'), 'as 1 "192.168.88.192/32"');
+  });
+
+  test('the parent loses its carrier: no-carrier, saying which link; configured again when it is back', async () => {
+    await lab.setCarrier(false);
+    try {
+      await waitUntil('macvlan1 no-carrier', async () => (await prop('State')) === 's "no-carrier"');
+      assert.match(await prop('LastError'), /^s "enp3s0 has no carrier/);
+      assert.equal(await prop('Carrier'), 'b false');
+      const plan = await busctl(['--json=short', 'call', 'org.flatnet.flatnet1', ...MGR, 'Plan']);
+      assert.match(plan.out, /"Network":\{"type":"s","data":"macvlan1"\},"Path":\{[^}]*\},"State":\{"type":"s","data":"no-carrier"\}/);
+    } finally {
+      await lab.setCarrier(true);
+    }
+    await waitUntil('macvlan1 configured', async () => (await prop('State')) === 's "configured"');
+    assert.equal(await prop('LastError'), 's ""');
+  });
+
   test('flatnetctl status and list read the real daemon', async () => {
     const status = await flatnetctl(bus, ['status', 'macvlan1']);
     assert.match(status, /configured/);

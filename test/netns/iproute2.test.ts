@@ -357,3 +357,17 @@ test('harness: a namespace made through createNetns is deleted when its process 
     assert.ok(!(await list()).includes(name), `${name} deleted on ${sig}`);
   }
 });
+
+test('close() ends every ip we started, the event monitor too (flatnetd calls it on every way out)', async (t) => {
+  if (!requireRoot(t)) return;
+  const { host, kernel } = await hostOnLan(t);
+  await kernel.observe({ fresh: true }); // the living dump session
+  const events: KernelEvent[] = [];
+  t.after(kernel.subscribe((e) => events.push(e)));
+  await waitFor(async () => { const p = await monitorPids(host); return p.length === 1 ? p : null; }, { what: 'the ip monitor process' });
+  kernel.close();
+  await waitFor(async () => {
+    const out = await check(['ps', '-o', 'pid=,args=', '--ppid', String(process.pid)]);
+    return out.split('\n').every((l) => !l.includes(host.name)) ? true : null;
+  }, { what: 'no ip left running for the namespace after close()' });
+});

@@ -115,6 +115,8 @@ test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pa
     './lib/systemd/system/containerd.service.d/10-flatnetd.conf',
     './lib/systemd/system/kubelet.service.d/10-flatnetd.conf',
     './usr/share/dbus-1/system.d/org.flatnet.flatnet1.conf',
+    './usr/share/dbus-1/interfaces/org.flatnet.flatnet1.Manager.xml', './usr/share/dbus-1/interfaces/org.flatnet.flatnet1.Network.xml',
+    './usr/share/polkit-1/actions/org.flatnet.flatnet1.policy',
     './usr/share/man/man8/flatnetd.8.gz', './usr/share/man/man5/flatnet.d.5.gz', './usr/share/man/man1/flatnetctl.1.gz',
     './lib/udev/rules.d/90-flatnetd.rules', './lib/systemd/network/01-flatnetd-unmanaged.network',
     './etc/iproute2/rt_protos.d/flatnet.conf', './usr/lib/tmpfiles.d/flatnetd.conf',

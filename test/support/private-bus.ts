@@ -17,17 +17,21 @@ export interface DemoBus {
   address: string;
   env: NodeJS.ProcessEnv;
   stop(): void;
+  kill(signal?: NodeJS.Signals): void;
+  pid: number;
 }
 
-/** `dir` must be reachable by every uid that will connect (tests switch to nobody). */
-export async function startDemoBus(dir: string): Promise<DemoBus> {
+/** `dir` must be reachable by every uid that will connect (tests switch to nobody).
+ *  `socket` names the socket file in `dir` (a test can listen under another
+ *  name and rename it into place once its own clients are connected). */
+export async function startDemoBus(dir: string, socket = 'system_bus_socket'): Promise<DemoBus> {
   const conf = join(dir, 'bus.conf');
   writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
   <auth>EXTERNAL</auth>
-  <listen>unix:path=${join(dir, 'system_bus_socket')}</listen>
+  <listen>unix:path=${join(dir, socket)}</listen>
   <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
@@ -55,7 +59,7 @@ export async function startDemoBus(dir: string): Promise<DemoBus> {
     createInterface({ input: proc.stdout! }).once('line', (l) => { clearTimeout(t); resolve(l.trim()); });
     proc.once('exit', (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
   });
-  return { address, env: { DBUS_SYSTEM_BUS_ADDRESS: address }, stop: () => proc.kill('SIGTERM') };
+  return { address, env: { DBUS_SYSTEM_BUS_ADDRESS: address }, stop: () => proc.kill('SIGTERM'), kill: (signal = 'SIGTERM') => proc.kill(signal), pid: proc.pid ?? 0 };
 }
 
 /** Runs flatnetctl against the bus; returns what it printed (stdout and stderr). */

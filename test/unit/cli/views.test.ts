@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnosticFromStruct, managerInfo, monitorText, networkView, renderList, renderManagerStatus,
+import { diagnosticFromBus } from '../../../src/cli/decode.js';
+import { managerInfo, monitorText, networkView, renderList, renderManagerStatus,
   renderNetworkStatus, shortValue } from '../../../src/cli/views.js';
 
 const plain = { colour: false };
@@ -66,8 +67,8 @@ test('list: one aligned row per network and a count', () => {
 
 test('status: the daemon, a summary by state, the networks, then every diagnostic', () => {
   const m = managerInfo({ Version: '0.1.0', State: 'degraded', Networks: [lan.Path, iot.Path], Diagnostics: [
-    ['error', 'invalid-value', '/etc/flatnet.d/20-iot.conf', 4, 'VLAN', '5000', '', 'iot', 'must be 1..4094'],
-    ['warning', 'unknown-key', '/etc/flatnet.d/lan.conf', 9, 'Colour', 'blue', '', 'lan', 'unknown key, ignoring'],
+    { Severity: 'error', Code: 'invalid-value', File: '/etc/flatnet.d/20-iot.conf', Line: 4, Key: 'VLAN', Value: '5000', Network: 'iot', Message: 'must be 1..4094' },
+    { Severity: 'warning', Code: 'unknown-key', File: '/etc/flatnet.d/lan.conf', Line: 9, Key: 'Colour', Value: 'blue', Network: 'lan', Message: 'unknown key, ignoring' },
   ] });
   assert.deepEqual(renderManagerStatus(plain, m, [iot, lan]), [
     '● flatnetd 0.1.0',
@@ -84,9 +85,11 @@ test('status: the daemon, a summary by state, the networks, then every diagnosti
   ]);
 });
 
-test('a diagnostic struct from the bus becomes a Diagnostic without empty fields', () => {
-  assert.deepEqual(diagnosticFromStruct(['warning', 'conflict', '', 0, '', '', 'shim-lan', '', 'exists and is not ours']),
-    { severity: 'warning', code: 'conflict', message: 'exists and is not ours', object: 'shim-lan' });
+test('a diagnostic dict from the bus becomes a Diagnostic; unknown keys are ignored, missing ones left out', () => {
+  const v = (signature: string, value: unknown): { signature: string; value: unknown } => ({ signature, value });
+  assert.deepEqual(diagnosticFromBus({ Severity: v('s', 'warning'), Code: v('s', 'conflict'), Object: v('s', 'shim-lan'),
+    Message: v('s', 'exists and is not ours'), FromTheFuture: v('u', 7) }),
+  { severity: 'warning', code: 'conflict', message: 'exists and is not ours', object: 'shim-lan' });
 });
 
 test('monitor: one line per change, from → to, LastChangeUSec left out of the text', () => {

@@ -52,11 +52,18 @@ test('status: waiting, down, invalid, degraded on a broken drop-in, failed on a 
   assert.equal(deriveStatus({ ...base, net: seed000(), outcome: { ...outcome, errors: [conflict] } }).state, 'failed');
 });
 
+test('a parent without carrier: no-carrier, saying which link; configured again with it', () => {
+  const noCarrier = deriveStatus({ ...base, net: seed000(), outcome, observed: { ...base.observed, links: base.observed.links.map((l) => (l.name === 'enp3s0' ? { ...l, carrier: false } : l)) } });
+  assert.equal(noCarrier.state, 'no-carrier');
+  assert.match(noCarrier.lastError, /^enp3s0 has no carrier/);
+  assert.equal(deriveStatus({ ...base, net: seed000(), outcome }).state, 'configured');
+});
+
 test('the STATUS= line says what a person needs', () => {
   const s = (name: string, state: NetworkStatus['state'], parent = 'enp3s0', carrier = true) => ({ ...deriveStatus({ ...base, net: seed000(), outcome }), name, state, parent, carrier });
   assert.equal(summaryLine([]), 'no networks configured (no drop-ins)');
   assert.equal(summaryLine([s('a', 'configured'), s('b', 'configured'), s('c', 'configured'), s('d', 'waiting-for-parent', 'enp5s0')]), '3 networks configured, 1 waiting for enp5s0');
-  assert.equal(summaryLine([s('a', 'configured', 'enp3s0', false), s('b', 'failed')]), '1 network configured, 1 failed, 1 without carrier');
+  assert.equal(summaryLine([s('a', 'no-carrier', 'enp3s0', false), s('b', 'failed')]), '1 network configured, 1 failed, 1 without carrier');
 });
 
 test('a missing parent is named with the drop-in line and the NICs that exist, and a near name is offered', () => {
