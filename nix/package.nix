@@ -78,11 +78,21 @@ buildNpmPackage {
     substituteInPlace $out/lib/systemd/system/flatnetd.service \
       --replace-fail /usr/bin/flatnetd $out/bin/flatnetd \
       --replace-fail /bin/kill ${coreutils}/bin/kill
+    install -Dm644 systemd/flatnet-wait-online.service $out/lib/systemd/system/flatnet-wait-online.service
+    substituteInPlace $out/lib/systemd/system/flatnet-wait-online.service \
+      --replace-fail /usr/bin/flatnetctl $out/bin/flatnetctl
+    install -Dm644 systemd/flatnet-online.target $out/lib/systemd/system/flatnet-online.target
     for d in docker podman podman-restart containerd kubelet; do
       install -Dm644 systemd/$d.service.d/10-flatnetd.conf \
         $out/lib/systemd/system/$d.service.d/10-flatnetd.conf
     done
     install -Dm644 dbus/org.flatnet.flatnet1.conf $out/share/dbus-1/system.d/org.flatnet.flatnet1.conf
+    for i in Manager Network; do
+      install -Dm644 dbus/org.flatnet.flatnet1.$i.xml $out/share/dbus-1/interfaces/org.flatnet.flatnet1.$i.xml
+    done
+    # NixOS's polkit reads actions from /run/current-system/sw/share/polkit-1/actions
+    # (the module puts the package in environment.systemPackages).
+    install -Dm644 packaging/polkit/org.flatnet.flatnet1.policy $out/share/polkit-1/actions/org.flatnet.flatnet1.policy
     install -Dm644 packaging/udev/90-flatnetd.rules $out/lib/udev/rules.d/90-flatnetd.rules
     install -Dm644 packaging/systemd-network/01-flatnetd-unmanaged.network \
       $out/lib/systemd/network/01-flatnetd-unmanaged.network

@@ -301,3 +301,15 @@ test('nix/package.nix takes the npm modules through importNpmLock: no npmDepsHas
   assert.match(r.preBuild, /npm run-script install/);
   assert.match(r.installPhase, /native\/notify\/build\/Release\/flatnetd_notify\.node/);
 });
+
+test('nix/package.nix installs every file the Debian package installs (units, bus policy and interfaces, polkit action, udev, completions)', () => {
+  const install = readFileSync(join(ROOT, 'debian/flatnetd.install'), 'utf8');
+  const nix = readFileSync(join(ROOT, 'nix/package.nix'), 'utf8');
+  const sources = install.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((s) => s !== '' && !s.startsWith('debian/'));
+  assert.ok(sources.length > 10, 'the install list was read');
+  // package.nix names a file outright or through a loop over its varying part.
+  const named = (src: string): boolean => nix.includes(src)
+    || nix.includes(src.replace(/(docker|podman-restart|podman|containerd|kubelet)\.service\.d/, '$d.service.d'))
+    || nix.includes(src.replace(/\.(Manager|Network)\.xml$/, '.$i.xml'));
+  assert.deepEqual(sources.filter((s) => !named(s)), [], 'installed by the .deb but not by the Nix package');
+});
