@@ -137,6 +137,29 @@ function resolveEntry(path: string, uid: number): { read: string } | 'masked' | 
   return { read: c.target };
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A directory's entry names as text. A name that is not UTF-8 cannot be
+ * carried in a diagnostic, on the bus or in a path Node opens (readdir's
+ * default decoding turns its bytes into U+FFFD, which names no file): a
+ * `.conf` among them is reported, with its bytes escaped, and skipped.
+ */
+function dropInNames(dir: string, raw: readonly Buffer[], diagnostics: Diagnostic[]): string[] {
+  const names: string[] = [];
+  for (const b of raw) {
+    try {
+      names.push(STRICT_UTF8.decode(b));
+    } catch {
+      const shown = [...b].map((c) => (c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
+      if (shown.endsWith('.conf') && !shown.startsWith('.')) {
+        diagnostics.push(unreadable(join(dir, shown), 'the file name is not valid UTF-8 (shown with \\x escapes): skipped; rename it'));
+      }
+    }
+  }
+  return names;
+}
+
 /**
  * The drop-ins to use, sorted by file name.
  * @param dirs in priority order (first wins); missing ones are fine
@@ -151,7 +174,7 @@ export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = dropInNames(dir, await readdir(dir, { encoding: 'buffer' }), diagnostics);
     } catch (e) {
       const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
       if (code === 'ENOENT') states.push({ dir, state: 'missing', dropIns: 0 });

@@ -152,3 +152,15 @@ test('binary, invalid UTF-8 and huge files are unreadable errors; one bad file n
   assert.deepEqual(set.networks.map((n) => n.name), ['40-good', '50-exactly-1mib']);
   assert.deepEqual(set.invalid.map((i) => i.name).sort(), ['10-nul', '20-latin1', '30-huge', '60-dir', '70-fifo']);
 });
+
+test('a drop-in whose file name is not UTF-8 is named as such, bytes escaped, and the others are read', async (t) => {
+  const { etc } = tree(t);
+  writeFileSync(Buffer.concat([Buffer.from(`${etc}/33-`), Buffer.from([0xff, 0x5c]), Buffer.from('.conf')]), net('eth0'));
+  writeFileSync(Buffer.concat([Buffer.from(`${etc}/README-`), Buffer.from([0xff])]), 'not a drop-in');
+  writeFileSync(join(etc, '40-good.conf'), net('eth1'));
+  const r = await discoverDropIns([etc]);
+  assert.deepEqual(r.files.map((f) => f.path), [join(etc, '40-good.conf')]);
+  assert.deepEqual(shown(r.diagnostics), [
+    `error: ${etc}/33-\\xff\\x5c.conf: the file name is not valid UTF-8 (shown with \\x escapes): skipped; rename it`,
+  ]);
+});
