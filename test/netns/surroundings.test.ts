@@ -201,7 +201,7 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
     }
     const failed = await seen(/^reconcile failed: /);
     assert.match(failed, /EMFILE|file descriptor/, failed);
-    await seen(/^will try again in \d+ s$/);
+    await seen(/^will try again in \d+ s: the whole reconcile$/);
     assert.equal(p.exitCode, null, `flatnetd still running; log:\n${log.join('\n')}`);
     assert.equal(await shim(), undefined, 'the shim could not be made meanwhile');
     p.kill('SIGUSR2');

@@ -75,7 +75,7 @@ function calls(): [string, string, string[], Kind][] {
   const out: [string, string, string[], Kind][] = [];
   for (const [path, spec] of [[MANAGER_PATH, MANAGER], [NET_PATH, NETWORK]] as const) {
     for (const m of spec.methods) {
-      const args = m.in.map(() => 'string:lan');
+      const args = m.name === 'RouterHints' ? ['string:lan', 'string:openwrt'] : m.in.map(() => 'string:lan');
       out.push([path, `${spec.name}.${m.name}`, args, m.mutating ? 'mutation' : 'read']);
     }
     for (const p of spec.properties) {
@@ -130,7 +130,10 @@ for (const policy of ['system', 'permissive'] as Policy[]) {
           n++;
           const what = `${who.name} ${member} ${args.join(' ')} (${path})`;
           if (kind === 'read') {
-            assert.ok(r.ok, `${what}: a read must succeed: ${r.error ?? ''} ${r.text}`);
+            // The README's drop-in keeps its shim inside IPRange=, which Podman
+            // (no --aux-address) could hand out: PodmanArgs answers with that refusal.
+            if (member.endsWith('.PodmanArgs')) assert.equal(r.error, 'org.flatnet.flatnet1.Error.InvalidConfig', `${what}: answered, not denied: ${r.text}`);
+            else assert.ok(r.ok, `${what}: a read must succeed: ${r.error ?? ''} ${r.text}`);
           } else if (kind === 'mutation') {
             if (who.uid === 0) assert.ok(r.ok, `${what}: root may: ${r.error ?? ''} ${r.text}`);
             else {
