@@ -1,0 +1,114 @@
+// The engines beside the daemon: one session per engine socket (Docker's,
+// Podman's), started when its socket appears, and the one hook into the loop:
+// a network whose effective parent came back under a new ifindex. The loop
+// does not know the Engine API; it only publishes statuses, which this reads.
+
+import type { Logger } from '../log.js';
+import type { DaemonChange, NetworkStatus } from '../model/status.js';
+import type { EngineClient } from './client.js';
+import { EngineSession, type EngineSessionStatus, type NetworkReattach } from './session.js';
+
+export const DEFAULT_ENGINE_SOCKETS: readonly string[] = ['/run/docker.sock', '/run/podman/podman.sock'];
+
+/** What the follower needs from the daemon. */
+export interface EngineHost {
+  networks(): NetworkStatus[];
+  network(name: string): NetworkStatus | undefined;
+  onChange(listener: (c: DaemonChange) => void): () => void;
+  /** The drop-in's `[Engine] Reattach=` (default yes). */
+  reattachWanted(name: string): boolean;
+}
+
+export interface FollowDeps {
+  sockets: readonly string[];
+  host: EngineHost;
+  log: Logger;
+  makeClient: (socket: string) => EngineClient;
+  watch: (socket: string, onMaybe: () => void) => () => void;
+  /** Wall clock, ms. */
+  now: () => number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+export class EngineFollower {
+  private readonly d: FollowDeps;
+  private readonly sessions: EngineSession[] = [];
+  private readonly unwatch: (() => void)[] = [];
+  private readonly parentIndex = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(d: FollowDeps) {
+    this.d = d;
+  }
+
+  start(): void {
+    for (const s of this.d.host.networks()) if (s.parentIfIndex > 0) this.parentIndex.set(s.name, s.parentIfIndex);
+    this.unsubscribe = this.d.host.onChange((c) => {
+      if (c.what === 'network' || c.what === 'network-added') this.look(c.name);
+    });
+    for (const socket of this.d.sockets) {
+      const session = new EngineSession({
+        socket,
+        client: this.d.makeClient(socket),
+        log: this.d.log,
+        names: () => this.d.host.networks().map((s) => s.name),
+        now: this.d.now,
+        onChange: () => this.emit(),
+        ...(this.d.retryMinMs !== undefined ? { retryMinMs: this.d.retryMinMs } : {}),
+        ...(this.d.retryMaxMs !== undefined ? { retryMaxMs: this.d.retryMaxMs } : {}),
+      });
+      this.sessions.push(session);
+      this.unwatch.push(this.d.watch(socket, () => void session.attach()));
+      void session.attach();
+    }
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    for (const u of this.unwatch) u();
+    for (const s of this.sessions) s.stop();
+  }
+
+  /** The parent's ifindex is what tells (see reattach.ts): only a new one, seen configured, asks for a re-attach. */
+  private look(name: string): void {
+    const s = this.d.host.network(name);
+    if (s === undefined || s.parentIfIndex <= 0 || s.state !== 'configured') return;
+    const before = this.parentIndex.get(name);
+    this.parentIndex.set(name, s.parentIfIndex);
+    if (before === undefined || before === s.parentIfIndex) return;
+    if (!this.d.host.reattachWanted(name)) {
+      this.d.log.info(`${name}: parent ${s.parent} re-made (#${before} → #${s.parentIfIndex}); containers not re-attached (Reattach=no)`);
+      return;
+    }
+    this.d.log.info(`${name}: parent ${s.parent} re-made (#${before} → #${s.parentIfIndex}): re-attaching the containers whose interfaces went with the old one`);
+    const at = this.d.now();
+    for (const session of this.sessions) session.parentRemade(name, at);
+  }
+
+  engines(): EngineSessionStatus[] {
+    return this.sessions.map((s) => s.status());
+  }
+
+  reattach(name: string): NetworkReattach {
+    const sum: NetworkReattach = { count: 0, lastUSec: 0n, pending: 0, lastError: '' };
+    for (const s of this.sessions) {
+      const r = s.network(name).reattach;
+      sum.count += r.count;
+      sum.pending += r.pending;
+      if (r.lastUSec > sum.lastUSec) sum.lastUSec = r.lastUSec;
+      if (r.lastError !== '') sum.lastError = r.lastError;
+    }
+    return sum;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l();
+  }
+}

@@ -1,0 +1,325 @@
+// One container engine on one socket: attach when its socket appears, follow
+// its event stream, keep a record of every container endpoint on the engine
+// networks of our drop-ins, and re-attach the containers whose interfaces died
+// with a re-made parent (reattach.ts says which). Owns the socket, so a class.
+//
+// Nothing here can stop flatnetd: every engine failure becomes a state, one
+// journal line, and a retry with back-off.
+
+import type { Logger } from '../log.js';
+import { EngineError, type EngineClient } from './client.js';
+import type { HttpStream } from './http.js';
+import { connectFate, deadEndpoints, disconnectFate, recordEndpoints, type EndpointRecord, type StepFate } from './reattach.js';
+import type { EngineContainer, EngineEvent, EngineNetwork, ReconnectSpec } from './types.js';
+
+export type EngineState = 'absent' | 'attaching' | 'attached' | 'refused' | 'lost';
+
+export interface EngineSessionStatus {
+  socket: string;
+  state: EngineState;
+  /** `Docker 20.10.24+dfsg1 (API 1.41)`; '' before the first attach. */
+  engine: string;
+  /** Why it is not attached ('' when attached or simply absent). */
+  message: string;
+}
+
+export interface NetworkReattach {
+  /** Containers re-attached so far (all time, this flatnetd). */
+  count: number;
+  /** CLOCK_REALTIME µs of the last completed re-attach; 0 = never. */
+  lastUSec: bigint;
+  /** Containers still waiting to be re-attached. */
+  pending: number;
+  /** The last failure, with the container's name and the engine's words; '' when none. */
+  lastError: string;
+}
+
+export interface SessionDeps {
+  socket: string;
+  client: EngineClient;
+  log: Logger;
+  /** Drop-in network names (the engine networks of the same name are followed). */
+  names: () => readonly string[];
+  /** Wall clock, ms. */
+  now: () => number;
+  onChange: () => void;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+interface Job {
+  spec: ReconnectSpec;
+  /** The disconnect went through: the engine no longer holds the endpoint, only we do. */
+  disconnected: boolean;
+}
+
+interface NetState {
+  records: Map<string, EndpointRecord>;
+  connectedAt: Map<string, number>;
+  /** When flatnetd saw the parent's new ifindex (0: no re-attach asked). */
+  parentNewAtMs: number;
+  jobs: Map<string, Job>;
+  reattach: NetworkReattach;
+  retryMs: number;
+  retryTimer: NodeJS.Timeout | undefined;
+  working: boolean;
+  engine: EngineNetwork | null;
+}
+
+const REFRESH_MS = 50;
+
+export class EngineSession {
+  private readonly d: SessionDeps;
+  private st: EngineState = 'absent';
+  private engine = '';
+  private message = '';
+  private stream: HttpStream | undefined;
+  private readonly nets = new Map<string, NetState>();
+  private attachRetryMs: number;
+  private attachTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly dirty = new Set<string>();
+  private stopped = false;
+  /** The last journal line about the engine's state, so each is said once. */
+  private said = '';
+
+  constructor(d: SessionDeps) {
+    this.d = d;
+    this.attachRetryMs = d.retryMinMs ?? 1000;
+  }
+
+  status(): EngineSessionStatus {
+    return { socket: this.d.socket, state: this.st, engine: this.engine, message: this.message };
+  }
+
+  network(name: string): { reattach: NetworkReattach; engine: EngineNetwork | null; records: EndpointRecord[] } {
+    const n = this.net(name);
+    return { reattach: { ...n.reattach, pending: n.jobs.size }, engine: n.engine, records: [...n.records.values()] };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stream?.close();
+    for (const t of [this.attachTimer, this.refreshTimer]) if (t) clearTimeout(t);
+    for (const n of this.nets.values()) if (n.retryTimer) clearTimeout(n.retryTimer);
+  }
+
+  // ---- attaching -------------------------------------------------------
+
+  /** The socket may have appeared (or flatnetd just started): attach unless attached. */
+  async attach(): Promise<void> {
+    if (this.stopped || this.st === 'attached' || this.st === 'attaching') return;
+    if (this.attachTimer) clearTimeout(this.attachTimer);
+    this.attachTimer = undefined;
+    this.setState('attaching', '');
+    try {
+      const v = await this.d.client.negotiate();
+      const what = v.product.toLowerCase().includes('podman') ? 'Podman' : 'Docker';
+      this.engine = `${what} ${v.version} (API ${this.d.client.api})`;
+      // The stream first, then the inspects: nothing that happens in between is missed.
+      this.stream = await this.d.client.events(this.d.now(), (e) => this.onEvent(e), (why) => this.lost(why));
+      this.setState('attached', '');
+      this.attachRetryMs = this.d.retryMinMs ?? 1000;
+      this.say('notice', `engine: attached to ${this.engine} at ${this.d.socket}`);
+      for (const name of this.d.names()) await this.refresh(name);
+      for (const name of this.d.names()) this.work(name);
+    } catch (e) {
+      this.stream?.close();
+      this.stream = undefined;
+      const kind = typeof e === 'object' && e !== null && 'kind' in e ? String(e.kind) : '';
+      const msg = e instanceof Error ? e.message : String(e);
+      if (kind === 'missing') {
+        this.setState('absent', '');
+        this.say('info', `engine: no socket at ${this.d.socket}; containers are not followed until one appears`);
+        return;
+      }
+      this.setState('refused', msg);
+      this.say('warning', `engine: ${msg}; flatnetd goes on without it (host side only)`);
+      this.scheduleAttach();
+    }
+  }
+
+  private lost(why: string): void {
+    this.stream = undefined;
+    if (this.stopped) return;
+    this.setState('lost', why);
+    this.say('warning', `engine: ${this.d.socket}: ${why}; will attach again when it is back`);
+    this.scheduleAttach();
+  }
+
+  /** While the engine is away (restarting) it is asked again with back-off; an attached idle engine never is. */
+  private scheduleAttach(): void {
+    if (this.stopped || this.attachTimer) return;
+    const ms = this.attachRetryMs;
+    this.attachRetryMs = Math.min(ms * 2, this.d.retryMaxMs ?? 60_000);
+    this.attachTimer = setTimeout(() => {
+      this.attachTimer = undefined;
+      void this.attach();
+    }, ms);
+  }
+
+  private setState(s: EngineState, message: string): void {
+    if (this.st === s && this.message === message) return;
+    this.st = s;
+    this.message = message;
+    this.d.onChange();
+  }
+
+  private say(level: 'info' | 'notice' | 'warning', line: string): void {
+    if (line === this.said) return;
+    this.said = line;
+    this.d.log[level](line);
+  }
+
+  // ---- following -------------------------------------------------------
+
+  private net(name: string): NetState {
+    let n = this.nets.get(name);
+    if (n === undefined) {
+      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null };
+      this.nets.set(name, n);
+    }
+    return n;
+  }
+
+  private onEvent(e: EngineEvent): void {
+    const ours = new Set(this.d.names());
+    if (e.type === 'network') {
+      const name = e.attributes['name'] ?? '';
+      if (!ours.has(name)) return;
+      const container = e.attributes['container'];
+      if (e.action === 'connect' && container !== undefined) this.net(name).connectedAt.set(container, e.timeMs);
+      this.markDirty(name);
+    } else if (e.type === 'container' && (e.action === 'start' || e.action === 'die' || e.action === 'destroy')) {
+      for (const [name, n] of this.nets) if (n.records.has(e.actorId)) this.markDirty(name);
+    }
+  }
+
+  private markDirty(name: string): void {
+    this.dirty.add(name);
+    if (this.refreshTimer) return;
+    // One start makes several events (connect, start): one look for them all.
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      const names = [...this.dirty];
+      this.dirty.clear();
+      void (async () => { for (const n of names) await this.refresh(n); })();
+    }, REFRESH_MS);
+  }
+
+  /** Inspects the engine network and its containers and records their endpoints. */
+  private async refresh(name: string): Promise<void> {
+    const n = this.net(name);
+    try {
+      const net = await this.d.client.inspectNetwork(name);
+      const containers: EngineContainer[] = [];
+      for (const ep of net.endpoints) {
+        try {
+          containers.push(await this.d.client.inspectContainer(ep.containerId));
+        } catch (e) {
+          if (!(e instanceof EngineError && e.status === 404)) throw e;
+        }
+      }
+      n.engine = net;
+      n.records = recordEndpoints(net, containers, n.connectedAt);
+    } catch (e) {
+      if (e instanceof EngineError && e.status === 404) {
+        n.engine = null;
+        n.records = new Map();
+      } else {
+        this.d.log.warning(`${name}: engine: cannot read the network: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    this.d.onChange();
+  }
+
+  // ---- re-attach -------------------------------------------------------
+
+  /** flatnetd saw the network's parent come back under a new ifindex at `atMs`. */
+  parentRemade(name: string, atMs: number): void {
+    const n = this.net(name);
+    n.parentNewAtMs = atMs;
+    if (this.st === 'attached') void this.refresh(name).then(() => this.work(name));
+    // Not attached: the jobs are worked out on attach, against what the engine says then.
+  }
+
+  private work(name: string): void {
+    const n = this.net(name);
+    if (n.parentNewAtMs > 0) {
+      // Jobs not yet begun are worked out again from the freshest record (a
+      // container the engine restarted meanwhile has a good interface).
+      for (const [id, j] of n.jobs) if (!j.disconnected) n.jobs.delete(id);
+      for (const spec of deadEndpoints(n.records, n.parentNewAtMs)) if (!n.jobs.has(spec.containerId)) n.jobs.set(spec.containerId, { spec, disconnected: false });
+      n.parentNewAtMs = 0;
+    }
+    if (n.jobs.size === 0 || n.working || n.retryTimer || this.st !== 'attached') return;
+    void this.runJobs(name, n);
+  }
+
+  private async runJobs(name: string, n: NetState): Promise<void> {
+    n.working = true;
+    const done: string[] = [];
+    let failed = false;
+    for (const [id, job] of [...n.jobs]) {
+      const fate = await this.reconnect(name, job, n);
+      if (fate === 'retry') {
+        failed = true;
+        if (this.st !== 'attached') break;
+        continue;
+      }
+      n.jobs.delete(id);
+      if (fate === 'done') {
+        done.push(`${job.spec.containerName}${job.spec.ipv4 ? ` at ${job.spec.ipv4}` : ''}`);
+        n.reattach.count++;
+      }
+    }
+    n.working = false;
+    if (done.length > 0) {
+      n.reattach.lastUSec = BigInt(this.d.now()) * 1000n;
+      this.d.log.notice(`${name}: re-attached ${done.join(', ')} to the re-made parent (the same address${done.length === 1 ? '' : 'es'}; the container${done.length === 1 ? ' was' : 's were'} not restarted)`);
+    }
+    if (n.jobs.size === 0) {
+      n.retryMs = this.d.retryMinMs ?? 1000;
+      if (!failed) n.reattach.lastError = '';
+    } else if (this.st === 'attached') {
+      const ms = n.retryMs;
+      n.retryMs = Math.min(ms * 2, this.d.retryMaxMs ?? 60_000);
+      this.d.log.info(`${name}: ${n.jobs.size} container${n.jobs.size === 1 ? '' : 's'} still to re-attach; trying again in ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`);
+      n.retryTimer = setTimeout(() => {
+        n.retryTimer = undefined;
+        this.work(name);
+      }, ms);
+    }
+    this.d.onChange();
+  }
+
+  private async reconnect(name: string, job: Job, n: NetState): Promise<StepFate> {
+    const s = job.spec;
+    const fail = (step: string, e: unknown): StepFate => {
+      const status = e instanceof EngineError ? e.status : 0;
+      const says = e instanceof EngineError ? e.engineSays : e instanceof Error ? e.message : String(e);
+      const fate = step === 'disconnect' ? disconnectFate(status, says) : connectFate(status, says);
+      if (fate === 'gone') this.d.log.info(`${name}: ${s.containerName} was removed before it could be re-attached (${says})`);
+      if (fate === 'retry') {
+        n.reattach.lastError = `${s.containerName}: ${step}: ${says}`;
+        this.d.log.warning(`${name}: re-attaching ${s.containerName}: ${step} failed: ${says}`);
+      }
+      return fate;
+    };
+    if (!job.disconnected) {
+      try {
+        await this.d.client.disconnect(s.networkId, s.containerId);
+      } catch (e) {
+        const fate = fail('disconnect', e);
+        if (fate !== 'done') return fate;
+      }
+      job.disconnected = true;
+    }
+    try {
+      await this.d.client.connect(s);
+      return 'done';
+    } catch (e) {
+      return fail('connect', e);
+    }
+  }
+}
