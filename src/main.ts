@@ -67,6 +67,7 @@ async function run(opts: DaemonOptions): Promise<void> {
     log.info(`${signal}: stopping`);
     await watching;
     await watcher?.close();
+    engines?.stop();
     await daemon.stop();
     ipKernel.close();
     await bus?.close();
@@ -79,6 +80,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   // (loading it, a watch per file) is kept off the boot path, and what was
   // edited meanwhile is caught by comparing file times with when they were read.
   let watcher: { close(): Promise<void> } | null = null;
+  let engines: { stop(): void } | undefined;
   let watching: Promise<void> = Promise.resolve();
   const startWatching = (readSince: number): void => {
     watching = import('./watch/config-watch.js').then((m) => {
@@ -102,6 +104,11 @@ async function run(opts: DaemonOptions): Promise<void> {
   const readSince = Date.now();
   await daemon.start();
   startWatching(readSince);
+  // The engines start after flatnetd (docker.service is ordered after the
+  // network): following them is kept off the boot path, like the watch.
+  if (opts.engineSockets.length > 0 && !stopping) {
+    engines = (await import('./engine/attach.js')).followEngines(daemon, opts.engineSockets, log);
+  }
 }
 
 try {

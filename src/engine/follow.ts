@@ -8,7 +8,7 @@ import type { DaemonChange, NetworkStatus } from '../model/status.js';
 import type { EngineClient } from './client.js';
 import { EngineSession, type EngineSessionStatus, type NetworkReattach } from './session.js';
 
-export const DEFAULT_ENGINE_SOCKETS: readonly string[] = ['/run/docker.sock', '/run/podman/podman.sock'];
+export { DEFAULT_ENGINE_SOCKETS } from './sockets.js';
 
 /** What the follower needs from the daemon. */
 export interface EngineHost {

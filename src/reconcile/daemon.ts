@@ -380,6 +380,11 @@ export class Daemon implements DaemonApi {
     return () => this.listeners.delete(listener);
   }
 
+  /** The drop-in in force for a network (its last good version when invalid), or null. */
+  networkConfig(name: string): NetworkConfig | null {
+    return this.config.entry(name)?.net ?? null;
+  }
+
   private requireNetwork(name: string): { net: NetworkConfig | null } {
     const e = this.config.entry(name);
     if (e === undefined) throw new FlatnetError('not-found', `no network named "${name}" (see flatnetctl list)`, { object: name });

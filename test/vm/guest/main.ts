@@ -4,6 +4,7 @@
 //   smoke   the harness: kernel, systemd, bus, overlay, link kinds
 //   main    first boot of a fresh disk: scenarios 1, 3 (+ the namespace tier's skipped tests), 2, 5, 6
 //   reboot  the same disk again: scenarios 1 and 4
+//   engine  a fresh disk: flatnetd and Docker's Engine API (re-attach after a re-made parent)
 
 import { readFileSync } from 'node:fs';
 import { log, must, reporter, type Reporter } from './lib.js';
@@ -15,6 +16,7 @@ import { dockerScenario } from './docker.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
+import { engineScenario } from './engine.js';
 
 const boots: Record<string, (r: Reporter) => void> = {
   smoke,
@@ -27,6 +29,7 @@ const boots: Record<string, (r: Reporter) => void> = {
     timed(r, 'scenario 6 (networkd)', () => networkdScenario(r));
     saveState(r, ips);
   },
+  engine: (r) => timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r)),
   reboot: (r) => {
     bootOrder(r, 'reboot');
     timed(r, 'scenario 4 (second boot)', () => rebootScenario(r));
