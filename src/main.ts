@@ -106,8 +106,13 @@ async function run(opts: DaemonOptions): Promise<void> {
   startWatching(readSince);
   // The engines start after flatnetd (docker.service is ordered after the
   // network): following them is kept off the boot path, like the watch.
+  // Whatever goes wrong there, flatnetd goes on with the host side alone.
   if (opts.engineSockets.length > 0 && !stopping) {
-    engines = (await import('./engine/attach.js')).followEngines(daemon, opts.engineSockets, log);
+    try {
+      engines = (await import('./engine/attach.js')).followEngines(daemon, opts.engineSockets, log);
+    } catch (e) {
+      log.error(`engine: cannot follow the container engines: ${describeError(e)}; going on without them`);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // which hold it against dbus/*.xml, the published source of truth.
 
 import type { Diagnostic } from '../errors.js';
-import type { ManagerState, NetworkStatus } from '../model/status.js';
+import type { EngineSummary, ManagerState, NetworkStatus } from '../model/status.js';
 import { MANAGER_IFACE, NETWORK_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE } from './path.js';
 
 export interface ArgSpec {
@@ -47,6 +47,7 @@ export interface ManagerView {
   state: ManagerState;
   networkPaths: string[];
   diagnostics: Diagnostic[];
+  engines: EngineSummary[];
 }
 
 const a = (name: string, type: string): ArgSpec => ({ name, type });
@@ -79,6 +80,7 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     { name: 'State', type: 's', emits: 'true', get: (v) => v.state },
     { name: 'Networks', type: 'ao', emits: 'true', get: (v) => v.networkPaths },
     { name: 'Diagnostics', type: 'a(sssusssss)', emits: 'true', get: (v) => v.diagnostics.map(diagnosticStruct) },
+    { name: 'Engines', type: 'a(ssss)', emits: 'true', get: (v) => v.engines.map((e) => [e.socket, e.state, e.engine, e.message]) },
   ],
   signals: [],
 };
@@ -109,6 +111,11 @@ export const NETWORK: InterfaceSpec<NetworkStatus> = {
     { name: 'LastError', type: 's', emits: 'true', get: (s) => s.lastError },
     { name: 'LastChangeUSec', type: 't', emits: 'true', get: (s) => (s.lastChangeUSec >= 0n ? s.lastChangeUSec : 0n) },
     { name: 'RestoreCount', type: 'u', emits: 'true', get: (s) => u32(s.restoreCount) },
+    { name: 'ReattachCount', type: 'u', emits: 'true', get: (s) => u32(s.engine?.reattachCount ?? 0) },
+    { name: 'LastReattachUSec', type: 't', emits: 'true', get: (s) => { const t = s.engine?.lastReattachUSec ?? 0n; return t >= 0n ? t : 0n; } },
+    { name: 'ReattachPending', type: 'u', emits: 'true', get: (s) => u32(s.engine?.reattachPending ?? 0) },
+    { name: 'ReattachError', type: 's', emits: 'true', get: (s) => s.engine?.reattachError ?? '' },
+    { name: 'EngineDiagnostics', type: 'a(sssusssss)', emits: 'true', get: (s) => (s.engine?.diagnostics ?? []).map(diagnosticStruct) },
   ],
   signals: [],
 };

@@ -29,6 +29,8 @@ export function followEngines(daemon: Daemon, sockets: readonly string[], log: L
     watch: (socket, onMaybe) => watchForSocket(socket, onMaybe, (m) => log.warning(`engine: ${m}`)),
     now: () => Date.now(),
   });
+  const changed = daemon.setEngineView(follower);
+  follower.onChange(changed);
   follower.start();
   return follower;
 }

@@ -4,7 +4,8 @@
 // does not know the Engine API; it only publishes statuses, which this reads.
 
 import type { Logger } from '../log.js';
-import type { DaemonChange, NetworkStatus } from '../model/status.js';
+import type { DaemonChange, EngineView, NetworkEngineStatus, NetworkStatus } from '../model/status.js';
+import type { Diagnostic } from '../errors.js';
 import type { EngineClient } from './client.js';
 import { EngineSession, type EngineSessionStatus, type NetworkReattach } from './session.js';
 
@@ -31,7 +32,7 @@ export interface FollowDeps {
   retryMaxMs?: number;
 }
 
-export class EngineFollower {
+export class EngineFollower implements EngineView {
   private readonly d: FollowDeps;
   private readonly sessions: EngineSession[] = [];
   private readonly unwatch: (() => void)[] = [];
@@ -101,6 +102,16 @@ export class EngineFollower {
       if (r.lastError !== '') sum.lastError = r.lastError;
     }
     return sum;
+  }
+
+  network(name: string): NetworkEngineStatus {
+    const r = this.reattach(name);
+    return { reattachCount: r.count, lastReattachUSec: r.lastUSec, reattachPending: r.pending, reattachError: r.lastError, diagnostics: this.diagnostics(name) };
+  }
+
+  /** Drift between the drop-in and each engine's network of that name (engine/drift.ts). */
+  diagnostics(name: string): Diagnostic[] {
+    return this.sessions.flatMap((s) => s.network(name).diagnostics);
   }
 
   onChange(listener: () => void): () => void {

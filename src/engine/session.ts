@@ -6,6 +6,7 @@
 // Nothing here can stop flatnetd: every engine failure becomes a state, one
 // journal line, and a retry with back-off.
 
+import type { Diagnostic } from '../errors.js';
 import type { Logger } from '../log.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { HttpStream } from './http.js';
@@ -64,6 +65,8 @@ interface NetState {
   retryTimer: NodeJS.Timeout | undefined;
   working: boolean;
   engine: EngineNetwork | null;
+  /** Drift found at the last inspect (engine/drift.ts). */
+  diagnostics: Diagnostic[];
 }
 
 const REFRESH_MS = 50;
@@ -92,9 +95,9 @@ export class EngineSession {
     return { socket: this.d.socket, state: this.st, engine: this.engine, message: this.message };
   }
 
-  network(name: string): { reattach: NetworkReattach; engine: EngineNetwork | null; records: EndpointRecord[] } {
+  network(name: string): { reattach: NetworkReattach; engine: EngineNetwork | null; records: EndpointRecord[]; diagnostics: Diagnostic[] } {
     const n = this.net(name);
-    return { reattach: { ...n.reattach, pending: n.jobs.size }, engine: n.engine, records: [...n.records.values()] };
+    return { reattach: { ...n.reattach, pending: n.jobs.size }, engine: n.engine, records: [...n.records.values()], diagnostics: n.diagnostics };
   }
 
   stop(): void {
@@ -176,7 +179,7 @@ export class EngineSession {
   private net(name: string): NetState {
     let n = this.nets.get(name);
     if (n === undefined) {
-      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null };
+      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [] };
       this.nets.set(name, n);
     }
     return n;

@@ -8,7 +8,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { ConfigSet } from '../config/load.js';
 import type { NetworkConfig } from '../model/config.js';
 import { emptyObserved, type Observed } from '../model/observed.js';
-import type { DaemonApi, DaemonChange, ManagerState, NetworkStatus } from '../model/status.js';
+import type { DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
 import { buildDesired } from '../plan/desired.js';
 import { planOps } from '../plan/diff.js';
 import type { Op } from '../plan/ops.js';
@@ -74,6 +74,7 @@ export class Daemon implements DaemonApi {
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
   private lastStatusLine = '';
+  private engineView: EngineView | null = null;
   private configLoaded = false;
   /** Runs so far and kernel events seen (for tests, bench and Describe). */
   readonly counters = { runs: 0, events: 0, resyncs: 0, writes: 0 };
@@ -319,15 +320,35 @@ export class Daemon implements DaemonApi {
   // ---- DaemonApi -------------------------------------------------------
 
   state(): ManagerState { return this.managerState; }
-  networks(): NetworkStatus[] { return [...this.statuses.values()]; }
-  network(name: string): NetworkStatus | undefined { return this.statuses.get(name); }
+  networks(): NetworkStatus[] { return [...this.statuses.values()].map((s) => this.withEngine(s)); }
+  network(name: string): NetworkStatus | undefined {
+    const s = this.statuses.get(name);
+    return s === undefined ? undefined : this.withEngine(s);
+  }
+  engines(): EngineSummary[] { return this.engineView?.engines() ?? []; }
+
+  /** The engine's side is merged in when read: it changes without a reconcile and is never the loop's input. */
+  private withEngine(s: NetworkStatus): NetworkStatus {
+    return this.engineView === null ? s : { ...s, engine: this.engineView.network(s.name) };
+  }
+
+  /** The engine follower (src/engine/) publishes through the daemon; call the returned function after each change. */
+  setEngineView(view: EngineView): () => void {
+    this.engineView = view;
+    return () => {
+      for (const name of this.statuses.keys()) this.emit({ what: 'network', name });
+      this.emit({ what: 'manager' });
+    };
+  }
   diagnostics(): Diagnostic[] { return this.config.diagnostics(); }
 
   describe(): unknown {
     return {
       version: this.version,
       state: this.managerState,
-      networks: this.networks().map((s) => ({ ...s, lastChangeUSec: s.lastChangeUSec.toString() })),
+      networks: this.networks().map((s) => ({ ...s, lastChangeUSec: s.lastChangeUSec.toString(),
+        ...(s.engine ? { engine: { ...s.engine, lastReattachUSec: s.engine.lastReattachUSec.toString() } } : {}) })),
+      engines: this.engines(),
       diagnostics: this.diagnostics(),
       counters: this.counters,
     };

@@ -28,10 +28,12 @@ test('the published XML has what issue 3 asks for', () => {
     assert.ok(manager.includes(`method ${m}`), m);
   }
   const names = (lines: string[]): string[] => lines.filter((l) => l.startsWith('property ')).map((l) => l.split(' ')[1] ?? '');
-  assert.deepEqual(names(manager), ['Diagnostics', 'Networks', 'State', 'Version']);
+  assert.deepEqual(names(manager), ['Diagnostics', 'Engines', 'Networks', 'State', 'Version']);
+  assert.ok(manager.includes('property Engines a(ssss) read emits=true'), 'issue 15: the engines, typed');
   const network = canonicalInterface(publishedInterface('org.flatnet.flatnet1.Network.xml'));
   for (const p of ['Name', 'State', 'ConfigFile', 'Parent', 'ParentIfIndex', 'VLAN', 'Driver', 'Mode', 'Shim', 'ShimIfIndex',
-    'Carrier', 'Addresses', 'Routes', 'IPRanges', 'LastError', 'LastChangeUSec', 'RestoreCount']) {
+    'Carrier', 'Addresses', 'Routes', 'IPRanges', 'LastError', 'LastChangeUSec', 'RestoreCount',
+    'ReattachCount', 'LastReattachUSec', 'ReattachPending', 'ReattachError', 'EngineDiagnostics']) {
     assert.ok(names(network).includes(p), p);
   }
   assert.ok(network.includes('property LastChangeUSec t read emits=true'));
