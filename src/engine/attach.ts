@@ -19,6 +19,7 @@ export function followEngines(daemon: Daemon, sockets: readonly string[], log: L
       networks: () => daemon.networks(),
       network: (name) => daemon.network(name),
       onChange: (l) => daemon.onChange(l),
+      declared: (name) => daemon.engineDeclaration(name),
       reattachWanted: (name) => {
         const net = daemon.networkConfig(name);
         return net === null || engineKeys(net).reattach;

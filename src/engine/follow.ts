@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { DaemonChange, EngineView, NetworkEngineStatus, NetworkStatus } from '../model/status.js';
 import type { Diagnostic } from '../errors.js';
 import type { EngineClient } from './client.js';
-import { EngineSession, type EngineSessionStatus, type NetworkReattach } from './session.js';
+import { EngineSession, type Declared, type EngineSessionStatus, type NetworkReattach } from './session.js';
 
 export { DEFAULT_ENGINE_SOCKETS } from './sockets.js';
 
@@ -18,6 +18,8 @@ export interface EngineHost {
   onChange(listener: (c: DaemonChange) => void): () => void;
   /** The drop-in's `[Engine] Reattach=` (default yes). */
   reattachWanted(name: string): boolean;
+  /** What the drop-in declares, for drift and Create=. */
+  declared(name: string): Declared | null;
 }
 
 export interface FollowDeps {
@@ -52,6 +54,7 @@ export class EngineFollower implements EngineView {
     for (const socket of this.d.sockets) {
       const session = new EngineSession({
         socket,
+        declared: (name) => this.d.host.declared(name),
         client: this.d.makeClient(socket),
         log: this.d.log,
         names: () => this.d.host.networks().map((s) => s.name),
@@ -74,6 +77,8 @@ export class EngineFollower implements EngineView {
 
   /** The parent's ifindex is what tells (see reattach.ts): only a new one, seen configured, asks for a re-attach. */
   private look(name: string): void {
+    // A drop-in edited or a parent's prefixes changed: compare again with what the engine last said.
+    for (const session of this.sessions) session.recheck(name);
     const s = this.d.host.network(name);
     if (s === undefined || s.parentIfIndex <= 0 || s.state !== 'configured') return;
     const before = this.parentIndex.get(name);

@@ -6,8 +6,11 @@
 // Nothing here can stop flatnetd: every engine failure becomes a state, one
 // journal line, and a retry with back-off.
 
-import type { Diagnostic } from '../errors.js';
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { Logger } from '../log.js';
+import { engineKeys, type NetworkConfig } from '../model/config.js';
+import { createBody } from './create.js';
+import { engineDrift } from './drift.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { HttpStream } from './http.js';
 import { connectFate, deadEndpoints, disconnectFate, recordEndpoints, type EndpointRecord, type StepFate } from './reattach.js';
@@ -35,8 +38,19 @@ export interface NetworkReattach {
   lastError: string;
 }
 
+/** What a drop-in declares, for drift and create. */
+export interface Declared {
+  net: NetworkConfig;
+  /** Subnet= or, when the network follows its parent, the parent's prefixes. */
+  subnets: string[];
+  /** What flatnetctl docker-args prints. */
+  createArgs: string[];
+}
+
 export interface SessionDeps {
   socket: string;
+  /** The drop-in of a network (null: none, or invalid with no last good version). */
+  declared: (name: string) => Declared | null;
   client: EngineClient;
   log: Logger;
   /** Drop-in network names (the engine networks of the same name are followed). */
@@ -67,6 +81,10 @@ interface NetState {
   engine: EngineNetwork | null;
   /** Drift found at the last inspect (engine/drift.ts). */
   diagnostics: Diagnostic[];
+  /** Diagnostics already in the journal: each is said once while it lasts. */
+  said: Set<string>;
+  /** A create was tried for this network (Create=yes): never again in a loop. */
+  createTried: boolean;
 }
 
 const REFRESH_MS = 50;
@@ -75,6 +93,8 @@ export class EngineSession {
   private readonly d: SessionDeps;
   private st: EngineState = 'absent';
   private engine = '';
+  /** 'Docker' | 'Podman'. */
+  private product = 'Docker';
   private message = '';
   private stream: HttpStream | undefined;
   private readonly nets = new Map<string, NetState>();
@@ -83,6 +103,8 @@ export class EngineSession {
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly dirty = new Set<string>();
   private stopped = false;
+  /** An attach is under way (negotiating, opening the stream, first inspects). */
+  private busy = false;
   /** The last journal line about the engine's state, so each is said once. */
   private said = '';
 
@@ -111,17 +133,21 @@ export class EngineSession {
 
   /** The socket may have appeared (or flatnetd just started): attach unless attached. */
   async attach(): Promise<void> {
-    if (this.stopped || this.st === 'attached' || this.st === 'attaching') return;
+    if (this.stopped || this.st === 'attached' || this.busy) return;
     if (this.attachTimer) clearTimeout(this.attachTimer);
     this.attachTimer = undefined;
-    this.setState('attaching', '');
+    this.busy = true;
+    // A retry keeps showing why the last try failed (refused, lost) until one succeeds.
+    if (this.st === 'absent') this.setState('attaching', '');
     try {
       const v = await this.d.client.negotiate();
-      const what = v.product.toLowerCase().includes('podman') ? 'Podman' : 'Docker';
-      this.engine = `${what} ${v.version} (API ${this.d.client.api})`;
+      this.product = v.product.toLowerCase().includes('podman') ? 'Podman' : 'Docker';
+      this.engine = `${this.product} ${v.version} (API ${this.d.client.api})`;
       // The stream first, then the inspects: nothing that happens in between is missed.
       this.stream = await this.d.client.events(this.d.now(), (e) => this.onEvent(e), (why) => this.lost(why));
       this.setState('attached', '');
+      // From here a lost stream must be able to start the next attach.
+      this.busy = false;
       this.attachRetryMs = this.d.retryMinMs ?? 1000;
       this.say('notice', `engine: attached to ${this.engine} at ${this.d.socket}`);
       for (const name of this.d.names()) await this.refresh(name);
@@ -139,6 +165,8 @@ export class EngineSession {
       this.setState('refused', msg);
       this.say('warning', `engine: ${msg}; flatnetd goes on without it (host side only)`);
       this.scheduleAttach();
+    } finally {
+      this.busy = false;
     }
   }
 
@@ -179,7 +207,7 @@ export class EngineSession {
   private net(name: string): NetState {
     let n = this.nets.get(name);
     if (n === undefined) {
-      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [] };
+      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [], said: new Set(), createTried: false };
       this.nets.set(name, n);
     }
     return n;
@@ -229,11 +257,46 @@ export class EngineSession {
       if (e instanceof EngineError && e.status === 404) {
         n.engine = null;
         n.records = new Map();
+        if (await this.create(name, n)) return this.refresh(name);
       } else {
         this.d.log.warning(`${name}: engine: cannot read the network: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    this.recheck(name);
     this.d.onChange();
+  }
+
+  /** [Engine] Create=yes and no such network: create it, once, as docker-args says. Never changes or deletes one. */
+  private async create(name: string, n: NetState): Promise<boolean> {
+    const d = this.d.declared(name);
+    if (d === null || !engineKeys(d.net).create || n.createTried) return false;
+    n.createTried = true;
+    try {
+      await this.d.client.createNetwork(createBody(d.createArgs));
+      this.d.log.notice(`${name}: created the ${this.product} network (Create=yes): ${d.createArgs.join(' ')}`);
+      return true;
+    } catch (e) {
+      const says = e instanceof EngineError ? e.engineSays : e instanceof Error ? e.message : String(e);
+      // 409: made meanwhile by someone else; the refresh that follows reads it.
+      if (e instanceof EngineError && e.status === 409) return true;
+      this.d.log.error(`${name}: cannot create the ${this.product} network: ${says}`);
+      return false;
+    }
+  }
+
+  /** Drift of one network against the last inspect; new findings go to the journal once. */
+  recheck(name: string): void {
+    const n = this.net(name);
+    const d = this.d.declared(name);
+    n.diagnostics = d === null || n.engine === null ? [] : engineDrift({ ...d, engine: n.engine, engineName: this.product });
+    const now = new Set(n.diagnostics.map(formatDiagnostic));
+    for (const diag of n.diagnostics) {
+      const line = formatDiagnostic(diag);
+      if (n.said.has(line)) continue;
+      if (diag.severity === 'error') this.d.log.error(line);
+      else this.d.log.warning(line);
+    }
+    n.said = now;
   }
 
   // ---- re-attach -------------------------------------------------------

@@ -401,6 +401,14 @@ export class Daemon implements DaemonApi {
     return () => this.listeners.delete(listener);
   }
 
+  /** What the engine side compares and creates from: the drop-in, its subnets, the docker-args argv. */
+  engineDeclaration(name: string): { net: NetworkConfig; subnets: string[]; createArgs: string[] } | null {
+    const net = this.networkConfig(name);
+    if (net === null) return null;
+    const subnets = followedSubnets(net, this.lastObserved);
+    return { net, subnets, createArgs: dockerNetworkCreateArgs(net, subnets) };
+  }
+
   /** The drop-in in force for a network (its last good version when invalid), or null. */
   networkConfig(name: string): NetworkConfig | null {
     return this.config.entry(name)?.net ?? null;

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { ApiClient } from '../../../src/engine/client.js';
 import { EngineFollower, type EngineHost } from '../../../src/engine/follow.js';
 import { UnixHttp } from '../../../src/engine/http.js';
+import type { Declared } from '../../../src/engine/session.js';
+import { buildConfigSet } from '../../../src/config/load.js';
+import { dockerNetworkCreateArgs } from '../../../src/docker/args.js';
 import { watchForSocket } from '../../../src/engine/socket-watch.js';
 import type { DaemonChange, NetworkStatus } from '../../../src/model/status.js';
 import type { Logger } from '../../../src/log.js';
@@ -20,6 +23,7 @@ class Host implements EngineHost {
   private readonly s = new Map<string, NetworkStatus>();
   private readonly ls = new Set<(c: DaemonChange) => void>();
   readonly optOut = new Set<string>();
+  readonly decl = new Map<string, Declared>();
   add(name: string, parent: string, ifindex: number): void {
     this.s.set(name, status(name, parent, ifindex));
   }
@@ -34,6 +38,7 @@ class Host implements EngineHost {
   network(name: string): NetworkStatus | undefined { return this.s.get(name); }
   onChange(l: (c: DaemonChange) => void): () => void { this.ls.add(l); return () => this.ls.delete(l); }
   reattachWanted(name: string): boolean { return !this.optOut.has(name); }
+  declared(name: string): Declared | null { return this.decl.get(name) ?? null; }
 }
 
 function status(name: string, parent: string, ifindex: number): NetworkStatus {
@@ -46,7 +51,7 @@ function memLog(): Logger & { lines: string[] } {
   return { lines, debug: w('debug'), info: w('info'), notice: w('notice'), warning: w('warning'), error: w('error') };
 }
 
-interface Rig { engine: FakeEngine; host: Host; log: ReturnType<typeof memLog>; follower: EngineFollower; dir: string }
+export interface Rig { engine: FakeEngine; host: Host; log: ReturnType<typeof memLog>; follower: EngineFollower; dir: string }
 
 async function rig(fn: (r: Rig) => Promise<void>, opts: { startEngine?: boolean } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fnt-engine-'));
@@ -199,5 +204,48 @@ test('a socket that refuses us (not an engine): flatnetd goes on, says so once, 
     await new Promise((r) => setTimeout(r, 150));
     assert.match(follower.engines()[0]?.message ?? '', /HTTP 500/);
     assert.equal(log.lines.filter((l) => l.includes('flatnetd goes on without it')).length, 1, log.lines.join('\n'));
+  });
+});
+
+function declared(text: string): Declared {
+  const set = buildConfigSet([{ path: '/etc/flatnet.d/10-lan200.conf', text }]);
+  const net = set.networks[0];
+  if (net === undefined) throw new Error(JSON.stringify(set.diagnostics));
+  return { net, subnets: net.subnets, createArgs: dockerNetworkCreateArgs(net, net.subnets) };
+}
+const LAN200 = '[Network]\nName=lan200\nParent=lan0\nVLAN=200\nSubnet=192.168.200.0/24\nGateway=192.168.200.1\nIPRange=192.168.200.192/27\n\n[Shim]\nAddress=192.168.200.192/32\n';
+
+test('drift: made by hand without --aux-address → one error in the status and in the journal, said once; nothing sent to the engine', async () => {
+  await rig(async ({ engine, host, follower, log }) => {
+    host.decl.set('lan200', declared(LAN200));
+    const net = engine.networkByName('lan200') as Record<string, unknown>;
+    (((net['IPAM'] as Record<string, unknown>)['Config'] as Record<string, unknown>[])[0] ?? {})['AuxiliaryAddresses'] = {};
+    await until('drift', () => follower.network('lan200').diagnostics.length === 1);
+    const d = follower.network('lan200').diagnostics[0];
+    assert.equal(d?.severity, 'error');
+    assert.equal(d?.line, 10);
+    assert.match(d?.message ?? '', /may hand the shim's address 192\.168\.200\.192 to a container/);
+    // A container event makes the follower look again: the same finding is not said twice.
+    engine.emit({ Type: 'network', Action: 'connect', Actor: { ID: 'x', Attributes: { name: 'lan200', container: CID } }, time: 1, timeNano: Date.now() * 1e6 });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(log.lines.filter((l) => l.includes('may hand the shim')).length, 1, log.lines.join('\n'));
+    assert.deepEqual(posts(engine), []);
+  });
+});
+
+test('Create=yes: a missing engine network is created with exactly what docker-args prints, once; an existing one is never changed', async () => {
+  await rig(async ({ engine, host, follower, log }) => {
+    host.add('lan201', 'lan0.201', 8);
+    host.decl.set('lan201', declared(LAN200.replace('Name=lan200', 'Name=lan201').replace('VLAN=200', 'VLAN=201') + '\n[Engine]\nCreate=yes\n'));
+    host.decl.set('lan200', declared(LAN200.replace('VLAN=200', 'VLAN=202') + '\n[Engine]\nCreate=yes\n'));
+    await until('created', () => engine.networkByName('lan201') !== undefined);
+    await until('drift read', () => follower.network('lan201').diagnostics.length === 0 && follower.network('lan200').diagnostics.length > 0);
+    const creates = engine.calls.filter((c) => c.path.endsWith('/networks/create'));
+    assert.equal(creates.length, 1);
+    assert.deepEqual((creates[0]?.body as Record<string, unknown>)['Options'], { parent: 'lan0.201', macvlan_mode: 'bridge' });
+    assert.ok(log.lines.some((l) => l.includes('lan201: created the Docker network (Create=yes): docker network create -d macvlan')));
+    // lan200 exists with another parent: reported, not touched.
+    assert.deepEqual(posts(engine).filter((p) => !p.includes('/create')), []);
+    assert.match(follower.network('lan200').diagnostics[0]?.message ?? '', /has parent=lan0\.200, the drop-in lan0\.202/);
   });
 });
