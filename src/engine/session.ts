@@ -85,6 +85,8 @@ interface NetState {
   said: Set<string>;
   /** A create was tried for this network (Create=yes): never again in a loop. */
   createTried: boolean;
+  refreshRetryMs: number;
+  refreshTimer: NodeJS.Timeout | undefined;
 }
 
 const REFRESH_MS = 50;
@@ -126,7 +128,7 @@ export class EngineSession {
     this.stopped = true;
     this.stream?.close();
     for (const t of [this.attachTimer, this.refreshTimer]) if (t) clearTimeout(t);
-    for (const n of this.nets.values()) if (n.retryTimer) clearTimeout(n.retryTimer);
+    for (const n of this.nets.values()) for (const t of [n.retryTimer, n.refreshTimer]) if (t) clearTimeout(t);
   }
 
   // ---- attaching -------------------------------------------------------
@@ -151,7 +153,6 @@ export class EngineSession {
       this.attachRetryMs = this.d.retryMinMs ?? 1000;
       this.say('notice', `engine: attached to ${this.engine} at ${this.d.socket}`);
       for (const name of this.d.names()) await this.refresh(name);
-      for (const name of this.d.names()) this.work(name);
     } catch (e) {
       this.stream?.close();
       this.stream = undefined;
@@ -207,7 +208,7 @@ export class EngineSession {
   private net(name: string): NetState {
     let n = this.nets.get(name);
     if (n === undefined) {
-      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [], said: new Set(), createTried: false };
+      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [], said: new Set(), createTried: false, refreshRetryMs: this.d.retryMinMs ?? 1000, refreshTimer: undefined };
       this.nets.set(name, n);
     }
     return n;
@@ -227,6 +228,7 @@ export class EngineSession {
   }
 
   private markDirty(name: string): void {
+    if (this.stopped) return;
     this.dirty.add(name);
     if (this.refreshTimer) return;
     // One start makes several events (connect, start): one look for them all.
@@ -240,6 +242,7 @@ export class EngineSession {
 
   /** Inspects the engine network and its containers and records their endpoints. */
   private async refresh(name: string): Promise<void> {
+    if (this.stopped) return;
     const n = this.net(name);
     try {
       const net = await this.d.client.inspectNetwork(name);
@@ -253,17 +256,30 @@ export class EngineSession {
       }
       n.engine = net;
       n.records = recordEndpoints(net, containers, n.connectedAt);
+      n.refreshRetryMs = this.d.retryMinMs ?? 1000;
     } catch (e) {
       if (e instanceof EngineError && e.status === 404) {
         n.engine = null;
         n.records = new Map();
         if (await this.create(name, n)) return this.refresh(name);
       } else {
-        this.d.log.warning(`${name}: engine: cannot read the network: ${e instanceof Error ? e.message : String(e)}`);
+        // A busy engine (a slow inspect) or one going away: look again later.
+        // A re-attach asked meanwhile waits for a good look (work() below).
+        const ms = n.refreshRetryMs;
+        n.refreshRetryMs = Math.min(ms * 2, this.d.retryMaxMs ?? 60_000);
+        this.d.log.warning(`${name}: engine: cannot read the network: ${e instanceof Error ? e.message : String(e)}; looking again in ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`);
+        if (this.st === 'attached' && !this.stopped && n.refreshTimer === undefined) {
+          n.refreshTimer = setTimeout(() => {
+            n.refreshTimer = undefined;
+            this.markDirty(name);
+          }, ms);
+        }
+        return;
       }
     }
     this.recheck(name);
     this.d.onChange();
+    this.work(name);
   }
 
   /** [Engine] Create=yes and no such network: create it, once, as docker-args says. Never changes or deletes one. */
@@ -305,7 +321,7 @@ export class EngineSession {
   parentRemade(name: string, atMs: number): void {
     const n = this.net(name);
     n.parentNewAtMs = atMs;
-    if (this.st === 'attached') void this.refresh(name).then(() => this.work(name));
+    if (this.st === 'attached') void this.refresh(name);
     // Not attached: the jobs are worked out on attach, against what the engine says then.
   }
 

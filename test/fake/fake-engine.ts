@@ -15,6 +15,12 @@ export function engineFixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(`${root}test/fixtures/engine/${name}`, 'utf8')) as Record<string, unknown>;
 }
 
+/** The recorded event stream of one re-attach (disconnect, disconnect, connect), one object per line. */
+export function engineEvents(): Record<string, unknown>[] {
+  return readFileSync(`${root}test/fixtures/engine/events-reattach.jsonl`, 'utf8').split('\n').filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null ? v as Obj : {});
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, EngineError, pickApi } from '../../../src/engine/client.js';
 import { TransportError, UnixHttp } from '../../../src/engine/http.js';
-import { FakeEngine, engineFixture } from '../../fake/fake-engine.js';
+import { FakeEngine, engineEvents, engineFixture } from '../../fake/fake-engine.js';
 
 async function withEngine(api: string, fn: (e: FakeEngine, c: ApiClient) => Promise<void>, timeoutMs = 2000): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fnt-engine-'));
@@ -56,12 +56,12 @@ test('the recorded network and container inspects decode to what re-attach needs
     assert.equal(n.driver, 'macvlan');
     assert.deepEqual(n.options, { macvlan_mode: 'bridge', parent: 'lan0.200' });
     assert.deepEqual(n.pools, [{ subnet: '192.168.200.0/24', ipRange: '192.168.200.192/27', gateway: '192.168.200.1', aux: { host: '192.168.200.192' } }]);
-    assert.deepEqual(n.endpoints, [{ containerId, name: 'c-lan200', endpointId: 'b7e2d3c4a5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90', mac: '02:42:c0:a8:c8:c1', ipv4: '192.168.200.193', ipv6: '' }]);
+    assert.deepEqual(n.endpoints, [{ containerId, name: 'c-lan200', endpointId: 'ed79bed9451005fb8e113fb05da4811c0168f7776b55039309deeffd26cb9768', mac: '02:42:c0:a8:c8:c1', ipv4: '192.168.200.193', ipv6: '' }]);
     const ct = await c.inspectContainer(containerId);
     assert.equal(ct.name, 'c-lan200');
     assert.equal(ct.running, true);
-    assert.equal(ct.startedAtMs, Date.parse('2026-12-06T21:20:11.234Z'));
-    assert.deepEqual(ct.networks['lan200']?.aliases, ['3f1e9a7c5b2d']);
+    assert.equal(ct.startedAtMs, Date.parse('2026-12-06T21:39:18.786Z'));
+    assert.deepEqual(ct.networks['lan200']?.aliases, ['82c7a817faaa']);
     assert.equal(ct.networks['lan200']?.ipv4, '192.168.200.193');
   });
 });
@@ -118,9 +118,9 @@ test('the event stream: events decoded as they come; the engine closing it calls
     const ends: string[] = [];
     await c.events(0, (ev) => seen.push(`${ev.type} ${ev.action} ${ev.attributes['name'] ?? ''} ${ev.timeMs}`), (why) => ends.push(why));
     assert.match(e.calls.at(-1)?.path ?? '', /^\/v1\.41\/events\?filters=/);
-    e.emit(engineFixture('event-network-connect.json'));
-    await waitUntil(() => seen.length === 1);
-    assert.deepEqual(seen, ['network connect lan200 1796592011234']);
+    for (const ev of engineEvents()) e.emit(ev);
+    await waitUntil(() => seen.length === 3);
+    assert.deepEqual(seen, ['network disconnect lan200 1796593272407', 'network disconnect lan200 1796593272565', 'network connect lan200 1796593274925']);
     e.closeStreams();
     await waitUntil(() => ends.length > 0);
     await new Promise((r) => setTimeout(r, 50));

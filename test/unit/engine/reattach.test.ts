@@ -95,6 +95,7 @@ async function until(what: string, cond: () => boolean, ms = 3000): Promise<void
 const posts = (e: FakeEngine): string[] => e.calls.filter((c) => c.method === 'POST').map((c) => `${c.path.replace(/^\/v[\d.]+\/networks\/([^/]+)\//, (_m, id: string) => `${id.slice(0, 8)} `)} ${JSON.stringify(c.body)}`);
 const attached = (f: EngineFollower): boolean => f.engines().every((e) => e.state === 'attached');
 const CID = String(engineFixture('container-c-lan200.json')['Id']);
+const NID8 = String(engineFixture('network-lan200.json')['Id']).slice(0, 8);
 
 test('the parent re-made: the container on it is disconnected and connected again with the address it had, nothing else touched', async () => {
   await rig(async ({ engine, host, follower, log }) => {
@@ -105,8 +106,8 @@ test('the parent re-made: the container on it is disconnected and connected agai
     host.remake('lan200', 12);
     await until('re-attach', () => follower.reattach('lan200').count === 1);
     assert.deepEqual(posts(engine), [
-      `8a3cbb2a disconnect {"Container":"${CID}","Force":true}`,
-      `8a3cbb2a connect {"Container":"${CID}","EndpointConfig":{"IPAMConfig":{"IPv4Address":"192.168.200.193"}}}`,
+      `${NID8} disconnect {"Container":"${CID}","Force":true}`,
+      `${NID8} connect {"Container":"${CID}","EndpointConfig":{"IPAMConfig":{"IPv4Address":"192.168.200.193"}}}`,
     ]);
     const r = follower.reattach('lan200');
     assert.equal(r.pending, 0);

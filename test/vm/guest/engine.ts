@@ -47,6 +47,7 @@ function eth0(c: string): string {
 function deleteParentAndTime(r: Reporter, what: string, ip: string, other: { c: string; before: string }): void {
   const since = nowStamp();
   const old = link('lan0.200')?.ifindex;
+  const startedBefore = must(['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'c-lan200']).trim();
   const t0 = Date.now();
   must(['ip', 'link', 'del', 'lan0.200']);
   let answered = 0;
@@ -61,10 +62,12 @@ function deleteParentAndTime(r: Reporter, what: string, ip: string, other: { c: 
     answered !== 0 ? `first answer ${answered - t0} ms after lan0.200 was deleted` : `no answer within 60 s; ${pingSays(pings(ip))}; c-lan200: ${eth0('c-lan200') || 'no eth0'}; journal: ${journal(since).split('\n').slice(-15).join(' | ')}`);
   if (ok) r.info(`${what}: time from deleting lan0.200 to the first ping answered`, `${answered - t0} ms (lan0.200 #${old ?? '?'} → #${link('lan0.200')?.ifindex ?? '?'})`);
   r.step(`${what}: c-lan200 has its old address on a new interface, not restarted`, () => {
-    const now = eth0('c-lan200');
-    if (!now.includes(`inet ${ip}/`)) throw new Error(`c-lan200 eth0: ${now || 'none'}`);
-    const restarts = must(['docker', 'inspect', '-f', '{{.RestartCount}} {{.State.StartedAt}}', 'c-lan200']).trim();
-    return `eth0: ${now}; RestartCount StartedAt: ${restarts}`;
+    // Docker names the interface of a connect after the sandbox's count (eth1, eth2…), not eth0.
+    const now = run(['docker', 'exec', 'c-lan200', 'ip', '-o', '-4', 'addr', 'show'], { timeoutMs: 30_000 }).stdout.replace(/\s+/g, ' ').trim();
+    if (!now.includes(`inet ${ip}/`)) throw new Error(`c-lan200 has no ${ip}: ${now || 'no addresses'}`);
+    const started = must(['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'c-lan200']).trim();
+    if (started !== startedBefore) throw new Error(`c-lan200 was restarted: StartedAt ${startedBefore} → ${started}`);
+    return `${now}; StartedAt unchanged (${started})`;
   });
   r.step(`${what}: the container on the other network (${other.c}) was not touched`, () => {
     const now = eth0(other.c);
