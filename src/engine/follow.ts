@@ -49,6 +49,8 @@ export class EngineFollower implements EngineView {
   start(): void {
     for (const s of this.d.host.networks()) if (s.parentIfIndex > 0) this.parentIndex.set(s.name, s.parentIfIndex);
     this.unsubscribe = this.d.host.onChange((c) => {
+      // A drop-in added by a reload: its engine network has not been looked at yet.
+      if (c.what === 'network-added') for (const s of this.sessions) if (s.status().state === 'attached') s.markDirty(c.name);
       if (c.what === 'network' || c.what === 'network-added') this.look(c.name);
     });
     for (const socket of this.d.sockets) {

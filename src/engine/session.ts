@@ -227,7 +227,8 @@ export class EngineSession {
     }
   }
 
-  private markDirty(name: string): void {
+  /** Inspect a network again soon (a drop-in added on reload, an event). */
+  markDirty(name: string): void {
     if (this.stopped) return;
     this.dirty.add(name);
     if (this.refreshTimer) return;

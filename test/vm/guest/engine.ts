@@ -136,3 +136,63 @@ export function engineScenario(r: Reporter): void {
     deleteParentAndTime(r, 'after the engine restarted, parent deleted', containerIp('c-lan200') || ip, again);
   }
 }
+
+/** Three networks typed by hand, each wrong in one way, and one flatnetd creates (Create=yes). */
+export function driftScenario(r: Reporter): void {
+  const dropin = (name: string, vlan: number, extra = ''): string => `[Network]\nName=${name}\nParent=lan0\nVLAN=${vlan}\nSubnet=192.168.${vlan}.0/24\nGateway=192.168.${vlan}.1\nIPRange=192.168.${vlan}.192/27\n\n[Shim]\nAddress=192.168.${vlan}.192/32\n${extra}`;
+  const made: [string, number, string[], RegExp][] = [
+    ['hand1', 210, ['--subnet=192.168.210.0/24', '--ip-range=192.168.210.192/27', '--gateway=192.168.210.1', '-o', 'parent=lan0.210'],
+      /60-hand1\.conf:10: Address=192\.168\.210\.192\/32: Docker network hand1 may hand the shim's address 192\.168\.210\.192 to a container/],
+    ['hand2', 220, ['--subnet=192.168.220.0/24', '--ip-range=192.168.220.128/26', '--gateway=192.168.220.1', '--aux-address=host=192.168.220.192', '-o', 'parent=lan0.220'],
+      /60-hand2\.conf:7: IPRange=192\.168\.220\.192\/27: Docker network hand2 has ip-ranges 192\.168\.220\.128\/26, the drop-in 192\.168\.220\.192\/27/],
+    ['hand3', 230, ['--subnet=192.168.230.0/24', '--ip-range=192.168.230.192/27', '--gateway=192.168.230.1', '--aux-address=host=192.168.230.192', '-o', 'parent=lan0'],
+      /60-hand3\.conf:4: VLAN=230: Docker network hand3 has parent=lan0, the drop-in lan0\.230/],
+  ];
+  const ok = r.step('drift: three networks typed by hand (no --aux-address, another --ip-range, another parent), their drop-ins added', () => {
+    // The drop-ins first: flatnetd makes the VLAN parents (Docker would make a missing one itself).
+    for (const [name, vlan] of made) writeFileSync(`/etc/flatnet.d/60-${name}.conf`, dropin(name, vlan));
+    writeFileSync('/etc/flatnet.d/61-made4.conf', dropin('made4', 240, '\n[Engine]\nCreate=yes\n'));
+    must(['flatnetctl', 'reload'], { timeoutMs: 120_000 });
+    for (const [name, , args] of made) must(['docker', 'network', 'create', '-d', 'macvlan', ...args, name], { timeoutMs: 120_000 });
+    return made.map(([n]) => n).join(', ');
+  });
+  if (!ok) return;
+  const before = made.map(([n]) => must(['docker', 'network', 'inspect', n]));
+  for (const [name, , , want] of made) {
+    r.step(`drift: ${name}: one precise diagnostic with the fix, in flatnetctl status`, () => {
+      let text = '';
+      try {
+        waitFor(`${name}'s diagnostic`, () => want.test(text = run(['flatnetctl', 'status', name]).stdout), 60_000);
+      } catch {
+        throw new Error(`flatnetctl status ${name}: ${text.replace(/\s+/g, ' ')}`);
+      }
+      const lines = text.split('\n').filter((l) => / (error|warning): /.test(` ${l}`) && l.includes('Docker network'));
+      if (lines.length !== 1) throw new Error(`want one diagnostic, got ${lines.length}: ${lines.join(' | ')}`);
+      if (!lines[0]?.includes('fix: docker network rm')) throw new Error(`no fix command: ${lines[0] ?? ''}`);
+      const bus = netPropRaw(name, 'EngineDiagnostics');
+      if (!bus.startsWith('a(sssusssss) 1 ')) throw new Error(`D-Bus EngineDiagnostics: ${bus}`);
+      return lines[0] ?? '';
+    });
+  }
+  r.step('drift: the journal has each diagnostic, and nothing changed in the engine', () => {
+    const j = journal('-5min');
+    for (const [name, , , want] of made) if (!want.test(j)) throw new Error(`no journal line for ${name}`);
+    const after = made.map(([n]) => must(['docker', 'network', 'inspect', n]));
+    made.forEach(([n], i) => { if (after[i] !== before[i]) throw new Error(`docker network inspect ${n} changed`); });
+    return 'three lines; docker network inspect unchanged for all three';
+  });
+  r.step('Create=yes: made4 created with what docker-args prints, and a container runs on it', () => {
+    waitFor('made4 to exist', () => run(['docker', 'network', 'inspect', 'made4']).code === 0, 60_000);
+    const got = must(['docker', 'network', 'inspect', '-f', '{{.Driver}} {{index .Options "parent"}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}} {{.AuxiliaryAddresses}}{{end}}', 'made4']).trim();
+    if (got !== 'macvlan lan0.240 192.168.240.0/24 192.168.240.192/27 map[host:192.168.240.192]') throw new Error(`made4: ${got}`);
+    must(['docker', 'run', '-d', '--name', 'c-made4', '--network', 'made4', IMAGE, 'sleep', '2147483647'], { timeoutMs: 180_000 });
+    const ip = containerIp('c-made4');
+    const p = pings(ip);
+    if (p.code !== 0) throw new Error(`c-made4 at ${ip}: ${pingSays(p)}`);
+    return `${got}; c-made4 at ${ip} answers through the shim`;
+  });
+}
+
+function netPropRaw(name: string, prop: string): string {
+  return run(['busctl', '--system', 'get-property', 'org.flatnet.flatnet1', `/org/flatnet/flatnet1/network/${name}`, 'org.flatnet.flatnet1.Network', prop]).stdout.trim();
+}

@@ -16,7 +16,7 @@ import { dockerScenario } from './docker.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
-import { engineScenario } from './engine.js';
+import { driftScenario, engineScenario } from './engine.js';
 
 const boots: Record<string, (r: Reporter) => void> = {
   smoke,
@@ -29,7 +29,10 @@ const boots: Record<string, (r: Reporter) => void> = {
     timed(r, 'scenario 6 (networkd)', () => networkdScenario(r));
     saveState(r, ips);
   },
-  engine: (r) => timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r)),
+  engine: (r) => {
+    timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r));
+    timed(r, 'issue 15 (engine: drift, create)', () => driftScenario(r));
+  },
   reboot: (r) => {
     bootOrder(r, 'reboot');
     timed(r, 'scenario 4 (second boot)', () => rebootScenario(r));
