@@ -46,6 +46,8 @@ export class FakeEngine {
   readonly networks = new Map<string, Obj>();
   readonly containers = new Map<string, Obj>();
   readonly calls: CallLog[] = [];
+  /** Called on every request as it arrives (a test can look at the world at that moment). */
+  onCall: ((c: CallLog) => void) | undefined;
   private faults: Fault[] = [];
   private server: Server | undefined;
   private streams = new Set<ServerResponse>();
@@ -145,7 +147,9 @@ export class FakeEngine {
     const url = new URL(req.url ?? '/', 'http://docker');
     const path = url.pathname.replace(/^\/v\d+\.\d+/, '');
     const method = req.method ?? 'GET';
-    this.calls.push({ method, path: url.pathname + url.search, body });
+    const call = { method, path: url.pathname + url.search, body };
+    this.calls.push(call);
+    this.onCall?.(call);
     const fault = this.faults.find((f) => f.method === method && f.path.test(path) && (f.times === undefined || f.times > 0));
     if (fault !== undefined) {
       if (fault.times !== undefined) fault.times--;

@@ -123,10 +123,13 @@ test('the parent re-made: the container on it is disconnected and connected agai
 test('a container started after the parent was re-made keeps its interface; a second change re-attaches only what it killed', async () => {
   await rig(async ({ engine, host, follower }) => {
     await until('attach', () => attached(follower));
+    // Its start is after the re-make below (the engine restarted it, say): its interface is on the new parent.
     engine.addContainer('late0000000bbbb', 'c-late', 'lan200', '192.168.200.194', new Date(Date.now() + 60_000).toISOString());
+    engine.emit({ Type: 'network', Action: 'connect', Actor: { ID: 'x', Attributes: { name: 'lan200', container: 'late0000000bbbb' } }, time: 1, timeNano: Date.now() * 1e6 });
+    await until('c-late recorded', () => engine.calls.some((c) => c.path.includes('/containers/late0000000bbbb/json')));
     host.remake('lan200', 12);
-    await until('re-attach', () => follower.reattach('lan200').count === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await until('re-attach', () => follower.reattach('lan200').count === 1 && follower.reattach('lan200').pending === 0);
+    await new Promise((r) => setTimeout(r, 200));
     assert.equal(posts(engine).filter((p) => p.includes('late0000000bbbb')).length, 0, posts(engine).join('\n'));
   });
 });
