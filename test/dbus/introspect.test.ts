@@ -65,7 +65,8 @@ test('busctl (a parser none of us wrote) reads every member with its signature',
   assert.equal(rows.get('ListNetworks'), 'method - a(sso)');
   assert.equal(rows.get('Reload'), 'method - -');
   assert.equal(rows.get('Diagnostics'), 'property a(sssusssss)');
-  assert.equal(rows.size, 13);
+  assert.equal(rows.get('Engines'), 'property a(ssss)');
+  assert.equal(rows.size, 14);
   const flags = r.stdout.split('\n').filter((l) => l.startsWith('.Version') || l.startsWith('.State'));
   assert.match(flags.find((l) => l.startsWith('.Version')) ?? '', /\bconst$/);
   assert.match(flags.find((l) => l.startsWith('.State')) ?? '', /\bemits-change$/);
@@ -125,5 +126,5 @@ test('GetAll and GetManagedObjects give every published property of every networ
   }
   if (daemon.isStub) assert.equal(objects[`${NET}/iot`]?.['org.flatnet.flatnet1.Network']?.['State']?.data, 'waiting-for-parent');
   const managerAll = await busctlJson(bus, ['call', BUS_NAME, MANAGER[0], 'org.freedesktop.DBus.Properties', 'GetAll', 's', MANAGER[1]]);
-  assert.deepEqual(Object.keys((managerAll.data as Record<string, unknown>[])[0] ?? {}).sort(), ['Diagnostics', 'Networks', 'State', 'Version']);
+  assert.deepEqual(Object.keys((managerAll.data as Record<string, unknown>[])[0] ?? {}).sort(), ['Diagnostics', 'Engines', 'Networks', 'State', 'Version']);
 });
