@@ -16,17 +16,9 @@ import type { Notifier } from '../../../src/notify.js';
 import { followEngines } from '../../../src/engine/attach.js';
 import { FakeKernel } from '../../fake/fake-kernel.js';
 import { FakeEngine, engineFixture } from '../../fake/fake-engine.js';
+import { LAN200_DROPIN } from '../../support/dropins.js';
 
-const DROPIN = `[Network]
-Name=lan200
-Parent=lan0
-VLAN=200
-Subnet=192.168.200.0/24
-Gateway=192.168.200.1
-IPRange=192.168.200.192/27
-[Shim]
-Address=192.168.200.192/32
-`;
+const DROPIN = LAN200_DROPIN;
 
 const notifier: Notifier = { ready: () => undefined, reloading: () => undefined, stopping: () => undefined, status: () => undefined, watchdog: () => undefined, watchdogIntervalMs: () => 0 };
 
@@ -93,7 +85,7 @@ test('the VLAN parent deleted under a container: the loop re-makes it, then the 
 });
 
 test('Reattach=no: the parent is re-made, the container left as it is', async () => {
-  await withDaemon(`${DROPIN}[Engine]\nReattach=no\n`, async ({ kernel, daemon, engine, lines }) => {
+  await withDaemon(`${DROPIN}\n[Engine]\nReattach=no\n`, async ({ kernel, daemon, engine, lines }) => {
     kernel.deleteLink('lan0.200');
     await until('the heal', () => lines.some((l) => l.includes('containers not re-attached (Reattach=no)')));
     assert.deepEqual(engine.calls.filter((c) => c.method === 'POST'), []);

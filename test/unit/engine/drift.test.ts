@@ -13,20 +13,10 @@ import { engineDrift } from '../../../src/engine/drift.js';
 import { createBody } from '../../../src/engine/create.js';
 import type { NetworkConfig } from '../../../src/model/config.js';
 import { engineFixture } from '../../fake/fake-engine.js';
+import { LAN200_DROPIN } from '../../support/dropins.js';
 
 const FILE = '/etc/flatnet.d/10-lan200.conf';
-const DROPIN = `[Network]
-Name=lan200
-Parent=lan0
-VLAN=200
-Subnet=192.168.200.0/24
-Gateway=192.168.200.1
-IPRange=192.168.200.192/27
-
-[Shim]
-Name=lan200-shim
-Address=192.168.200.192/32
-`;
+const DROPIN = LAN200_DROPIN;
 
 function lan200(text = DROPIN): NetworkConfig {
   const set = buildConfigSet([{ path: FILE, text }]);

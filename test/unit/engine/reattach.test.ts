@@ -14,6 +14,7 @@ import { UnixHttp } from '../../../src/engine/http.js';
 import type { Declared } from '../../../src/engine/session.js';
 import { buildConfigSet } from '../../../src/config/load.js';
 import { dockerNetworkCreateArgs } from '../../../src/docker/args.js';
+import { LAN200_DROPIN } from '../../support/dropins.js';
 import { watchForSocket } from '../../../src/engine/socket-watch.js';
 import type { DaemonChange, NetworkStatus } from '../../../src/model/status.js';
 import type { Logger } from '../../../src/log.js';
@@ -217,7 +218,7 @@ function declared(text: string): Declared {
   if (net === undefined) throw new Error(JSON.stringify(set.diagnostics));
   return { net, subnets: net.subnets, createArgs: dockerNetworkCreateArgs(net, net.subnets) };
 }
-const LAN200 = '[Network]\nName=lan200\nParent=lan0\nVLAN=200\nSubnet=192.168.200.0/24\nGateway=192.168.200.1\nIPRange=192.168.200.192/27\n\n[Shim]\nAddress=192.168.200.192/32\n';
+const LAN200 = LAN200_DROPIN;
 
 test('drift: made by hand without --aux-address → one error in the status and in the journal, said once; nothing sent to the engine', async () => {
   await rig(async ({ engine, host, follower, log }) => {
@@ -227,7 +228,7 @@ test('drift: made by hand without --aux-address → one error in the status and 
     await until('drift', () => follower.network('lan200').diagnostics.length === 1);
     const d = follower.network('lan200').diagnostics[0];
     assert.equal(d?.severity, 'error');
-    assert.equal(d?.line, 10);
+    assert.equal(d?.line, 11);
     assert.match(d?.message ?? '', /may hand the shim's address 192\.168\.200\.192 to a container/);
     // A container event makes the follower look again: the same finding is not said twice.
     engine.emit({ Type: 'network', Action: 'connect', Actor: { ID: 'x', Attributes: { name: 'lan200', container: CID } }, time: 1, timeNano: Date.now() * 1e6 });
