@@ -163,8 +163,14 @@ export class EngineSession {
         this.say('info', `engine: no socket at ${this.d.socket}; containers are not followed until one appears`);
         return;
       }
-      this.setState('refused', msg);
-      this.say('warning', `engine: ${msg}; flatnetd goes on without it (host side only)`);
+      // A socket-activated engine still starting (docker.socket) answers late: not a refusal.
+      if (kind === 'timeout') {
+        this.setState('lost', msg);
+        this.say('info', `engine: ${msg}; trying again (an engine that is starting answers late)`);
+      } else {
+        this.setState('refused', msg);
+        this.say('warning', `engine: ${msg}; flatnetd goes on without it (host side only)`);
+      }
       this.scheduleAttach();
     } finally {
       this.busy = false;

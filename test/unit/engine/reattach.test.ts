@@ -254,3 +254,15 @@ test('Create=yes: a missing engine network is created with exactly what docker-a
     assert.match(follower.network('lan200').diagnostics[0]?.message ?? '', /has parent=lan0\.200, the drop-in lan0\.202/);
   });
 });
+
+test('a hung socket (an engine still starting behind docker.socket): not a refusal; attached once it answers', async () => {
+  await rig(async ({ engine, follower, log }) => {
+    await until('attached', () => attached(follower));
+    engine.fault({ method: 'GET', path: /^\/_ping$/, answer: 'hang', times: 1 });
+    engine.closeStreams();
+    await until('timed out', () => log.lines.some((l) => l.includes('no answer within 1000 ms; trying again')), 5000);
+    assert.equal(follower.engines()[0]?.state !== 'refused', true);
+    assert.ok(!log.lines.some((l) => l.includes('goes on without it')), log.lines.join('\n'));
+    await until('attached again', () => attached(follower) && engine.streamCount() === 1, 5000);
+  });
+});
