@@ -82,7 +82,9 @@ export class EngineFollower implements EngineView {
     // A drop-in edited or a parent's prefixes changed: compare again with what the engine last said.
     for (const session of this.sessions) session.recheck(name);
     const s = this.d.host.network(name);
-    if (s === undefined || s.parentIfIndex <= 0 || s.state !== 'configured') return;
+    // Once the loop has done its part (the parent and the shim restored, or as far as
+    // they can be: degraded), not while it waits for the parent or the network is down.
+    if (s === undefined || s.parentIfIndex <= 0 || (s.state !== 'configured' && s.state !== 'degraded')) return;
     const before = this.parentIndex.get(name);
     this.parentIndex.set(name, s.parentIfIndex);
     if (before === undefined || before === s.parentIfIndex) return;

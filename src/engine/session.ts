@@ -13,8 +13,9 @@ import { createBody } from './create.js';
 import { engineDrift } from './drift.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { HttpStream } from './http.js';
-import { connectFate, deadEndpoints, disconnectFate, recordEndpoints, type EndpointRecord, type StepFate } from './reattach.js';
-import type { EngineContainer, EngineEvent, EngineNetwork, ReconnectSpec } from './types.js';
+import { deadEndpoints, recordEndpoints, type EndpointRecord } from './reattach.js';
+import { reconnect, type Job } from './reconnect.js';
+import type { EngineContainer, EngineEvent, EngineNetwork } from './types.js';
 
 export type EngineState = 'absent' | 'attaching' | 'attached' | 'refused' | 'lost';
 
@@ -60,12 +61,6 @@ export interface SessionDeps {
   onChange: () => void;
   retryMinMs?: number;
   retryMaxMs?: number;
-}
-
-interface Job {
-  spec: ReconnectSpec;
-  /** The disconnect went through: the engine no longer holds the endpoint, only we do. */
-  disconnected: boolean;
 }
 
 interface NetState {
@@ -350,7 +345,10 @@ export class EngineSession {
     const done: string[] = [];
     let failed = false;
     for (const [id, job] of [...n.jobs]) {
-      const fate = await this.reconnect(name, job, n);
+      const fate = await reconnect(this.d.client, job, (step, says) => {
+        n.reattach.lastError = `${job.spec.containerName}: ${step}: ${says}`;
+        this.d.log.warning(`${name}: re-attaching ${job.spec.containerName}: ${step} failed: ${says}`);
+      }, (says) => this.d.log.info(`${name}: ${job.spec.containerName} was removed before it could be re-attached (${says})`));
       if (fate === 'retry') {
         failed = true;
         if (this.st !== 'attached') break;
@@ -380,35 +378,5 @@ export class EngineSession {
       }, ms);
     }
     this.d.onChange();
-  }
-
-  private async reconnect(name: string, job: Job, n: NetState): Promise<StepFate> {
-    const s = job.spec;
-    const fail = (step: string, e: unknown): StepFate => {
-      const status = e instanceof EngineError ? e.status : 0;
-      const says = e instanceof EngineError ? e.engineSays : e instanceof Error ? e.message : String(e);
-      const fate = step === 'disconnect' ? disconnectFate(status, says) : connectFate(status, says);
-      if (fate === 'gone') this.d.log.info(`${name}: ${s.containerName} was removed before it could be re-attached (${says})`);
-      if (fate === 'retry') {
-        n.reattach.lastError = `${s.containerName}: ${step}: ${says}`;
-        this.d.log.warning(`${name}: re-attaching ${s.containerName}: ${step} failed: ${says}`);
-      }
-      return fate;
-    };
-    if (!job.disconnected) {
-      try {
-        await this.d.client.disconnect(s.networkId, s.containerId);
-      } catch (e) {
-        const fate = fail('disconnect', e);
-        if (fate !== 'done') return fate;
-      }
-      job.disconnected = true;
-    }
-    try {
-      await this.d.client.connect(s);
-      return 'done';
-    } catch (e) {
-      return fail('connect', e);
-    }
   }
 }
