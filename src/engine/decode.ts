@@ -96,6 +96,8 @@ export function decodeEvent(v: unknown): EngineEvent | null {
 export function decodeVersion(v: unknown): EngineVersion {
   const o = obj(v);
   const components = Array.isArray(o['Components']) ? o['Components'] : [];
-  const product = str(obj(o['Platform'])['Name']) || str(obj(components[0])['Name']);
+  // Docker: Platform.Name "Docker Engine - Community" or "", Components[0] "Engine";
+  // Podman: Components[0] "Podman Engine". Both kept, so either can be recognised.
+  const product = [str(obj(o['Platform'])['Name']), str(obj(components[0])['Name'])].filter((x) => x !== '').join(' / ');
   return { version: str(o['Version']), apiVersion: str(o['ApiVersion']), minApiVersion: str(o['MinAPIVersion']), product };
 }

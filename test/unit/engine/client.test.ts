@@ -140,3 +140,11 @@ async function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('decodeVersion: Docker\'s recorded answer and a Podman-shaped one (not recorded: Components[0] names the engine)', async () => {
+  const { decodeVersion } = await import('../../../src/engine/decode.js');
+  assert.equal(decodeVersion(engineFixture('version.json')).product, 'Engine');
+  const podman = decodeVersion({ Platform: { Name: 'linux/amd64/debian-12' }, Components: [{ Name: 'Podman Engine', Version: '4.3.1' }], Version: '4.3.1', ApiVersion: '1.41', MinAPIVersion: '1.24' });
+  assert.match(podman.product, /Podman Engine/);
+  assert.equal(podman.apiVersion, '1.41');
+});
