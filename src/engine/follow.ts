@@ -41,6 +41,7 @@ export class EngineFollower implements EngineView {
   private readonly parentIndex = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
   private unsubscribe: (() => void) | undefined;
+  private emitQueued = false;
 
   constructor(d: FollowDeps) {
     this.d = d;
@@ -128,7 +129,13 @@ export class EngineFollower implements EngineView {
     return () => this.listeners.delete(listener);
   }
 
+  /** Coalesced: an attach or a refresh changes several things in one turn; they are published once. */
   private emit(): void {
-    for (const l of this.listeners) l();
+    if (this.emitQueued) return;
+    this.emitQueued = true;
+    setImmediate(() => {
+      this.emitQueued = false;
+      for (const l of this.listeners) l();
+    });
   }
 }
