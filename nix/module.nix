@@ -23,6 +23,21 @@ let
   # A string or a list of strings.
   strings = types.coercedTo types.str lib.singleton (types.listOf types.str);
 
+  engineOptions = {
+    options = {
+      reattach = mkOption {
+        type = types.nullOr types.bool;
+        default = null;
+        description = "Reconnect containers whose interfaces died with a re-made parent; null: the default (yes).";
+      };
+      create = mkOption {
+        type = types.nullOr types.bool;
+        default = null;
+        description = "Create the engine network when missing, as `flatnetctl docker-args` prints; null: the default (no).";
+      };
+    };
+  };
+
   shimOptions = {
     options = {
       name = mkOption {
@@ -91,6 +106,11 @@ let
         type = types.nullOr (types.submodule shimOptions);
         default = null;
         description = "The host-side interface that lets the host reach its containers.";
+      };
+      engine = mkOption {
+        type = types.nullOr (types.submodule engineOptions);
+        default = null;
+        description = "The container engine's side ([Engine] in flatnet.d(5)).";
       };
     };
   };

@@ -6,6 +6,7 @@
 #   parent, vlan, driver, mode, ipvlanFlag, mtu, promiscuous,
 #   subnet, gateway, ipRange           (a string or a list of strings)
 #   shim = { name, address, route, macAddress }
+#   engine = { reattach, create }        ([Engine], flatnet.d(5))
 # shim.route = null keeps the daemon's default (every IPRange=); [] writes an
 # empty `Route=`, which means "no routes".
 let
@@ -43,12 +44,17 @@ let
         else list "Route" route)
     ++ scalar "MACAddress" (get shim "macAddress");
 
+  engineSection = engine:
+    let lines = scalar "Reattach" (get engine "reattach") ++ scalar "Create" (get engine "create"); in
+    if lines == [ ] then [ ] else [ "" "[Engine]" ] ++ lines;
+
   network = name: net:
-    let shim = get net "shim"; in
+    let shim = get net "shim"; engine = get net "engine"; in
     concatStringsSep "\n" (
       [ "# Written by NixOS from services.flatnetd.networks.${name}; change it there." ]
       ++ networkSection net
       ++ (if shim == null then [ ] else shimSection shim)
+      ++ (if engine == null then [ ] else engineSection engine)
     ) + "\n";
 
   # name -> text, for every network.

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Level } from './log.js';
 import { DEFAULT_CONFIG_DIRS } from './config/discover.js';
 import { VIEW_MIN_LINKS } from './kernel/observed-cache.js';
+import { DEFAULT_ENGINE_SOCKETS } from './engine/sockets.js';
 
 export { DEFAULT_CONFIG_DIRS };
 
@@ -17,6 +18,8 @@ export interface DaemonOptions {
   logLevel: Level;
   machineIdFile: string;
   netns: string | undefined;
+  /** Container engine sockets to follow; empty = none. */
+  engineSockets: string[];
   help: boolean;
   version: boolean;
 }
@@ -36,6 +39,9 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
                        SIGHUP and flatnetctl reload do not wait
   --view-min-links N   from N links on (default 100), a run started by kernel
                        events re-reads only the links they touched
+  --engine-socket PATH follow the container engine on PATH (repeatable; replaces
+                       the defaults /run/docker.sock, /run/podman/podman.sock)
+  --no-engine          do not follow any container engine
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
   --log-level LEVEL    debug, info, notice, warning or error (default info)
   --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)
@@ -75,6 +81,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
         'view-min-links': { type: 'string' },
         'settle-ms': { type: 'string' },
         'no-bus': { type: 'boolean' },
+        'engine-socket': { type: 'string', multiple: true },
+        'no-engine': { type: 'boolean' },
         'log-level': { type: 'string' },
         'machine-id': { type: 'string' },
         netns: { type: 'string' },
@@ -99,6 +107,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     logLevel: level as Level,
     machineIdFile: v['machine-id'] ?? '/etc/machine-id',
     netns: v.netns,
+    // A daemon in a test's namespace (--netns) never follows the host's engine unless told to.
+    engineSockets: v['no-engine'] === true ? [] : v['engine-socket'] ?? (v.netns === undefined ? [...DEFAULT_ENGINE_SOCKETS] : []),
     help: v.help === true,
     version: v.version === true,
   };

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'kernel'          // the kernel refused an operation
   | 'unsupported'     // the kernel or parent cannot do what is asked (wifi+macvlan, no ipvlan)
   | 'not-found'       // no network by that name
+  | 'engine'          // the container engine's network differs from the drop-in
   | 'internal';
 
 /**

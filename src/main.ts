@@ -111,6 +111,7 @@ async function run(opts: DaemonOptions): Promise<void> {
     log.info(`${signal}: stopping`);
     await watching;
     await watcher?.close();
+    engines?.stop();
     await daemon.stop();
     ipKernel.close();
     await bus?.close();
@@ -124,6 +125,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   // and what was edited meanwhile is caught by comparing file times with when
   // they were read.
   let watcher: { refresh(): void; close(): Promise<void> } | null = null;
+  let engines: { stop(): void } | undefined;
   let watching: Promise<void> = Promise.resolve();
   const startWatching = (readSince: number): void => {
     watching = import('./watch/config-watch.js').then((m) => {
@@ -158,6 +160,16 @@ async function run(opts: DaemonOptions): Promise<void> {
   const readSince = Date.now();
   await daemon.start();
   startWatching(readSince);
+  // The engines start after flatnetd (docker.service is ordered after the
+  // network): following them is kept off the boot path, like the watch.
+  // Whatever goes wrong there, flatnetd goes on with the host side alone.
+  if (opts.engineSockets.length > 0 && !stopping) {
+    try {
+      engines = (await import('./engine/attach.js')).followEngines(daemon, opts.engineSockets, log);
+    } catch (e) {
+      log.error(`engine: cannot follow the container engines: ${describeError(e)}; going on without them`);
+    }
+  }
 }
 
 try {

@@ -4,8 +4,8 @@
 // which hold it against dbus/*.xml, the published source of truth.
 
 import type { Diagnostic } from '../errors.js';
-import type { DaemonCounters, ManagerState, NetworkStatus } from '../model/status.js';
-import { diagnosticDict } from './dicts.js';
+import type { DaemonCounters, EngineSummary, ManagerState, NetworkStatus } from '../model/status.js';
+import { diagnosticDict, engineDict } from './dicts.js';
 import { MANAGER_IFACE, NETWORK_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE } from './path.js';
 
 export interface ArgSpec {
@@ -49,6 +49,7 @@ export interface ManagerView {
   networkPaths: string[];
   diagnostics: Diagnostic[];
   counters: Readonly<DaemonCounters>;
+  engines: EngineSummary[];
 }
 
 const a = (name: string, type: string): ArgSpec => ({ name, type });
@@ -83,6 +84,7 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     { name: 'KernelEvents', type: 't', emits: 'false', get: (v) => u64(v.counters.events) },
     { name: 'Resyncs', type: 't', emits: 'false', get: (v) => u64(v.counters.resyncs) },
     { name: 'Writes', type: 't', emits: 'false', get: (v) => u64(v.counters.writes) },
+    { name: 'Engines', type: 'aa{sv}', emits: 'true', get: (v) => v.engines.map(engineDict) },
   ],
   signals: [],
 };
@@ -114,6 +116,11 @@ export const NETWORK: InterfaceSpec<NetworkStatus> = {
     { name: 'LastError', type: 's', emits: 'true', get: (s) => s.lastError },
     { name: 'LastChangeUSec', type: 't', emits: 'true', get: (s) => (s.lastChangeUSec >= 0n ? s.lastChangeUSec : 0n) },
     { name: 'RestoreCount', type: 'u', emits: 'true', get: (s) => u32(s.restoreCount) },
+    { name: 'ReattachCount', type: 'u', emits: 'true', get: (s) => u32(s.engine?.reattachCount ?? 0) },
+    { name: 'LastReattachUSec', type: 't', emits: 'true', get: (s) => { const t = s.engine?.lastReattachUSec ?? 0n; return t >= 0n ? t : 0n; } },
+    { name: 'ReattachPending', type: 'u', emits: 'true', get: (s) => u32(s.engine?.reattachPending ?? 0) },
+    { name: 'ReattachError', type: 's', emits: 'true', get: (s) => s.engine?.reattachError ?? '' },
+    { name: 'EngineDiagnostics', type: 'aa{sv}', emits: 'true', get: (s) => (s.engine?.diagnostics ?? []).map(diagnosticDict) },
   ],
   signals: [],
 };

@@ -6,6 +6,7 @@
 import { Variant } from 'dbus-next';
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { describeOp, dispatchOp, opLink, type Op } from '../plan/ops.js';
+import type { EngineSummary } from '../model/status.js';
 import type { BlockedNetwork } from '../reconcile/status.js';
 import { networkPath } from './path.js';
 
@@ -24,6 +25,14 @@ export function diagnosticDict(d: Diagnostic): Dict {
   }
   if (d.object !== undefined) out['Object'] = s(d.object);
   if (d.network !== undefined) out['Network'] = s(d.network);
+  return out;
+}
+
+/** Socket, State always; Engine and Message when they say something. */
+export function engineDict(e: EngineSummary): Dict {
+  const out: Dict = { Socket: s(e.socket), State: s(e.state) };
+  if (e.engine !== '') out['Engine'] = s(e.engine);
+  if (e.message !== '') out['Message'] = s(e.message);
   return out;
 }
 

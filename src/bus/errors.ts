@@ -37,6 +37,7 @@ const BY_CODE: Record<ErrorCode, string> = {
   'unsupported': BusErrors.Unsupported,
   'not-found': BusErrors.NoSuchNetwork,
   'internal': BusErrors.Failed,
+  'engine': BusErrors.Failed,
 };
 
 /** Cut anything that looks like a stack frame; keep the first lines of the message. */

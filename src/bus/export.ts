@@ -90,7 +90,7 @@ class Exporter implements Host {
     this.maxArgBytes = opts.maxArgBytes ?? DEFAULT_MAX_ARG_BYTES;
     this.manager = new ManagerObject(this);
     this.objectManager = new ObjectManagerObject(this, () => this.managedObjects());
-    this.lastView = { version: api.version, state: 'starting', networkPaths: [], diagnostics: [], counters: api.counters };
+    this.lastView = { version: api.version, state: 'starting', networkPaths: [], diagnostics: [], counters: api.counters, engines: [] };
     this.sync(false);
     this.lastView = this.managerView();
     this.managerPublished = propertyValues(MANAGER, this.lastView);
@@ -182,6 +182,7 @@ class Exporter implements Host {
         networkPaths: this.api.networks().map((s) => networkPath(s.name)),
         diagnostics: this.api.diagnostics(),
         counters: { ...this.api.counters },
+        engines: this.api.engines?.() ?? [],
       };
     } catch (e) {
       this.opts.logger?.warning(`D-Bus: reading the manager state failed, answering the last known one: ${describeError(e)}`);

@@ -38,6 +38,14 @@ export function diagnosticsFromBus(v: unknown): Diagnostic[] {
   return list(v).map(diagnosticFromBus);
 }
 
+/** The Manager's Engines (aa{sv}): one followed engine socket each. */
+export function enginesFromBus(v: unknown): { Socket: string; State: string; Engine: string; Message: string }[] {
+  return list(v).map((e) => {
+    const d = dict(e);
+    return { Socket: str(d['Socket']), State: str(d['State']), Engine: str(d['Engine']), Message: str(d['Message']) };
+  });
+}
+
 export interface PlannedOp {
   action: string;
   link: string;

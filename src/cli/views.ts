@@ -3,7 +3,7 @@
 
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { NETWORK_STATES } from '../model/status.js';
-import { diagnosticsFromBus } from './decode.js';
+import { diagnosticsFromBus, enginesFromBus } from './decode.js';
 import { fields, formatTimestamp, paint, plural, stateColour, table, type Cell, type Style } from './format.js';
 
 export interface NetworkView {
@@ -27,6 +27,19 @@ export interface NetworkView {
   LastError: string;
   LastChangeUSec: bigint;
   RestoreCount: number;
+  ReattachCount: number;
+  LastReattachUSec: bigint;
+  ReattachPending: number;
+  ReattachError: string;
+  EngineDiagnostics: Diagnostic[];
+}
+
+/** One container engine as the Manager's Engines property gives it. */
+export interface EngineInfo {
+  Socket: string;
+  State: string;
+  Engine: string;
+  Message: string;
 }
 
 export interface ManagerInfo {
@@ -34,6 +47,7 @@ export interface ManagerInfo {
   State: string;
   Networks: string[];
   Diagnostics: Diagnostic[];
+  Engines: EngineInfo[];
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
@@ -49,12 +63,16 @@ export function networkView(path: string, p: Record<string, unknown>): NetworkVi
     Addresses: strs(p['Addresses']), Routes: strs(p['Routes']), IPRanges: strs(p['IPRanges']),
     Subnets: strs(p['Subnets']), Gateways: strs(p['Gateways']), LastError: str(p['LastError']),
     LastChangeUSec: big(p['LastChangeUSec']), RestoreCount: num(p['RestoreCount']),
+    ReattachCount: num(p['ReattachCount']), LastReattachUSec: big(p['LastReattachUSec']),
+    ReattachPending: num(p['ReattachPending']), ReattachError: str(p['ReattachError']),
+    EngineDiagnostics: diagnosticsFromBus(p['EngineDiagnostics']),
   };
 }
 
 export function managerInfo(p: Record<string, unknown>): ManagerInfo {
   const diags = diagnosticsFromBus(p['Diagnostics']);
-  return { Version: str(p['Version']), State: str(p['State']), Networks: strs(p['Networks']), Diagnostics: diags };
+  const engines: EngineInfo[] = enginesFromBus(p['Engines']);
+  return { Version: str(p['Version']), State: str(p['State']), Networks: strs(p['Networks']), Diagnostics: diags, Engines: engines };
 }
 
 function stateCell(state: string): Cell {
@@ -106,10 +124,15 @@ export function renderNetworkStatus(style: Style, n: NetworkView, nowMs: number,
     ['Subnets', n.Subnets],
     ['Gateways', n.Gateways],
     ['Restored', n.RestoreCount > 0 ? plural(n.RestoreCount, 'time') : ''],
+    ['Re-attached', n.ReattachCount > 0 ? `${plural(n.ReattachCount, 'container')}, last ${formatTimestamp(n.LastReattachUSec, nowMs, timeZone)}` : ''],
+    ['Re-attaching', n.ReattachPending > 0 ? plural(n.ReattachPending, 'container') : ''],
     ['Last Change', formatTimestamp(n.LastChangeUSec, nowMs, timeZone)],
     ['Last Error', { text: n.LastError, paint: 'red' }],
+    ['Engine Error', { text: n.ReattachError, paint: 'red' }],
   ];
-  return [`${dot} ${n.Name}`, ...fields(style, rows)];
+  const out = [`${dot} ${n.Name}`, ...fields(style, rows)];
+  if (n.EngineDiagnostics.length > 0) out.push('', ...n.EngineDiagnostics.map((d) => renderDiagnostic(style, d)));
+  return out;
 }
 
 export function renderManagerStatus(style: Style, m: ManagerInfo, nets: NetworkView[], opts: ListOptions = {}): string[] {
@@ -125,10 +148,18 @@ export function renderManagerStatus(style: Style, m: ManagerInfo, nets: NetworkV
     ['State', stateCell(m.State)],
     ['Networks', nets.length === 0 ? '0' : `${nets.length} (${summary})`],
     ['Diagnostics', diag],
+    ['Engines', m.Engines.map(engineLine)],
   ])];
   if (nets.length > 0) out.push('', ...renderList(style, nets, { ...opts, summary: false }));
   if (m.Diagnostics.length > 0) out.push('', ...m.Diagnostics.map((d) => renderDiagnostic(style, d)));
   return out;
+}
+
+/** `Docker 20.10.24 (API 1.41) at /run/docker.sock`, or why not. */
+export function engineLine(e: EngineInfo): string {
+  if (e.State === 'attached') return `${e.Engine} at ${e.Socket}`;
+  if (e.State === 'absent') return `none at ${e.Socket}`;
+  return `${e.State} at ${e.Socket}${e.Message ? `: ${e.Message}` : ''}`;
 }
 
 /** A property value as one short word or list for `monitor`. */

@@ -8,8 +8,8 @@ import { parsePrefixText, prefixText, networkAddr, parseAddr } from './ip.js';
 import { nearest } from './suggest.js';
 import type { UnitSection } from './unitfile.js';
 
-export type SectionName = 'Network' | 'Shim';
-export const SECTIONS: readonly SectionName[] = ['Network', 'Shim'];
+export type SectionName = 'Network' | 'Shim' | 'Engine';
+export const SECTIONS: readonly SectionName[] = ['Network', 'Shim', 'Engine'];
 
 export type KeyValue = string | number | boolean;
 export type ParseResult = { ok: true; value: KeyValue } | { ok: false; message: string };
@@ -147,6 +147,8 @@ export const KEYS: readonly KeySpec[] = [
   { section: 'Shim', key: 'Address', list: true, type: 'address[/length]', parse: parseHostAddress, field: 'shim.addresses' },
   { section: 'Shim', key: 'Route', list: true, type: 'prefix', parse: parsePrefix, field: 'shim.routes' },
   { section: 'Shim', key: 'MACAddress', list: false, type: 'unicast MAC', parse: parseMac, field: 'shim.mac' },
+  { section: 'Engine', key: 'Reattach', list: false, type: 'boolean', parse: parseBool, field: 'engine.reattach' },
+  { section: 'Engine', key: 'Create', list: false, type: 'boolean', parse: parseBool, field: 'engine.create' },
 ];
 
 export function findKey(section: string, key: string): KeySpec | undefined {

@@ -139,6 +139,9 @@ export function networkFromUnit(path: string, parsed: readonly UnitSection[]): N
   const network: NetworkConfig = {
     name, file: path, parent, vlan, driver, mode, ipvlanFlag, subnets, gateways, ipRanges, mtu, promiscuous, shim, where,
   };
+  const reattach = v.bool('Engine.Reattach');
+  const create = v.bool('Engine.Create');
+  if (reattach !== null || create !== null) network.engine = { reattach: reattach ?? true, create: create ?? false };
   return { name, network, diagnostics };
 }
 

@@ -44,8 +44,21 @@ export interface NetworkConfig {
   mtu: number | null;
   promiscuous: boolean | null;
   shim: ShimConfig | null;
+  /** [Engine]: what flatnetd does on the container engine's side; absent = the defaults (see engineKeys). */
+  engine?: EngineKeys;
   /** Where each key was set, by `Section.Key` (e.g. `Network.MTU`, `Shim.Address`), for errors found later. */
   where: Record<string, Place>;
+}
+
+export interface EngineKeys {
+  /** Reconnect the containers whose interfaces died with a re-made parent (default yes). */
+  reattach: boolean;
+  /** Create the engine network when it is missing (default no). */
+  create: boolean;
+}
+
+export function engineKeys(n: Pick<NetworkConfig, 'engine'>): EngineKeys {
+  return n.engine ?? { reattach: true, create: false };
 }
 
 /** Name of the link that serves as the network's parent: `enp3s0.200`, `enp3s0`, or the dummy's name. */

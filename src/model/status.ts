@@ -52,6 +52,39 @@ export interface NetworkStatus {
   lastChangeUSec: bigint;
   /** How many times flatnetd put something back that had gone missing or wrong. */
   restoreCount: number;
+  /** The container engine's side (src/engine/); absent when no engine is followed. */
+  engine?: NetworkEngineStatus;
+}
+
+/** A network as the container engines see it. */
+export interface NetworkEngineStatus {
+  /** Containers reconnected after their interfaces died with a re-made parent. */
+  reattachCount: number;
+  /** CLOCK_REALTIME µs of the last completed re-attach; 0 = never. */
+  lastReattachUSec: bigint;
+  /** Containers still to re-attach (being retried). */
+  reattachPending: number;
+  /** The last re-attach failure: the container's name and the engine's words; '' when none. */
+  reattachError: string;
+  /** Differences between the drop-in and the engine network of the same name. */
+  diagnostics: Diagnostic[];
+}
+
+/** One container engine socket and what flatnetd has of it. */
+export interface EngineSummary {
+  socket: string;
+  /** absent | attaching | attached | refused | lost */
+  state: string;
+  /** `Docker 20.10.24+dfsg1 (API 1.41)`; '' before the first attach. */
+  engine: string;
+  /** Why it is not attached; '' when it is or is simply absent. */
+  message: string;
+}
+
+/** What the engine follower gives the daemon to publish. */
+export interface EngineView {
+  network(name: string): NetworkEngineStatus;
+  engines(): EngineSummary[];
 }
 
 /** What the D-Bus adapter and the CLI need from the daemon; implemented by reconcile/daemon.ts. */
@@ -90,6 +123,8 @@ export interface DaemonApi {
   reconcile(): Promise<void>;
   up(name: string): Promise<void>;
   down(name: string): Promise<void>;
+  /** The container engines followed (none: an empty list); optional for stand-ins. */
+  engines?(): EngineSummary[];
   /** Called after every change of the manager state, the network set or any network's status. */
   onChange(listener: (change: DaemonChange) => void): () => void;
 }

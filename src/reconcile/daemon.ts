@@ -8,7 +8,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { ConfigSet } from '../config/load.js';
 import type { NetworkConfig } from '../model/config.js';
 import { emptyObserved, type Observed } from '../model/observed.js';
-import type { DaemonApi, DaemonChange, ManagerState, NetworkStatus } from '../model/status.js';
+import type { DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
 import { buildDesired } from '../plan/desired.js';
 import { planOps } from '../plan/diff.js';
 import { describeOp, type Op } from '../plan/ops.js';
@@ -92,6 +92,7 @@ export class Daemon implements DaemonApi {
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
   private lastStatusLine = '';
+  private engineView: EngineView | null = null;
   private configLoaded = false;
   private reloads: Promise<void> = Promise.resolve();
   /** Runs so far and kernel events seen (for tests, bench and Describe). */
@@ -358,15 +359,35 @@ export class Daemon implements DaemonApi {
   // ---- DaemonApi -------------------------------------------------------
 
   state(): ManagerState { return this.managerState; }
-  networks(): NetworkStatus[] { return [...this.statuses.values()]; }
-  network(name: string): NetworkStatus | undefined { return this.statuses.get(name); }
+  networks(): NetworkStatus[] { return [...this.statuses.values()].map((s) => this.withEngine(s)); }
+  network(name: string): NetworkStatus | undefined {
+    const s = this.statuses.get(name);
+    return s === undefined ? undefined : this.withEngine(s);
+  }
+  engines(): EngineSummary[] { return this.engineView?.engines() ?? []; }
+
+  /** The engine's side is merged in when read: it changes without a reconcile and is never the loop's input. */
+  private withEngine(s: NetworkStatus): NetworkStatus {
+    return this.engineView === null ? s : { ...s, engine: this.engineView.network(s.name) };
+  }
+
+  /** The engine follower (src/engine/) publishes through the daemon; call the returned function after each change. */
+  setEngineView(view: EngineView): () => void {
+    this.engineView = view;
+    // One change for them all: listeners re-read everything (the bus compares
+    // every property); one event per network made 500 networks cost 500 full
+    // re-reads per engine change (found by test/reliability/load).
+    return () => this.emit({ what: 'manager' });
+  }
   diagnostics(): Diagnostic[] { return this.config.diagnostics(); }
 
   describe(): unknown {
     return {
       version: this.version,
       state: this.managerState,
-      networks: this.networks().map((s) => ({ ...s, lastChangeUSec: s.lastChangeUSec.toString() })),
+      networks: this.networks().map((s) => ({ ...s, lastChangeUSec: s.lastChangeUSec.toString(),
+        ...(s.engine ? { engine: { ...s.engine, lastReattachUSec: s.engine.lastReattachUSec.toString() } } : {}) })),
+      engines: this.engines(),
       diagnostics: this.diagnostics(),
       counters: this.counters,
     };
@@ -446,6 +467,19 @@ export class Daemon implements DaemonApi {
   onChange(listener: (c: DaemonChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** What the engine side compares and creates from: the drop-in, its subnets, the docker-args argv. */
+  engineDeclaration(name: string): { net: NetworkConfig; subnets: string[]; createArgs: string[] } | null {
+    const net = this.networkConfig(name);
+    if (net === null) return null;
+    const subnets = followedSubnets(net, this.lastObserved);
+    return { net, subnets, createArgs: dockerNetworkCreateArgs(net, subnets) };
+  }
+
+  /** The drop-in in force for a network (its last good version when invalid), or null. */
+  networkConfig(name: string): NetworkConfig | null {
+    return this.config.entry(name)?.net ?? null;
   }
 
   private requireNetwork(name: string): { net: NetworkConfig | null } {

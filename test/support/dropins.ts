@@ -10,3 +10,17 @@ IPRange=192.168.88.192/27
 Name=docker-link
 Address=192.168.88.192/32
 `;
+
+/** The VM tier's lan200 (VLAN 200 on lan0, shim .192 inside the range), matching the engine fixtures recorded there. */
+export const LAN200_DROPIN = `[Network]
+Name=lan200
+Parent=lan0
+VLAN=200
+Subnet=192.168.200.0/24
+Gateway=192.168.200.1
+IPRange=192.168.200.192/27
+
+[Shim]
+Name=lan200-shim
+Address=192.168.200.192/32
+`;

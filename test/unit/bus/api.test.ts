@@ -29,10 +29,12 @@ test('the published XML has what issue 3 asks for', () => {
     assert.ok(manager.includes(`method ${m}`), m);
   }
   const names = (lines: string[]): string[] => lines.filter((l) => l.startsWith('property ')).map((l) => l.split(' ')[1] ?? '');
-  assert.deepEqual(names(manager), ['Diagnostics', 'KernelEvents', 'Networks', 'Resyncs', 'Runs', 'State', 'Version', 'Writes']);
+  assert.deepEqual(names(manager), ['Diagnostics', 'Engines', 'KernelEvents', 'Networks', 'Resyncs', 'Runs', 'State', 'Version', 'Writes']);
+  assert.ok(manager.includes('property Engines aa{sv} read emits=true'), 'issue 15: the engines, typed');
   const network = canonicalInterface(publishedInterface('org.flatnet.flatnet1.Network.xml'));
   for (const p of ['Name', 'State', 'ConfigFile', 'Parent', 'ParentIfIndex', 'VLAN', 'Driver', 'Mode', 'Shim', 'ShimIfIndex',
-    'Carrier', 'Addresses', 'LiveAddresses', 'Routes', 'IPRanges', 'LastError', 'LastChangeUSec', 'RestoreCount']) {
+    'Carrier', 'Addresses', 'LiveAddresses', 'Routes', 'IPRanges', 'LastError', 'LastChangeUSec', 'RestoreCount',
+    'ReattachCount', 'LastReattachUSec', 'ReattachPending', 'ReattachError', 'EngineDiagnostics']) {
     assert.ok(names(network).includes(p), p);
   }
   assert.ok(network.includes('property LastChangeUSec t read emits=true'));

@@ -167,6 +167,7 @@ test('the key table has one row per Section.Key and covers what the man page doc
     'Network.Name', 'Network.Parent', 'Network.VLAN', 'Network.Driver', 'Network.Mode', 'Network.IPVlanFlag',
     'Network.Subnet', 'Network.Gateway', 'Network.IPRange', 'Network.MTU', 'Network.Promiscuous',
     'Shim.Name', 'Shim.Address', 'Shim.Route', 'Shim.MACAddress',
+    'Engine.Reattach', 'Engine.Create',
   ]);
   assert.deepEqual(KEYS.filter((k) => k.list).map((k) => `${k.section}.${k.key}`),
     ['Network.Subnet', 'Network.Gateway', 'Network.IPRange', 'Shim.Address', 'Shim.Route']);
@@ -180,7 +181,7 @@ test('the man page documents every key of the table, under its section, and no o
     const end = page.indexOf('\n# ', start + 1);
     return page.slice(start, end);
   };
-  for (const section of ['Network', 'Shim'] as const) {
+  for (const section of ['Network', 'Shim', 'Engine'] as const) {
     const text = sectionOf(section);
     const documented = [...text.matchAll(/^\*\*([A-Za-z]+)=\*\*$/gm)].map((m) => m[1]);
     assert.deepEqual(documented, KEYS.filter((k) => k.section === section).map((k) => k.key), section);

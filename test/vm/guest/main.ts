@@ -4,6 +4,7 @@
 //   smoke   the harness: kernel, systemd, bus, overlay, link kinds
 //   main    first boot of a fresh disk: scenarios 1, 3 (+ the namespace tier's skipped tests), 2, 7, 5, 6
 //   reboot  the same disk again: scenarios 1 and 4 (with 7's Podman container)
+//   engine  a fresh disk: flatnetd and Docker's Engine API (re-attach after a re-made parent)
 
 import { readFileSync } from 'node:fs';
 import { log, must, reporter, type Reporter } from './lib.js';
@@ -16,6 +17,7 @@ import { podmanAgain, podmanScenario } from './podman.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
+import { driftScenario, engineScenario } from './engine.js';
 
 const boots: Record<string, (r: Reporter) => void> = {
   smoke,
@@ -28,6 +30,10 @@ const boots: Record<string, (r: Reporter) => void> = {
     timed(r, 'scenario 5 (bus, systemctl)', () => control(r, ips));
     timed(r, 'scenario 6 (networkd)', () => networkdScenario(r));
     saveState(r, ips);
+  },
+  engine: (r) => {
+    timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r));
+    timed(r, 'issue 15 (engine: drift, create)', () => driftScenario(r));
   },
   reboot: (r) => {
     bootOrder(r, 'reboot');

@@ -1,0 +1,37 @@
+// Builds the engine follower for the composition root: the real client on
+// each socket, the directory watch, and the daemon as its host.
+
+import type { Logger } from '../log.js';
+import { engineKeys } from '../model/config.js';
+import type { Daemon } from '../reconcile/daemon.js';
+import { ApiClient } from './client.js';
+import { EngineFollower } from './follow.js';
+import { UnixHttp } from './http.js';
+import { watchForSocket } from './socket-watch.js';
+
+/** An Engine API call that has not answered by then is abandoned (the engine is busy or hung). */
+const CALL_TIMEOUT_MS = 10_000;
+
+export function followEngines(daemon: Daemon, sockets: readonly string[], log: Logger): EngineFollower {
+  const follower = new EngineFollower({
+    sockets,
+    host: {
+      networks: () => daemon.networks(),
+      network: (name) => daemon.network(name),
+      onChange: (l) => daemon.onChange(l),
+      declared: (name) => daemon.engineDeclaration(name),
+      reattachWanted: (name) => {
+        const net = daemon.networkConfig(name);
+        return net === null || engineKeys(net).reattach;
+      },
+    },
+    log,
+    makeClient: (socket) => new ApiClient(new UnixHttp({ socketPath: socket, timeoutMs: CALL_TIMEOUT_MS })),
+    watch: (socket, onMaybe) => watchForSocket(socket, onMaybe, (m) => log.warning(`engine: ${m}`)),
+    now: () => Date.now(),
+  });
+  const changed = daemon.setEngineView(follower);
+  follower.onChange(changed);
+  follower.start();
+  return follower;
+}
