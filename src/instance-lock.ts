@@ -157,8 +157,11 @@ function readProcNetUnix(): string {
   }
 }
 
-/** The process holding socket `inode` among those /proc lets us see, or null. */
-export function findSocketHolder(inode: number): ProcHolder | null {
+/** The process holding socket `inode` among those /proc lets us see, or
+ *  null. `hint`: the pid the holder claims, looked at first (its claim is
+ *  only believed when its fds show the socket), so a refusal does not walk
+ *  every process's fds. */
+export function findSocketHolder(inode: number, hint?: number): ProcHolder | null {
   const target = `socket:[${inode}]`;
   let pids: string[];
   try {
@@ -166,6 +169,7 @@ export function findSocketHolder(inode: number): ProcHolder | null {
   } catch {
     return null;
   }
+  if (hint !== undefined) pids.unshift(String(hint));
   for (const pid of pids) {
     let fds: string[];
     try {
@@ -203,8 +207,8 @@ function ownUid(): number {
 /** Who may hold a lock name: root (or our own uid, when not run as root); anyone else is a squatter. */
 type Holding = { root: true; holder: ProcHolder } | { root: false; holder: ProcHolder | null; inode: number };
 
-function holding(inode: number): Holding {
-  const holder = findSocketHolder(inode);
+function holding(inode: number, hint?: number): Holding {
+  const holder = findSocketHolder(inode, hint);
   const trusted = holder !== null && (holder.uid === 0 || holder.uid === ownUid());
   return holder !== null && trusted ? { root: true, holder } : { root: false, holder, inode };
 }
@@ -246,9 +250,9 @@ export async function takeInstanceLock(netns: string | undefined, me: Holder): P
     }
     const inode = listeningNames(readProcNetUnix(), name).find((l) => l.name === name)?.inode;
     if (inode === undefined) continue; // let go between our bind and our look
-    const h = holding(inode);
+    const asked = await ask(name);
+    const h = holding(inode, asked?.pid);
     if (h.root) {
-      const asked = await ask(name);
       if (asked === null && attempt === 0) continue;
       return { ok: false, message: await refusal(name, h.holder, asked) };
     }
