@@ -215,7 +215,7 @@ function holding(inode: number, hint?: number): Holding {
 
 function describeSquatter(h: Holding & { root: false }): string {
   return h.holder === null
-    ? `a process this daemon cannot see (socket inode ${h.inode}), so not root's`
+    ? `a process this daemon cannot see (socket inode ${h.inode}), which is not root's`
     : `pid ${h.holder.pid} (${h.holder.comm}, uid ${h.holder.uid}), not root`;
 }
 
@@ -276,7 +276,7 @@ async function pastSquatter(name: string, me: Holder, squatter: Holding & { root
     ok: true,
     release: () => got.close(),
     warning: `the instance lock ${printable(name)} is held by ${describeSquatter(squatter)}: anyone can take an abstract socket name, `
-      + `so it is not a flatnetd of root's and is ignored; the lock is held as ${printable(mine)} instead`,
+      + `so it is ignored; the lock is held as ${printable(mine)} instead`,
   };
 }
 
