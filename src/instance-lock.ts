@@ -219,10 +219,12 @@ function describeSquatter(h: Holding & { root: false }): string {
     : `pid ${h.holder.pid} (${h.holder.comm}, uid ${h.holder.uid}), not root`;
 }
 
-/** The first name under `name` (other than `mine`) that root holds. */
+/** The first of `name` and the names under it (other than `mine`) that root
+ *  holds: past a squatter, the plain name too, as the squatter may have gone
+ *  and another daemon taken it. */
 function rootHeld(name: string, mine: string | null): string | null {
   for (const l of listeningNames(readProcNetUnix(), name)) {
-    if (l.name !== mine && l.name !== name && holding(l.inode).root) return l.name;
+    if (l.name !== mine && holding(l.inode).root) return l.name;
   }
   return null;
 }
