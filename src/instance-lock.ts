@@ -131,20 +131,27 @@ export function describeHolder(h: Holder | null): string {
   return `another flatnetd (pid ${h.pid}, started ${h.since} ${how})`;
 }
 
-/** Listening abstract sockets named `name` or `name/…` in /proc/net/unix
- *  text, with their inodes. The kernel shows an abstract name with a leading
- *  `@` and each NUL as `@` (Node pads the name with NULs to the full length). */
-export function listeningNames(procNetUnix: string, name: string): { name: string; inode: number }[] {
+export interface NamedSocket {
+  name: string;
+  inode: number;
+  listening: boolean;
+}
+
+/** Abstract sockets named `name` or `name/…` in /proc/net/unix text, with
+ *  their inodes. The kernel shows an abstract name with a leading `@` and
+ *  each NUL as `@` (Node pads the name with NULs to the full length). */
+export function abstractSockets(procNetUnix: string, name: string): NamedSocket[] {
   const want = name.replace(/^\0/, '');
-  const out: { name: string; inode: number }[] = [];
+  const out: NamedSocket[] = [];
   for (const line of procNetUnix.split('\n')) {
     const f = line.trim().split(/\s+/);
     const [flags, inode, path] = [f[3], f[6], f[7]];
-    // __SO_ACCEPTCON (0x10000): listening; accepted sockets show the path too.
-    if (flags === undefined || inode === undefined || path === undefined || (parseInt(flags, 16) & 0x10000) === 0) continue;
-    if (!path.startsWith('@')) continue;
+    if (flags === undefined || inode === undefined || path === undefined || !path.startsWith('@')) continue;
     const n = path.slice(1).replace(/@+$/, '');
-    if (n === want || n.startsWith(`${want}/`)) out.push({ name: `\0${n}`, inode: Number(inode) });
+    // __SO_ACCEPTCON (0x10000): listening. Accepted sockets show the name too;
+    // a socket bound but never listening holds it all the same.
+    const listening = (parseInt(flags, 16) & 0x10000) !== 0;
+    if (n === want || n.startsWith(`${want}/`)) out.push({ name: `\0${n}`, inode: Number(inode), listening });
   }
   return out;
 }
@@ -223,8 +230,8 @@ function describeSquatter(h: Holding & { root: false }): string {
  *  holds: past a squatter, the plain name too, as the squatter may have gone
  *  and another daemon taken it. */
 function rootHeld(name: string, mine: string | null): string | null {
-  for (const l of listeningNames(readProcNetUnix(), name)) {
-    if (l.name !== mine && holding(l.inode).root) return l.name;
+  for (const l of abstractSockets(readProcNetUnix(), name)) {
+    if (l.listening && l.name !== mine && holding(l.inode).root) return l.name;
   }
   return null;
 }
@@ -250,11 +257,13 @@ export async function takeInstanceLock(netns: string | undefined, me: Holder): P
       got.close();
       return { ok: false, message: await refusal(other, null) };
     }
-    const inode = listeningNames(readProcNetUnix(), name).find((l) => l.name === name)?.inode;
-    if (inode === undefined) continue; // let go between our bind and our look
-    const asked = await ask(name);
-    const h = holding(inode, asked?.pid);
+    const named = abstractSockets(readProcNetUnix(), name).filter((l) => l.name === name);
+    const sock = named.find((l) => l.listening) ?? named[0];
+    if (sock === undefined) continue; // let go between our bind and our look
+    const asked = sock.listening ? await ask(name) : null;
+    const h = holding(sock.inode, asked?.pid);
     if (h.root) {
+      // Root's but silent (or bound and not yet listening): it may be exiting, or starting.
       if (asked === null && attempt === 0) continue;
       return { ok: false, message: await refusal(name, h.holder, asked) };
     }

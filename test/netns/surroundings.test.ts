@@ -202,11 +202,17 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
     await kill(squatter);
   });
 
-  test("under the unit's hardening (ProtectProc=invisible, only CAP_NET_ADMIN) the squatter cannot be seen: the daemon starts past it, and a second hardened daemon is still refused", async () => {
+  test("under the unit's hardening (ProtectProc=invisible, only CAP_NET_ADMIN) a squatter that binds the name without listening cannot be seen: the daemon starts past it, and a second hardened daemon is still refused", async () => {
     const ino = (await exec(['stat', '-L', '-c', '%i', `/run/netns/${lab.nas}`])).stdout.trim();
+    // This one binds the name and never listens (Node pads an abstract name with NULs to the full 108 bytes; so does it).
+    const squat = `import socket, sys, time
+n = b'\\0flatnetd/netns:${ino}'
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(n + b'\\0' * (108 - len(n)))
+print('squatting', flush=True)
+time.sleep(600)`;
     const squatter = spawn('ip', ['netns', 'exec', lab.nas, 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
-      process.execPath, '-e', `require('node:net').createServer(() => undefined).listen('\\0flatnetd/netns:${ino}', () => process.stdout.write('squatting\\n'));`],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+      '/usr/bin/python3', '-c', squat], { stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push(squatter);
     await new Promise<void>((res, rej) => {
       squatter.stdout?.setEncoding('utf8').once('data', () => res());

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { describeHolder, listeningNames, lockName, takeInstanceLock, unitFromCgroup, type Holder } from '../../../src/instance-lock.js';
+import { describeHolder, abstractSockets, lockName, takeInstanceLock, unitFromCgroup, type Holder } from '../../../src/instance-lock.js';
 
 const me: Holder = { pid: 4242, args: ['--config-dir', '/etc/x'], since: '2026-12-06 20:00:00 UTC', unit: null };
 
@@ -45,12 +45,12 @@ test('the unit comes from the cgroup path; a holder under systemd is named by it
   assert.equal(describeHolder(null), 'another flatnetd (it did not say which)');
 });
 
-test('/proc/net/unix: listening abstract sockets with the lock name or a suffixed one, NUL padding stripped', () => {
+test('/proc/net/unix: abstract sockets with the lock name or a suffixed one, listening or not, NUL padding stripped', () => {
   const pad = (n: string): string => `@${n}${'@'.repeat(108 - 1 - n.length)}`;
   const text = [
     'Num       RefCount Protocol Flags    Type St Inode Path',
     `0000000096a297af: 00000002 00000000 00010000 0001 01 2770705 ${pad('flatnetd/netns:123')}`,
-    // accepted (not listening) socket of the same name, a longer inode, the suffixed name, a path socket
+    // a socket of the same name not listening (accepted, or bound only), a longer inode, the suffixed name, a path socket
     `00000000c0ffee00: 00000003 00000000 00000000 0001 03 2770710 ${pad('flatnetd/netns:123')}`,
     `00000000c0ffee01: 00000002 00000000 00010000 0001 01 2770711 ${pad('flatnetd/netns:1234')}`,
     `00000000c0ffee02: 00000002 00000000 00010000 0001 01 2770712 ${pad('flatnetd/netns:123/00ff00ff00ff00ff')}`,
@@ -58,10 +58,11 @@ test('/proc/net/unix: listening abstract sockets with the lock name or a suffixe
     '00000000c0ffee04: 00000002 00000000 00010000 0001 01 2770714 @flatnetd/netns:123',
     '',
   ].join('\n');
-  assert.deepEqual(listeningNames(text, '\0flatnetd/netns:123'), [
-    { name: '\0flatnetd/netns:123', inode: 2770705 },
-    { name: '\0flatnetd/netns:123/00ff00ff00ff00ff', inode: 2770712 },
-    { name: '\0flatnetd/netns:123', inode: 2770714 },
+  assert.deepEqual(abstractSockets(text, '\0flatnetd/netns:123'), [
+    { name: '\0flatnetd/netns:123', inode: 2770705, listening: true },
+    { name: '\0flatnetd/netns:123', inode: 2770710, listening: false },
+    { name: '\0flatnetd/netns:123/00ff00ff00ff00ff', inode: 2770712, listening: true },
+    { name: '\0flatnetd/netns:123', inode: 2770714, listening: true },
   ]);
 });
 
