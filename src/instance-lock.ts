@@ -164,20 +164,22 @@ function readProcNetUnix(): string {
   }
 }
 
-/** The process holding socket `inode` among those /proc lets us see, or
- *  null. `hint`: the pid the holder claims, looked at first (its claim is
+/** The processes holding the sockets `inodes`, among those /proc lets us
+ *  see, in one walk over every process's fds (a squatter may hold many
+ *  names). `hint`: the pid a holder claims, looked at first (its claim is
  *  only believed when its fds show the socket), so a refusal does not walk
  *  every process's fds. */
-export function findSocketHolder(inode: number, hint?: number): ProcHolder | null {
-  const target = `socket:[${inode}]`;
+export function findSocketHolders(inodes: ReadonlySet<number>, hint?: number): Map<number, ProcHolder> {
+  const found = new Map<number, ProcHolder>();
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return null;
+    return found;
   }
   if (hint !== undefined) pids.unshift(String(hint));
   for (const pid of pids) {
+    if (found.size === inodes.size) break;
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -191,16 +193,17 @@ export function findSocketHolder(inode: number, hint?: number): ProcHolder | nul
       } catch {
         continue;
       }
-      if (link !== target) continue;
+      const inode = Number(/^socket:\[(\d+)\]$/.exec(link)?.[1]);
+      if (!inodes.has(inode) || found.has(inode)) continue;
       try {
         const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-        return { pid: Number(pid), uid: statSync(`/proc/${pid}`).uid, comm };
+        found.set(inode, { pid: Number(pid), uid: statSync(`/proc/${pid}`).uid, comm });
       } catch {
-        return null;
+        // exited while we looked
       }
     }
   }
-  return null;
+  return found;
 }
 
 function ownUid(): number {
@@ -214,8 +217,7 @@ function ownUid(): number {
 /** Who may hold a lock name: root (or our own uid, when not run as root); anyone else is a squatter. */
 type Holding = { root: true; holder: ProcHolder } | { root: false; holder: ProcHolder | null; inode: number };
 
-function holding(inode: number, hint?: number): Holding {
-  const holder = findSocketHolder(inode, hint);
+function holding(inode: number, holder: ProcHolder | null): Holding {
   const trusted = holder !== null && (holder.uid === 0 || holder.uid === ownUid());
   return holder !== null && trusted ? { root: true, holder } : { root: false, holder, inode };
 }
@@ -230,10 +232,10 @@ function describeSquatter(h: Holding & { root: false }): string {
  *  holds: past a squatter, the plain name too, as the squatter may have gone
  *  and another daemon taken it. */
 function rootHeld(name: string, mine: string | null): string | null {
-  for (const l of abstractSockets(readProcNetUnix(), name)) {
-    if (l.listening && l.name !== mine && holding(l.inode).root) return l.name;
-  }
-  return null;
+  const candidates = abstractSockets(readProcNetUnix(), name).filter((l) => l.listening && l.name !== mine);
+  if (candidates.length === 0) return null;
+  const holders = findSocketHolders(new Set(candidates.map((l) => l.inode)));
+  return candidates.find((l) => holding(l.inode, holders.get(l.inode) ?? null).root)?.name ?? null;
 }
 
 async function refusal(name: string, proc: ProcHolder | null, asked?: Holder | null): Promise<string> {
@@ -261,7 +263,7 @@ export async function takeInstanceLock(netns: string | undefined, me: Holder): P
     const sock = named.find((l) => l.listening) ?? named[0];
     if (sock === undefined) continue; // let go between our bind and our look
     const asked = sock.listening ? await ask(name) : null;
-    const h = holding(sock.inode, asked?.pid);
+    const h = holding(sock.inode, findSocketHolders(new Set([sock.inode]), asked?.pid).get(sock.inode) ?? null);
     if (h.root) {
       // Root's but silent (or bound and not yet listening): it may be exiting, or starting.
       if (asked === null && attempt === 0) continue;
