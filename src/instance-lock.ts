@@ -12,18 +12,18 @@
 //
 // Abstract names have no permissions: any local user can bind ours first and
 // would keep flatnetd (and with it the host's container LAN) from starting.
-// So a taken name only refuses us when root holds it: the holder is found as
-// the process with the listening socket's inode (/proc/net/unix) among its
+// So a taken name only refuses us when root holds it listening: the holder
+// is found as the process with the socket's inode (/proc/net/unix) among its
 // fds. Under the unit's ProtectProc=invisible and without CAP_SYS_PTRACE only
-// root's own processes are visible to us, so a holder we cannot find is not
-// root's. Past a squatter the lock is taken under the name plus a random
-// suffix, which nobody can take first; every taker looks for root-held names
-// with that prefix, before and after binding its own, and steps back if it
-// sees one, so two root daemons never both run (in a tight race both may step
-// back; Restart= starts one again). A lock file under /run was the other
-// choice: it cannot be squatted, but it outlives kill -9 and needs a liveness
-// check (pid reuse, races between two stale-lock removers) the kernel gives
-// the socket for free.
+// root's own processes with CAP_NET_ADMIN are visible to us, so a holder we
+// cannot find is not a flatnetd of root's. Past a squatter the lock is taken
+// under the name plus a random suffix, which nobody can take first; every
+// taker looks for root-held names with that prefix, before and after binding
+// its own, and steps back if it sees one, so two root daemons never both run
+// (in a tight race both may step back; Restart= starts one again). A lock
+// file under /run was the other choice: it cannot be squatted, but it
+// outlives kill -9 and needs a liveness check (pid reuse, races between two
+// stale-lock removers) the kernel gives the socket for free.
 
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
@@ -44,7 +44,7 @@ export type LockResult =
   | { ok: true; release: () => void; warning: string | null }
   | { ok: false; message: string };
 
-/** A process holding a lock name's listening socket, as /proc shows it. */
+/** A process holding a lock name's socket, as /proc shows it. */
 export interface ProcHolder {
   pid: number;
   uid: number;
