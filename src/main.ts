@@ -76,6 +76,7 @@ async function run(opts: DaemonOptions): Promise<void> {
     log.error(`${lock.message}; exiting`);
     process.exit(1);
   }
+  if (lock.warning !== null) log.warning(lock.warning);
   const { notifier, fallback } = systemdNotifier(process.env, { onError: (e) => log.warning(e) });
   if (fallback !== null) log.warning(`the notify addon did not load (${fallback}); telling systemd through systemd-notify(1) instead, which it believes only with NotifyAccess=all`);
   const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l) });

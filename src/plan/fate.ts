@@ -189,6 +189,17 @@ export function decideFates(links: readonly DesiredLink[], k: KernelIndex, froze
         `${reason}; not re-made while ${foreign.join(', ')} (not flatnetd's) may depend on it`, 'warning'));
       continue;
     }
+    // A frozen network's links are left exactly as they are, and the kernel
+    // would delete them with their parent: another network's change to the
+    // parent waits until that network thaws (or goes down).
+    const frozenBelow = descendants(k, have).filter(isFrozen);
+    if (frozenBelow.length > 0) {
+      fates.set(link.name, { is: 'blocked' });
+      const which = frozenBelow.map((d) => `${d.name} (of frozen network ${aliasNetworks(d.alias).filter((n) => frozen.has(n)).join(',')})`);
+      conflicts.push(...conflictDiagnostics(link.name, link.networks,
+        `${reason}; not re-made while ${which.join(', ')} hangs below it (the kernel would delete it too)`, 'warning'));
+      continue;
+    }
     fates.set(link.name, { is: 'recreate', have, reason });
   }
   return { fates, order, conflicts };

@@ -151,6 +151,99 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
     await kill(third);
   });
 
+  test("the lock name squatted by nobody: the daemon starts anyway and keeps the links, with one warning naming the squatter; a second daemon is still refused, and after kill -9 a new one starts", async () => {
+    // Abstract socket names have no permissions: any user can bind flatnetd's first.
+    const ino = (await exec(['stat', '-L', '-c', '%i', `/run/netns/${lab.nas}`])).stdout.trim();
+    const squat = `
+      const net = require('node:net');
+      net.createServer(() => undefined).listen('\\0flatnetd/netns:${ino}', () => process.stdout.write('squatting\\n'));`;
+    const squatter = spawn('ip', ['netns', 'exec', lab.nas, 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
+      process.execPath, '-e', squat], { stdio: ['ignore', 'pipe', 'inherit'] });
+    procs.push(squatter);
+    await new Promise<void>((res, rej) => {
+      squatter.stdout?.setEncoding('utf8').once('data', () => res());
+      squatter.once('exit', (code) => rej(new Error(`the squatter exited (${String(code)})`)));
+    });
+    const held = await exec(['ip', 'netns', 'exec', lab.nas, 'cat', '/proc/net/unix']);
+    assert.match(held.stdout, new RegExp(`@flatnetd/netns:${ino}@`), 'the squatter holds the name');
+
+    const notify = await notifySocket();
+    const first = spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path);
+    const log: string[] = [];
+    const err = first.stderr;
+    assert.ok(err);
+    createInterface({ input: err }).on('line', (l) => log.push(l));
+    await notify.waitFor('READY=1');
+    await healOnce('the daemon past a squatter');
+    const warnings = log.filter((l) => /instance lock/.test(l));
+    assert.equal(warnings.length, 1, log.join('\n'));
+    assert.match(warnings[0] ?? '', new RegExp(`the instance lock @flatnetd/netns:${ino} is held by pid \\d+ \\(node, uid 65534\\), not root: .*the lock is held as @flatnetd/netns:${ino}/[0-9a-f]{16} instead`));
+
+    // The lock still works: a second daemon is refused, naming the first.
+    const second = spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path);
+    const err2: string[] = [];
+    second.stderr?.setEncoding('utf8').on('data', (c: string) => err2.push(c));
+    let deadline: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited(second), new Promise<string>((res) => { deadline = setTimeout(() => res('still running'), 20_000); })]);
+    clearTimeout(deadline);
+    const text = err2.join('');
+    assert.ok(code !== 0 && code !== 'still running', `the second daemon must exit non-zero (got ${String(code)}); it said:\n${text}`);
+    assert.match(text, new RegExp(`another flatnetd \\(pid ${first.pid ?? -1}, started .* by hand as "flatnetd .*--config-dir ${dir}`), text);
+    assert.equal(text.trim().split('\n').length, 1, `one line:\n${text}`);
+
+    // kill -9 frees the suffixed name too; the squatter is still there.
+    await kill(first);
+    const notify3 = await notifySocket();
+    const third = spawnDaemon(['ignore', 'ignore', 'ignore'], notify3.path);
+    await notify3.waitFor('READY=1');
+    await healOnce('a new daemon past the squatter after kill -9 of the first');
+    await kill(third);
+    assert.equal(squatter.exitCode, null, 'the squatter was left alone');
+    await kill(squatter);
+  });
+
+  test("under the unit's hardening (ProtectProc=invisible, only CAP_NET_ADMIN) a squatter that binds the name without listening cannot be seen: the daemon starts past it, and a second hardened daemon is still refused", async () => {
+    const ino = (await exec(['stat', '-L', '-c', '%i', `/run/netns/${lab.nas}`])).stdout.trim();
+    // This one binds the name and never listens (Node pads an abstract name with NULs to the full 108 bytes; so does it).
+    const squat = `import socket, sys, time
+n = b'\\0flatnetd/netns:${ino}'
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(n + b'\\0' * (108 - len(n)))
+print('squatting', flush=True)
+time.sleep(600)`;
+    const squatter = spawn('ip', ['netns', 'exec', lab.nas, 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
+      '/usr/bin/python3', '-c', squat], { stdio: ['ignore', 'pipe', 'inherit'] });
+    procs.push(squatter);
+    await new Promise<void>((res, rej) => {
+      squatter.stdout?.setEncoding('utf8').once('data', () => res());
+      squatter.once('exit', (code) => rej(new Error(`the squatter exited (${String(code)})`)));
+    });
+    // What systemd does for the unit: a /proc of its own with hidepid=invisible, the bounding set cut to CAP_NET_ADMIN.
+    const hardened = ['unshare', '--mount', 'sh', '-c', 'mount -t proc -o hidepid=invisible proc /proc && exec setpriv --bounding-set -all,+net_admin "$0" "$@"'];
+    const notify = await notifySocket();
+    const first = spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path, [], hardened);
+    const log: string[] = [];
+    assert.ok(first.stderr);
+    createInterface({ input: first.stderr }).on('line', (l) => log.push(l));
+    await notify.waitFor('READY=1');
+    await healOnce('the hardened daemon past a squatter');
+    const warnings = log.filter((l) => /instance lock/.test(l));
+    assert.equal(warnings.length, 1, log.join('\n'));
+    assert.match(warnings[0] ?? '', /is held by a process this daemon cannot see \(socket inode \d+\), which is not root's: .*the lock is held as @flatnetd\/netns:\d+\/[0-9a-f]{16} instead/);
+
+    const second = spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path, [], hardened);
+    const err2: string[] = [];
+    second.stderr?.setEncoding('utf8').on('data', (c: string) => err2.push(c));
+    let deadline: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited(second), new Promise<string>((res) => { deadline = setTimeout(() => res('still running'), 20_000); })]);
+    clearTimeout(deadline);
+    const text = err2.join('');
+    assert.ok(code !== 0 && code !== 'still running', `the second daemon must exit non-zero (got ${String(code)}); it said:\n${text}`);
+    assert.match(text, /another flatnetd \(pid \d+, started .* by hand as "flatnetd /, text);
+    await kill(first);
+    await kill(squatter);
+  });
+
   test('ulimit -n 20: one readable line naming the limit it needs, exit 1, no stack trace, no link touched', async () => {
     const before = await waitUntil('docker-link in place', shim).catch(() => undefined);
     const r = await exec(['sh', '-c', `ulimit -n 20 && exec ip netns exec ${lab.nas} "${process.execPath}" ${NODE_FLAGS.join(' ')} "${DAEMON_JS}" --no-bus --config-dir "${dir}"`]);
