@@ -21,6 +21,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, type DemoBus } from '../support/private-bus.js';
 import { startProcess, type Proc } from '../dbus/harness.js';
 import { waitUntil } from '../support/wait.js';
+import { readmeDropIn } from '../support/dropins.js';
 
 const isRoot = process.getuid?.() === 0;
 const NAME = 'org.flatnet.flatnet1';
@@ -28,17 +29,7 @@ const MANAGER_PATH = '/org/flatnet/flatnet1';
 const NET_PATH = '/org/flatnet/flatnet1/network/macvlan1';
 const NET_IFACE = 'org.flatnet.flatnet1.Network';
 
-const DROPIN = `[Network]
-Name=macvlan1
-Parent=enp3s0
-Subnet=${LAN.subnet}
-Gateway=${LAN.gateway}
-IPRange=${LAN.range}
-
-[Shim]
-Name=docker-link
-Address=${LAN.shim}/32
-`;
+const DROPIN = readmeDropIn({ name: 'macvlan1', address: `${LAN.shim}/32` });
 
 interface Msg { type: string; sender?: string; path?: string; interface?: string; member?: string; payload?: { type: string; data: unknown[] } }
 

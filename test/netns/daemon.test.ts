@@ -12,6 +12,7 @@ import { createLab, exec, LAN, type Lab } from '../support/lab.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { waitUntil } from '../support/wait.js';
+import { readmeDropIn } from '../support/dropins.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -19,17 +20,7 @@ interface IpLink { ifindex: number; ifname: string; address: string; ifalias?: s
 interface IpAddr { ifname: string; addr_info: { local: string; prefixlen: number; family: string }[] }
 interface IpRoute { dst: string; dev: string; protocol?: string }
 
-const SEED000 = `# seed 000: the NAS's flat LAN
-[Network]
-Parent=enp3s0
-Subnet=${LAN.subnet}
-Gateway=${LAN.gateway}
-IPRange=${LAN.range}
-
-[Shim]
-Name=docker-link
-Address=${LAN.shim}
-`;
+const SEED000 = readmeDropIn();
 
 // Twice: as shipped (this namespace has too few links for the event-fed view),
 // and with the view serving every event-started run (--view-min-links 0).

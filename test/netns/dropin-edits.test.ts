@@ -14,21 +14,11 @@ import { execFileSync } from 'node:child_process';
 import { createLab, exec, LAN, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { waitUntil } from '../support/wait.js';
+import { readmeDropIn } from '../support/dropins.js';
 
 const isRoot = process.getuid?.() === 0;
 
-const dropIn = (name = 'macvlan1', shimAddr = LAN.shim): string => `# the README's example
-[Network]
-Name=${name}
-Parent=enp3s0
-Subnet=${LAN.subnet}
-Gateway=${LAN.gateway}
-IPRange=${LAN.range}
-
-[Shim]
-Name=docker-link
-Address=${shimAddr}
-`;
+const dropIn = (name = 'macvlan1', address = LAN.shim): string => readmeDropIn({ name, address });
 
 interface IpLink { ifindex: number; ifname: string; ifalias?: string; flags: string[] }
 

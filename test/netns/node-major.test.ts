@@ -14,19 +14,11 @@ import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { currentMajor, nodeRuntime, SUPPORTED_MAJORS, type NodeRuntime } from '../support/node-runtimes.js';
 import { waitUntil } from '../support/wait.js';
+import { readmeDropIn } from '../support/dropins.js';
 
 const isRoot = process.getuid?.() === 0;
 
-const CONF = `[Network]
-Parent=enp3s0
-Subnet=${LAN.subnet}
-Gateway=${LAN.gateway}
-IPRange=${LAN.range}
-
-[Shim]
-Name=docker-link
-Address=${LAN.shim}
-`;
+const CONF = readmeDropIn();
 
 for (const major of SUPPORTED_MAJORS.filter((m) => m !== currentMajor())) {
   describe(`the built tree under Node ${major} (built and tested under Node ${currentMajor()})`, { skip: isRoot ? false : 'needs root for network namespaces' }, () => {

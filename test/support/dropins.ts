@@ -1,4 +1,6 @@
-// Seed 000's flat LAN as a drop-in (network "lan", shim docker-link on
+import { LAN } from './lab.js';
+
+// The flat LAN as a drop-in (network "lan", shim docker-link on
 // enp3s0), shared by the tests that drive the daemon on it.
 export const LAN_DROPIN = `[Network]
 Name=lan
@@ -24,3 +26,21 @@ IPRange=192.168.200.192/27
 Name=lan200-shim
 Address=192.168.200.192/32
 `;
+
+/**
+ * The README's drop-in on the lab's LAN (shim docker-link on enp3s0): `name`
+ * becomes Name= (left out, the file's name names the network), `address` the
+ * shim's Address= (default the lab's shim address, as the README writes it).
+ */
+export function readmeDropIn(o: { name?: string; address?: string } = {}): string {
+  return `[Network]
+${o.name !== undefined ? `Name=${o.name}\n` : ''}Parent=enp3s0
+Subnet=${LAN.subnet}
+Gateway=${LAN.gateway}
+IPRange=${LAN.range}
+
+[Shim]
+Name=docker-link
+Address=${o.address ?? LAN.shim}
+`;
+}
