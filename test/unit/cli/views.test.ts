@@ -115,15 +115,15 @@ test('monitor: one line per change, from → to, LastChangeUSec left out of the 
 test('status NAME and status: the engine side (issue 15): re-attaches, the engine\'s error, drift with its fix, the engines', () => {
   const n = networkView(lan.Path, { ...lanProps, ReattachCount: 3, LastReattachUSec: 1700000000123456n, ReattachPending: 1,
     ReattachError: 'c-dns: connect: failed to create the macvlan port: invalid argument',
-    EngineDiagnostics: [['error', 'engine', '/etc/flatnet.d/lan.conf', 7, 'IPRange', '192.168.88.192/27', '', 'lan',
-      'Docker network lan has ip-ranges 192.168.88.128/26, the drop-in 192.168.88.192/27; fix: docker network rm lan && docker network create …']] });
+    EngineDiagnostics: [{ Severity: 'error', Code: 'engine', File: '/etc/flatnet.d/lan.conf', Line: 7, Key: 'IPRange', Value: '192.168.88.192/27', Network: 'lan',
+      Message: 'Docker network lan has ip-ranges 192.168.88.128/26, the drop-in 192.168.88.192/27; fix: docker network rm lan && docker network create …' }] });
   const out = renderNetworkStatus(plain, n, 1700000000123 + 65_000, 'UTC');
   assert.ok(out.includes(' Re-attached: 3 containers, last 2023-11-14 22:13:20 UTC (1min 5s ago)'), out.join('\n'));
   assert.ok(out.includes('Re-attaching: 1 container'), out.join('\n'));
   assert.ok(out.includes('Engine Error: c-dns: connect: failed to create the macvlan port: invalid argument'), out.join('\n'));
   assert.equal(out.at(-1), 'error: /etc/flatnet.d/lan.conf:7: IPRange=192.168.88.192/27: Docker network lan has ip-ranges 192.168.88.128/26, the drop-in 192.168.88.192/27; fix: docker network rm lan && docker network create …');
   const m = managerInfo({ Version: '0.1.0', State: 'running', Networks: [lan.Path], Diagnostics: [], Engines: [
-    ['/run/docker.sock', 'attached', 'Docker 20.10.24+dfsg1 (API 1.41)', ''], ['/run/podman/podman.sock', 'absent', '', ''],
+    { Socket: '/run/docker.sock', State: 'attached', Engine: 'Docker 20.10.24+dfsg1 (API 1.41)' }, { Socket: '/run/podman/podman.sock', State: 'absent' },
   ] });
   const text = renderManagerStatus(plain, m, [lan]);
   assert.deepEqual(text.slice(4, 6), ['    Engines: Docker 20.10.24+dfsg1 (API 1.41) at /run/docker.sock', '             none at /run/podman/podman.sock']);

@@ -125,7 +125,7 @@ test('unknown sections and keys: a warning with path:line that names the likely 
     [`warning: ${LAN}:3: Colour=blue: unknown key in [Shim], ignored (the keys of [Shim] are Name=, Address=, Route= or MACAddress=)`]);
   assert.deepEqual(valid('[Network]\n[Shims]\nName=x\n').warnings, [`warning: ${LAN}:2: unknown section [Shims], ignored; did you mean [Shim]?`]);
   assert.deepEqual(valid('[Network]\n[Container]\nName=x\n').warnings,
-    [`warning: ${LAN}:2: unknown section [Container], ignored (the sections are [Network] or [Shim])`]);
+    [`warning: ${LAN}:2: unknown section [Container], ignored (the sections are [Network], [Shim] or [Engine])`]);
 });
 
 test('inline comments: a value with " #" or " ;" says they are not supported', () => {
