@@ -59,6 +59,23 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
   };
   const exited = (p: ChildProcess): Promise<number | null> =>
     p.exitCode !== null ? Promise.resolve(p.exitCode) : new Promise((res) => p.once('exit', (code) => res(code)));
+  /**
+   * `second` started beside a running daemon: it must exit non-zero, in one
+   * line (unless `oneLine` is false) naming that daemon as `names` matches.
+   */
+  const refused = async (second: ChildProcess, names: RegExp, oneLine = true): Promise<void> => {
+    const err: string[] = [];
+    second.stderr?.setEncoding('utf8').on('data', (c: string) => err.push(c));
+    // A deadline for the old behaviour (it ran on, fighting), not a timing.
+    let deadline: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited(second), new Promise<string>((res) => { deadline = setTimeout(() => res('still running'), 20_000); })]);
+    clearTimeout(deadline);
+    const text = err.join('');
+    assert.ok(code !== 0 && code !== 'still running', `the second daemon must exit non-zero (got ${String(code)}); it said:\n${text}`);
+    assert.match(text, names, text);
+    if (oneLine) assert.equal(text.trim().split('\n').length, 1, `one line:\n${text}`);
+  };
+  const namesFirst = (first: ChildProcess): RegExp => new RegExp(`another flatnetd \\(pid ${first.pid ?? -1}, started .* by hand as "flatnetd .*--config-dir ${dir}`);
   const kill = async (p: ChildProcess): Promise<void> => {
     if (p.exitCode !== null || p.signalCode !== null) return;
     p.kill('SIGKILL');
@@ -124,17 +141,7 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
     writeFileSync(idFile, '0123456789abcdef0123456789abcdef\n');
     try {
       const notify2 = await notifySocket();
-      const second = spawnDaemon(['ignore', 'ignore', 'pipe'], notify2.path, ['--machine-id', idFile]);
-      const err: string[] = [];
-      second.stderr?.setEncoding('utf8').on('data', (c: string) => err.push(c));
-      // A deadline for the old behaviour (it ran on, fighting), not a timing.
-      let deadline: NodeJS.Timeout | undefined;
-      const code = await Promise.race([exited(second), new Promise<string>((res) => { deadline = setTimeout(() => res('still running'), 20_000); })]);
-      clearTimeout(deadline);
-      const text = err.join('');
-      assert.ok(code !== 0 && code !== 'still running', `the second daemon must exit non-zero (got ${String(code)}); it said:\n${text}`);
-      assert.match(text, new RegExp(`another flatnetd \\(pid ${first.pid ?? -1}, started .* by hand as "flatnetd .*--config-dir ${dir}`), text);
-      assert.equal(text.trim().split('\n').length, 1, `one line:\n${text}`);
+      await refused(spawnDaemon(['ignore', 'ignore', 'pipe'], notify2.path, ['--machine-id', idFile]), namesFirst(first));
       assert.equal(notify2.messages.length, 0, 'the second daemon never got as far as sd_notify');
       const after = await shim();
       assert.deepEqual([after?.ifindex, after?.address], [before.ifindex, before.address], 'the second daemon touched no link');
@@ -180,16 +187,7 @@ describe('flatnetd in hostile surroundings', { skip: isRoot ? false : 'needs roo
     assert.match(warnings[0] ?? '', new RegExp(`the instance lock @flatnetd/netns:${ino} is held by pid \\d+ \\(node, uid 65534\\), not root: .*the lock is held as @flatnetd/netns:${ino}/[0-9a-f]{16} instead`));
 
     // The lock still works: a second daemon is refused, naming the first.
-    const second = spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path);
-    const err2: string[] = [];
-    second.stderr?.setEncoding('utf8').on('data', (c: string) => err2.push(c));
-    let deadline: NodeJS.Timeout | undefined;
-    const code = await Promise.race([exited(second), new Promise<string>((res) => { deadline = setTimeout(() => res('still running'), 20_000); })]);
-    clearTimeout(deadline);
-    const text = err2.join('');
-    assert.ok(code !== 0 && code !== 'still running', `the second daemon must exit non-zero (got ${String(code)}); it said:\n${text}`);
-    assert.match(text, new RegExp(`another flatnetd \\(pid ${first.pid ?? -1}, started .* by hand as "flatnetd .*--config-dir ${dir}`), text);
-    assert.equal(text.trim().split('\n').length, 1, `one line:\n${text}`);
+    await refused(spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path), namesFirst(first));
 
     // kill -9 frees the suffixed name too; the squatter is still there.
     await kill(first);
@@ -231,15 +229,7 @@ time.sleep(600)`;
     assert.equal(warnings.length, 1, log.join('\n'));
     assert.match(warnings[0] ?? '', /is held by a process this daemon cannot see \(socket inode \d+\), which is not root's: .*the lock is held as @flatnetd\/netns:\d+\/[0-9a-f]{16} instead/);
 
-    const second = spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path, [], hardened);
-    const err2: string[] = [];
-    second.stderr?.setEncoding('utf8').on('data', (c: string) => err2.push(c));
-    let deadline: NodeJS.Timeout | undefined;
-    const code = await Promise.race([exited(second), new Promise<string>((res) => { deadline = setTimeout(() => res('still running'), 20_000); })]);
-    clearTimeout(deadline);
-    const text = err2.join('');
-    assert.ok(code !== 0 && code !== 'still running', `the second daemon must exit non-zero (got ${String(code)}); it said:\n${text}`);
-    assert.match(text, /another flatnetd \(pid \d+, started .* by hand as "flatnetd /, text);
+    await refused(spawnDaemon(['ignore', 'ignore', 'pipe'], notify.path, [], hardened), /another flatnetd \(pid \d+, started .* by hand as "flatnetd /, false);
     await kill(first);
     await kill(squatter);
   });
