@@ -170,7 +170,7 @@
             el("button", {
                 type: "button", class: "pf-c-button pf-m-secondary", "data-mutating": "yes", "aria-describedby": "access",
                 "aria-label": (down ? "Bring up " : "Take down ") + name,
-                onclick: () => (down ? upNetwork(name) : downNetwork(p)),
+                onclick: () => (down ? upNetwork(p) : downNetwork(p)),
                 text: down ? "Up" : "Down",
             }),
             el("button", {
@@ -296,9 +296,20 @@
         withPlan("flatnetd will re-read the drop-ins and reconcile. With the drop-ins loaded now, that means:",
             "Reload", () => call("Reload")));
 
-    function upNetwork(name) {
-        return withPlan(`Bring ${name} up again. flatnetd will then make these changes:`, `Up ${name}`,
-            () => call("Up", [name], "s"));
+    /** What a network's drop-in has flatnetd make (its links, addresses, routes), for the dialogs. */
+    function madeFor(p) {
+        const links = [p.VLAN ? p.Parent : "", p.Shim ? `${p.Shim} on ${p.Parent}` : ""].filter((x) => x);
+        const addrs = (p.Addresses || []).join(", ");
+        const routes = (p.Routes || []).join(", ");
+        return [links.join(", "), addrs && `address ${addrs}`, routes && `routes to ${routes}`].filter((x) => x).join("; ");
+    }
+
+    function upNetwork(p) {
+        // Plan leaves a network that is down out (it is blocked): say what Up makes from its drop-in.
+        const made = madeFor(p);
+        const intro = `Bring ${p.Name} up: flatnetd makes again what its drop-in says` + (made ? ` (${made})` : "") +
+            ". Other pending changes:";
+        return withPlan(intro, `Up ${p.Name}`, () => call("Up", [p.Name], "s"));
     }
 
     function downNetwork(p) {

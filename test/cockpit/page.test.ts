@@ -192,6 +192,32 @@ describe('the Cockpit page in a real Cockpit and Chromium', { skip }, () => {
     assert.equal(await other.eval('document.getElementById("editor-save").disabled'), true);
   });
 
+  test('Down and Up of a network, each after its dry run: the shim goes and comes back, the card follows', async () => {
+    const button = (label: string): string => `document.querySelector('[data-network="macvlan1"] button[aria-label="${label}"]')`;
+    await page.eval(`${button('Take down macvlan1')}.click()`);
+    await pageWait(page, 'the plan dialog', 'document.getElementById("plan").open');
+    assert.match(await page.eval<string>('document.getElementById("plan-intro").textContent'), /^Take macvlan1 down: flatnetd removes what it made for it \(docker-link\)/);
+    await page.eval('document.getElementById("plan-apply").click()');
+    await pageWait(page, 'the card to say Down', `${card('State')} === 'Down'`);
+    assert.equal(await prop('State'), 's "down"');
+    assert.notEqual((await exec(['ip', '-n', lab.nas, 'link', 'show', 'docker-link'])).code, 0, 'the shim is gone');
+    await page.eval(`${button('Bring up macvlan1')}.click()`);
+    await pageWait(page, 'the plan dialog', 'document.getElementById("plan").open');
+    assert.match(await page.eval<string>('document.getElementById("plan-intro").textContent'),
+      /^Bring macvlan1 up: flatnetd makes again what its drop-in says \(docker-link on enp3s0; address 192\.168\.88\.192\/32; routes to 192\.168\.88\.192\/27\)/);
+    await page.eval('document.getElementById("plan-apply").click()');
+    await pageWait(page, 'the card to say Configured', `${card('State')} === 'Configured'`);
+    assert.equal((await exec(['ip', '-n', lab.nas, 'link', 'show', 'docker-link'])).code, 0, 'the shim is back');
+  });
+
+  test('a drop-in removed: its network leaves the page (InterfacesRemoved), no reload', async () => {
+    await page.eval('window.notReloaded = true');
+    rmSync(join(cfg, '20-attic.conf'));
+    await pageWait(page, 'attic to leave the page', '!document.querySelector(\'[data-network="attic"]\')');
+    assert.equal(await page.eval('window.notReloaded'), true);
+    assert.equal(await page.eval(card('State')), 'Configured');
+  });
+
   test('keyboard only: every action is reachable by Tab and labelled; Enter opens the dry run, Escape cancels it', async () => {
     // Start where a person's first Tab would: at the top of the page.
     await page.eval('{ const h = document.querySelector("h1"); h.tabIndex = -1; h.focus(); window.scrollTo(0, 0); }');
