@@ -149,7 +149,7 @@
             (p.LastReattachUSec ? `, last ${when(p.LastReattachUSec)}` : "");
         for (const [t, v, k] of [
             ["Drop-in", p.ConfigFile, "ConfigFile"],
-            ["Parent", p.Parent + (p.Carrier ? " (carrier)" : " (no carrier)"), "Parent"],
+            ["Parent", p.Parent + (!p.ParentIfIndex ? " (not present)" : p.Carrier ? " (carrier)" : " (no carrier)"), "Parent"],
             ["VLAN", vlan, "VLAN"],
             ["Driver", `${p.Driver} ${p.Mode}`, "Driver"],
             ["Shim", p.Shim || "none", "Shim"],
