@@ -6,7 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +255,17 @@ describe('the Cockpit page in a real Cockpit and Chromium', { skip }, () => {
     await page.key('Enter');
     const docker = await pageWait<string>(page, 'the docker command', 'document.getElementById("commands-text").textContent.startsWith("docker") && document.getElementById("commands-text").textContent');
     assert.match(docker, /^docker network create .*--aux-address=host=192\.168\.88\.192.* macvlan1$/);
+  });
+
+  test('in Cockpit\'s shell: "Flat networks" is in the menu and the page runs in the shell\'s frame', async (t) => {
+    if (!existsSync('/usr/share/cockpit/shell/manifest.json')) return t.skip('Cockpit\'s shell is not installed (apt-get install cockpit-system)');
+    const shell = await browser.open(`http://127.0.0.1:${admin.port}/flatnet`);
+    const link = await pageWait<string>(shell, 'the menu entry',
+      '[...document.querySelectorAll("a")].find((a) => a.textContent.trim() === "Flat networks")?.getAttribute("href")');
+    assert.match(link, /flatnet$/);
+    const state = await waitUntil('the page in the shell\'s frame to list macvlan1', async () =>
+      (await shell.frameEval<string>('/flatnet/index.html', card('State'))) ?? undefined, 15_000, 50);
+    assert.equal(state, 'Configured');
   });
 
   test('a screenshot of the overview is kept', async () => {

@@ -33,6 +33,8 @@ export interface Page {
   /** Types text into the focused element as a keyboard would (input events). */
   type(text: string): Promise<void>;
   screenshot(): Promise<Buffer>;
+  /** Runs `expression` in the DOM of the first frame whose URL contains `urlPart` (an isolated world: its DOM, not its globals); null while there is none. */
+  frameEval<T = unknown>(urlPart: string, expression: string): Promise<T | null>;
   /** console messages and exceptions the page reported. */
   console: string[];
 }
@@ -127,6 +129,19 @@ export function launchChromium(chromium: string, wrap: string[] = []): Browser {
         },
         async type(text) {
           await s('Input.insertText', { text });
+        },
+        async frameEval<T>(urlPart: string, expression: string): Promise<T | null> {
+          interface Tree { frame: { id: string; url: string }; childFrames?: Tree[] }
+          const { frameTree } = await s('Page.getFrameTree') as { frameTree: Tree };
+          const find = (t: Tree): Tree | undefined => (t.frame.url.includes(urlPart) ? t : (t.childFrames ?? []).map(find).find((x) => x));
+          const hit = find(frameTree);
+          if (hit === undefined) return null;
+          const { executionContextId } = await s('Page.createIsolatedWorld', { frameId: hit.frame.id, worldName: 'fnt-test' }) as { executionContextId: number };
+          const r = await s('Runtime.evaluate', { expression, contextId: executionContextId, awaitPromise: true, returnByValue: true }) as {
+            result: { value?: unknown }; exceptionDetails?: { text?: string };
+          };
+          if (r.exceptionDetails) throw new Error(`in the frame: ${r.exceptionDetails.text ?? ''}`);
+          return r.result.value as T;
         },
         async screenshot() {
           const { data } = await s('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true }) as { data: string };
