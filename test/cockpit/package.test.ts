@@ -41,9 +41,13 @@ test('index.html has no inline script, style or handler, and every file it names
   for (const m of js.matchAll(/\$\("([\w-]+)"\)/g)) assert.match(html, new RegExp(`id="${m[1] ?? ''}"`), `#${m[1] ?? ''}`);
 });
 
-test('flatnet.js is valid JavaScript as shipped (no build step)', () => {
+test('flatnet.js is valid JavaScript as shipped (no build step), and never polls', () => {
   const r = spawnSync(process.execPath, ['--check', join(DIR, 'flatnet.js')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
+  // Live updates come from the bus's signals (proxies); a timer may only debounce the editor's check.
+  const js = readFileSync(join(DIR, 'flatnet.js'), 'utf8');
+  assert.doesNotMatch(js, /setInterval|requestAnimationFrame/);
+  assert.deepEqual([...js.matchAll(/setTimeout\(([\w.]+)/g)].map((m) => m[1]), ['check']);
 });
 
 test('the package is small: measured raw and gzipped', () => {
