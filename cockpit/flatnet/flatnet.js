@@ -90,7 +90,7 @@
     function stateClass(state) {
         switch (state) {
         case "configured": return "fn-ok";
-        case "no-carrier": case "waiting-for-parent": case "degraded": case "down": return "fn-warn";
+        case "probing": case "no-carrier": case "waiting-for-parent": case "degraded": case "down": return "fn-warn";
         default: return "fn-bad";
         }
     }
@@ -98,6 +98,7 @@
     function stateLabel(state) {
         return {
             "configured": "Configured",
+            "probing": "Probing the LAN",
             "no-carrier": "No carrier",
             "waiting-for-parent": "Waiting for parent",
             "degraded": "Degraded",
@@ -119,17 +120,15 @@
         return [el("dt", { text: term }), dd];
     }
 
-    /** LAN conflicts (issue 17): diagnostics the daemon files as conflicts for this network, and any property of that name. */
-    function lanConflicts(name, p) {
-        const out = [];
-        for (const key of ["Conflicts", "LanConflicts", "AddressConflicts"]) {
-            const v = p.data[key];
-            if (Array.isArray(v)) for (const x of v) out.push(typeof x === "string" ? x : diagText(x));
-        }
-        for (const d of manager.Diagnostics || []) {
-            if (dv(d, "Network") === name && dv(d, "Code") === "conflict") out.push(diagText(d));
-        }
-        return out;
+    /**
+     * LAN conflicts: another host answering for a shim's address (flatnetd's
+     * ARP probe files them as address-in-use diagnostics of the network). A
+     * flatnetd without the probe has none, and the row says "none".
+     */
+    function lanConflicts(name) {
+        return (manager.Diagnostics || [])
+            .filter((d) => dv(d, "Network") === name && dv(d, "Code") === "address-in-use")
+            .map(diagText);
     }
 
     function networkCard(p) {
@@ -144,7 +143,7 @@
         const vlan = p.VLAN ? String(p.VLAN) : "none";
         const dl = el("dl", { class: "fn-props" });
         const drift = (p.EngineDiagnostics || []).map(diagText);
-        const conflicts = lanConflicts(name, p);
+        const conflicts = lanConflicts(name);
         const reattach = String(p.ReattachCount || 0) + (p.ReattachPending ? ` (${p.ReattachPending} pending)` : "") +
             (p.LastReattachUSec ? `, last ${when(p.LastReattachUSec)}` : "");
         for (const [t, v, k] of [
@@ -177,6 +176,11 @@
                 type: "button", class: "pf-c-button pf-m-link", "aria-label": "Commands for " + name,
                 onclick: () => showCommands(name), text: "Docker / Podman / CNI",
             }),
+            // Offered only by a flatnetd that has Manager.Probe (the LAN scan).
+            typeof manager.Probe === "function" ? el("button", {
+                type: "button", class: "pf-c-button pf-m-link", "data-mutating": "yes", "aria-describedby": "access",
+                "aria-label": "Scan the LAN range of " + name, onclick: () => probe(name), text: "Scan the LAN",
+            }) : null,
             p.ConfigFile ? el("button", {
                 type: "button", class: "pf-c-button pf-m-link", "aria-label": "Edit " + p.ConfigFile,
                 onclick: () => openEditor(p.ConfigFile), text: "Edit drop-in",
@@ -318,6 +322,19 @@
             (made.length ? ` (${made.join(", ")})` : "") +
             ", and its containers lose the host's shim until Up or a reload. Other pending changes:";
         return withPlan(intro, `Down ${p.Name}`, () => call("Down", [p.Name], "s"));
+    }
+
+    /** Manager.Probe: who answers on the LAN for the network's range (ARP); the daemon's JSON, one line per address. */
+    async function probe(name) {
+        say(`Scanning the LAN range of ${name}…`);
+        try {
+            const [json] = await call("Probe", [name, false], "sb");
+            const r = JSON.parse(json);
+            const lines = (r.occupants || []).map((o) => `${o.address} ${o.mac} ${o.owner}${o.detail ? " (" + o.detail + ")" : ""}`);
+            say(`${name}: ${r.scanned} addresses scanned; ` + (lines.length ? `answering: ${lines.join("; ")}` : "none answered"));
+        } catch (ex) {
+            alertError("Scanning " + name, ex);
+        }
     }
 
     // ---- commands to copy ----
