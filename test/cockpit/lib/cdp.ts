@@ -5,7 +5,9 @@
 // listens anywhere. No client library and no browser download: Debian's chromium.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
@@ -48,9 +50,10 @@ const KEYS = {
 
 /** @param wrap the argv prefix that puts the browser where it must run (`ip netns exec NS`). */
 export function launchChromium(chromium: string, wrap: string[] = []): Browser {
+  const profile = mkdtempSync(join(tmpdir(), 'fnt-chromium-'));
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
     '--disable-extensions', '--disable-background-networking', '--disable-sync', '--mute-audio',
-    '--remote-debugging-pipe', '--window-size=1280,900', `--user-data-dir=/tmp/fnt-chromium-${process.pid}-${Date.now()}`, 'about:blank'];
+    '--remote-debugging-pipe', '--window-size=1280,900', `--user-data-dir=${profile}`, 'about:blank'];
   const argv = [...wrap, chromium, ...args];
   const proc: ChildProcess = spawn(argv[0] ?? chromium, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   const toBrowser = proc.stdio[3] as Writable;
@@ -151,11 +154,15 @@ export function launchChromium(chromium: string, wrap: string[] = []): Browser {
       return page;
     },
     async close() {
-      if (proc.exitCode !== null) return;
+      if (proc.exitCode !== null) {
+        rmSync(profile, { recursive: true, force: true });
+        return;
+      }
       send('Browser.close').catch(() => undefined);
       const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(t);
+      rmSync(profile, { recursive: true, force: true });
     },
   };
 }
