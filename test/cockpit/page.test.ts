@@ -281,9 +281,21 @@ describe('the Cockpit page in a real Cockpit and Chromium', { skip }, () => {
   });
 
   test('a screenshot of the overview is kept', async () => {
-    // A second network as a NAS often has one: its NIC not plugged in yet, and a drop-in with a typo.
-    writeFileSync(join(cfg, '30-iot.conf'), '[Network]\nName=iot\nParent=enp4s0\nSubnet=192.168.30.0/24\nIPRange=192.168.30.128/27\nGateway=192.168.30.1\n\n[Shim]\nName=iot-shim\nAddress=192.168.30.129/32\nMacAdress=02:00:00:00:00:30\n');
+    // A second network as a NAS often has one: its NIC not plugged in yet, and a drop-in with a typo
+    // (a warning: it does not stop the save). Made with the page's own "New drop-in".
+    const iot = '[Network]\nName=iot\nParent=enp4s0\nSubnet=192.168.30.0/24\nIPRange=192.168.30.128/27\nGateway=192.168.30.1\n\n[Shim]\nName=iot-shim\nAddress=192.168.30.129/32\nMacAdress=02:00:00:00:00:30\n';
+    await page.eval('document.getElementById("new-dropin").click()');
+    await pageWait(page, 'the editor with a template', 'document.getElementById("editor-text").value.startsWith("[Network]")');
+    await page.eval('{ const n = document.getElementById("editor-name"); n.focus(); n.select(); }');
+    await page.type('30-iot.conf');
+    await page.eval('{ const t = document.getElementById("editor-text"); t.focus(); t.select(); }');
+    await page.type(iot);
+    await pageWait(page, 'Save to be enabled', '!document.getElementById("editor-save").disabled && document.getElementById("editor-path").textContent.endsWith("/30-iot.conf")');
+    assert.match(await page.eval<string>('document.getElementById("editor-problems").textContent'), /MacAdress=02:00:00:00:00:30: unknown key/);
+    await page.eval('document.getElementById("editor-save").click()');
     await pageWait(page, 'iot to be listed', `document.querySelector('[data-network="iot"] [data-key="State"]')?.textContent`);
+    assert.equal(readFileSync(join(cfg, '30-iot.conf'), 'utf8'), iot);
+    await page.eval('document.getElementById("editor-close").click()');
     await page.eval('document.getElementById("commands").hidden = true; document.getElementById("status").textContent = ""; window.scrollTo(0, 0)');
     const png = await page.screenshot();
     assert.ok(png.length > 10_000);

@@ -147,7 +147,7 @@ export function launchChromium(chromium: string, wrap: string[] = []): Browser {
           return r.result.value as T;
         },
         async screenshot() {
-          const { data } = await s('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true }) as { data: string };
+          const { data } = await s('Page.captureScreenshot', { format: 'png' }) as { data: string };
           return Buffer.from(data, 'base64');
         },
       };
