@@ -187,10 +187,16 @@ describe('the Cockpit page in a real Cockpit and Chromium', { skip }, () => {
     assert.equal(text, 'Reconcile failed: org.flatnet.flatnet1.Manager.Reconcile changes the host and is for root only '
       + `(caller uid ${NOBODY}; polkit is not running to allow others); run it with sudo`);
     assert.deepEqual({ writes: await busctl(['get-property', 'org.flatnet.flatnet1', ...MGR, 'Writes']), state: await prop('State') }, before);
-    // The editor says why it cannot save before anyone tries.
+    // The editor checks for anyone (Check is read-only), and says why it cannot save before anyone tries.
     await other.eval('document.getElementById("new-dropin").click()');
-    await pageWait(other, 'the editor\'s verdict', 'document.getElementById("editor-why").textContent');
+    await pageWait(other, 'the editor with a template', 'document.getElementById("editor-text").value.startsWith("[Network]")');
+    await other.eval('{ const n = document.getElementById("editor-name"); n.focus(); n.select(); }');
+    await other.type('40-guest.conf');
+    await other.eval('{ const t = document.getElementById("editor-text"); t.focus(); t.select(); }');
+    await other.type(GOOD.replace('attic', 'guest'));
+    await pageWait(other, 'the editor\'s verdict', 'document.getElementById("editor-why").textContent === "Saving needs administrative access."');
     assert.equal(await other.eval('document.getElementById("editor-save").disabled'), true);
+    assert.equal(await other.eval('document.querySelectorAll("#editor-problems .fn-error").length'), 0);
   });
 
   test('Down and Up of a network, each after its dry run: the shim goes and comes back, the card follows', async () => {
