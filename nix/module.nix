@@ -10,6 +10,9 @@
 #     };
 #   };
 #
+# With services.cockpit.enable (or services.flatnetd.cockpit.enable = true) the
+# Cockpit page "Flat networks" is added to Cockpit's packages.
+#
 # Each network becomes /etc/flatnet.d/<name>.conf (nix/render.nix). The unit is
 # the package's own systemd/flatnetd.service, so ordering and hardening are the
 # same as on Debian.
@@ -116,6 +119,13 @@ let
   };
 
   texts = render.all cfg.networks;
+
+  # The Cockpit page as a package of its own, so Cockpit finds it under
+  # /run/current-system/sw/share/cockpit only when asked for.
+  cockpitPage = pkgs.runCommand "flatnetd-cockpit" { } ''
+    mkdir -p $out/share/cockpit
+    cp -r ${cfg.package}/share/flatnetd/cockpit/flatnet $out/share/cockpit/flatnet
+  '';
 in
 {
   options.services.flatnetd = {
@@ -124,6 +134,11 @@ in
       type = types.package;
       default = pkgs.callPackage ./package.nix { };
       description = "The flatnetd package.";
+    };
+    cockpit.enable = mkOption {
+      type = types.bool;
+      default = config.services.cockpit.enable or false;
+      description = "Add flatnetd's page (Flat networks) to Cockpit; default: when services.cockpit is enabled.";
     };
     networks = mkOption {
       type = types.attrsOf (types.submodule networkOptions);
@@ -154,6 +169,11 @@ in
         reloadTriggers = lib.attrValues texts;
       };
     }
+    (mkIf cfg.cockpit.enable {
+      # Cockpit reads packages from share/cockpit of the system path (XDG_DATA_DIRS).
+      environment.systemPackages = [ cockpitPage ];
+      environment.pathsToLink = [ "/share/cockpit" ];
+    })
     (mkIf config.systemd.network.enable {
       # networkd: leave flatnetd's links alone even if a broad [Match] takes them.
       systemd.network.networks."01-flatnetd-unmanaged" = {

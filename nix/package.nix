@@ -105,6 +105,9 @@ buildNpmPackage {
     done
     install -Dm644 completions/bash/flatnetctl $out/share/bash-completion/completions/flatnetctl
     install -Dm644 completions/zsh/_flatnetctl $out/share/zsh/site-functions/_flatnetctl
+    # The Cockpit page, outside share/cockpit: the module's cockpit.enable links it in.
+    mkdir -p $out/share/flatnetd/cockpit
+    cp -r cockpit/flatnet $out/share/flatnetd/cockpit/flatnet
     if [ -d etc/flatnet.d ]; then
       mkdir -p $out/share/doc/flatnetd/examples
       cp etc/flatnet.d/*.conf $out/share/doc/flatnetd/examples/

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds flatnetd_<version>_<arch>.deb with `dpkg-buildpackage -us -uc -b` in
+# Builds flatnetd_<version>_<arch>.deb (and cockpit-flatnetd_<version>_all.deb,
+# the Cockpit page) with `dpkg-buildpackage -us -uc -b` in
 # a scratch copy of the tree (tracked files plus untracked ones git does not
 # ignore), so the tree's own node_modules/ and dist/ stay as they are; then
 # checks the .deb with lintian (errors and warnings fail; the warnings we keep
@@ -7,7 +8,7 @@
 # Needs the npm registry (the build runs `npm ci`). Installs nothing.
 #
 # Usage: scripts/build-deb.sh [OUTDIR]      (default: dist/deb)
-# Prints the path of the .deb on its last line.
+# Prints the path of flatnetd's .deb on its last line (the Cockpit page's is beside it).
 # FLATNET_DEB_NO_BUILDDEPS=1 passes -d to dpkg-buildpackage, for a machine
 # whose node >= 20 does not come from a Debian package named nodejs.
 set -euo pipefail
@@ -46,9 +47,10 @@ nodeps=()
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 deb=flatnetd_${version}_${arch}.deb
 mkdir -p "$out"
-cp "$work/$deb" "$work"/flatnetd_"${version}"_"${arch}".buildinfo "$work"/flatnetd_"${version}"_"${arch}".changes "$out/"
+cockpit=cockpit-flatnetd_${version}_all.deb
+cp "$work/$deb" "$work/$cockpit" "$work"/flatnetd_"${version}"_"${arch}".buildinfo "$work"/flatnetd_"${version}"_"${arch}".changes "$out/"
 
 echo "build-deb: lintian $deb"
-lintian --fail-on error,warning --info --show-overrides "$out/$deb"
+lintian --fail-on error,warning --info --show-overrides "$out/$deb" "$out/$cockpit"
 echo "build-deb: lintian passed (no errors, no warnings that are not overridden)"
 echo "$out/$deb"

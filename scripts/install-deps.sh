@@ -9,6 +9,8 @@
 # the namespace tier drives as a runtime does.
 # polkitd: test/dbus/polkit.test.ts runs it against a private bus, in a mount
 # namespace of its own (the host's polkit is never used).
+# cockpit-ws, cockpit-bridge, cockpit-system (the shell), chromium: test/cockpit/ serves the Cockpit page
+# from a real Cockpit (a local session in a namespace) to headless Chromium.
 #
 # --demo: only what `npm ci` and `npm run demo` need (the addon's build, ip,
 # ping and a private dbus-daemon), not the test tiers' tools, qemu or Docker.
@@ -21,6 +23,7 @@ DEMO=(build-essential python3 iproute2 iputils-ping dbus-daemon dbus-bin)
 CORE=(
   build-essential python3 iproute2 iputils-ping iputils-arping dbus dbus-daemon dbus-bin systemd udev man-db
   procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin containernetworking-plugins polkitd
+  cockpit-ws cockpit-bridge cockpit-system chromium
 )
 # The VM tier: qemu and what its guest runs. docker.io and podman (with
 # netavark, its network backend) are only installed here for the guest to use

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every test tier in one node:test invocation so the run ends with one
-// summary: unit (everywhere), namespace, bus and packaging (root; they skip
-// with the reason printed when they cannot run), and the VM tier when asked
+// summary: unit (everywhere), namespace, bus, packaging, reliability and the
+// Cockpit page in a real Cockpit and Chromium (root; they skip with the reason
+// printed when they cannot run), and the VM tier when asked
 // (FLATNET_TEST_VM=1, as .ci/run does; `npm run test:vm` runs it alone).
 // `matrix` runs the unit tier and the daemon's namespace suite under every
 // supported Node major (.ci/run does, after the full run).
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const tiers = ['unit', 'netns', 'dbus', 'packaging', 'reliability'];
+const tiers = ['unit', 'netns', 'dbus', 'packaging', 'reliability', 'cockpit'];
 if (process.env.FLATNET_TEST_VM === '1') tiers.push('vm');
 const only = process.argv.slice(2);
 const chosen = only.length ? only : tiers;

@@ -17,6 +17,7 @@ import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpec
   quoteCaller, toDBusError, tooLarge } from './errors.js';
 import { toJson } from './json.js';
 import { authorize } from './authorize.js';
+import { checkDropIn } from './check.js';
 import { emitChanged, ManagerObject, NetworkObject, ObjectManagerObject, type Host, type ManagedObjects } from './objects.js';
 import { BUS_NAME, MANAGER_PATH, networkPath } from './path.js';
 
@@ -257,6 +258,7 @@ class Exporter implements Host {
         case 'PodmanArgs': return api.podmanArgs(this.knownNetwork(args[0])).map(String);
         case 'CniConfig': return api.cniConfig(this.knownNetwork(args[0]));
         case 'RouterHints': return api.routerHints(this.knownNetwork(args[0]), String(args[1]));
+        case 'Check': return checkDropIn(this.opts.configDirs, args[0], args[1]);
         case 'Reload': return api.reload();
         case 'Reconcile': return api.reconcile();
         case 'Up': return api.up(this.knownNetwork(args[0]));

@@ -54,3 +54,29 @@ export async function checkPaths(paths: readonly string[]): Promise<CheckResult>
   const set = buildConfigSet(files);
   return { diagnostics: sortDiagnostics([...diagnostics, ...set.diagnostics]), notes: set.notes ?? [], networks: set.networks };
 }
+
+/** What a drop-in's file name may be: one path component, ending in .conf (what discovery reads). */
+export const DROPIN_NAME = /^[A-Za-z0-9_@][A-Za-z0-9._@-]{0,250}\.conf$/;
+
+export interface DropInCheck {
+  /** Where the drop-in would be saved: `name` in the first (highest-priority) directory. */
+  path: string;
+  /** Its own errors and warnings, by line (others' are not repeated). */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * A drop-in as it would be if saved as `name` in the first of `dirs`, checked
+ * beside every other drop-in there (so duplicate names and overlapping
+ * ranges are found) by the same buildConfigSet the daemon and `flatnetctl
+ * check` use: the Cockpit page's editor asks this through Manager.Check.
+ * A file of the same name in a later directory is the one this would hide.
+ */
+export async function checkDropInText(dirs: readonly string[], name: string, text: string): Promise<DropInCheck> {
+  const dir = (dirs[0] ?? DEFAULT_CONFIG_DIRS[0] ?? '/etc/flatnet.d').replace(/\/+$/, '');
+  const path = `${dir}/${name}`;
+  const found = await discoverDropIns(dirs);
+  const others = found.files.filter((f) => f.path !== path && !f.path.endsWith(`/${name}`));
+  const set = buildConfigSet([...others, { path, text }]);
+  return { path, diagnostics: set.diagnostics.filter((d) => d.file === path) };
+}

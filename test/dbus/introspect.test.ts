@@ -65,13 +65,14 @@ test('busctl (a parser none of us wrote) reads every member with its signature',
   assert.equal(rows.get('PodmanArgs'), 'method s as');
   assert.equal(rows.get('CniConfig'), 'method s s');
   assert.equal(rows.get('RouterHints'), 'method ss s');
+  assert.equal(rows.get('Check'), 'method ss saa{sv}');
   assert.equal(rows.get('ListNetworks'), 'method - a(sso)');
   assert.equal(rows.get('Reload'), 'method - -');
   assert.equal(rows.get('Diagnostics'), 'property aa{sv}');
   assert.equal(rows.get('Plan'), 'method - aa{sv}aa{sv}');
   assert.equal(rows.get('Runs'), 'property t');
   assert.equal(rows.get('Engines'), 'property aa{sv}');
-  assert.equal(rows.size, 21);
+  assert.equal(rows.size, 22);
   const flags = r.stdout.split('\n').filter((l) => l.startsWith('.Version') || l.startsWith('.State'));
   assert.match(flags.find((l) => l.startsWith('.Version')) ?? '', /\bconst$/);
   assert.match(flags.find((l) => l.startsWith('.State')) ?? '', /\bemits-change$/);

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { ROOT, have, run } from './lib/tools.js';
 import { nodeRuntime, SUPPORTED_MAJORS } from '../support/node-runtimes.js';
@@ -94,6 +94,29 @@ test('the .deb is flatnetd_<version>_<arch>.deb, arch-specific, and depends on n
   assert.ok(depends.includes('iproute2'), depends.join(', '));
   // The notify addon speaks sd_notify's datagram itself: no libsystemd0.
   assert.ok(!depends.some((x) => x.startsWith('libsystemd0')), `libsystemd0 in Depends: ${depends.join(', ')}`);
+});
+
+test('cockpit-flatnetd_<version>_all.deb, built beside it, ships the Cockpit page as in the tree and depends on cockpit-bridge and flatnetd', (t) => {
+  const d = theDeb(t);
+  if (d === null) return;
+  const page = join(dirname(d), `cockpit-flatnetd_${version}_all.deb`);
+  // build-deb.sh builds both; only a .deb given through FLATNET_DEB may come alone.
+  if (!existsSync(page) && (process.env['FLATNET_DEB'] ?? '') !== '') return t.skip(`no ${page} beside ${d} (FLATNET_DEB names a .deb built alone)`);
+  assert.ok(existsSync(page), `scripts/build-deb.sh built no ${page}`);
+  assert.equal(field(page, 'Architecture'), 'all');
+  const depends = field(page, 'Depends').split(/,\s*/);
+  assert.ok(depends.includes('cockpit-bridge (>= 240)'), depends.join(', '));
+  assert.ok(depends.some((x) => x.startsWith('flatnetd (>= ')), depends.join(', '));
+  const files = contents(page);
+  const tree = join(ROOT, 'cockpit/flatnet');
+  const shipped = [...files.keys()].filter((p) => p.startsWith('./usr/share/cockpit/flatnet/')).map((p) => p.slice('./usr/share/cockpit/flatnet/'.length)).sort();
+  assert.deepEqual(shipped, readdirSync(tree).sort());
+  for (const f of shipped) assert.equal(files.get(`./usr/share/cockpit/flatnet/${f}`), '-rw-r--r--', f);
+  const dir = mkdtempSync(join(work, 'cockpit-'));
+  assert.equal(run('dpkg-deb', ['-x', page, dir]).code, 0);
+  for (const f of shipped) assert.equal(readFileSync(join(dir, 'usr/share/cockpit/flatnet', f), 'utf8'), readFileSync(join(tree, f), 'utf8'), f);
+  // The daemon's package does not carry the page.
+  assert.ok(![...contents(d).keys()].some((p) => p.includes('/cockpit/')));
 });
 
 test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pages, examples and an empty /etc/flatnet.d', (t) => {

@@ -80,6 +80,8 @@ interface ModuleOut {
   udevPackages: string[];
   tmpfiles: string[];
   networkdNetworks: Record<string, { matchConfig: Record<string, unknown>; linkConfig: Record<string, unknown> }>;
+  systemPackages: (string | { drv: string; script: string })[];
+  pathsToLink: string[];
 }
 
 test('the module writes /etc/flatnet.d/<name>.conf for each network and wires the service', (t) => {
@@ -106,6 +108,27 @@ test('without systemd-networkd the module adds no .network file', (t) => {
   if (!have('nix-instantiate')) return t.skip(NEED_NIX);
   const out = nixEval(EVAL_MODULE('{ networkdEnable = false; }')) as ModuleOut;
   assert.deepEqual(out.networkdNetworks, {});
+});
+
+test('the Cockpit page joins Cockpit\'s packages when services.cockpit is enabled, or when asked, and not otherwise', (t) => {
+  if (!have('nix-instantiate')) return t.skip(NEED_NIX);
+  const page = (out: ModuleOut): { drv: string; script: string } | undefined =>
+    out.systemPackages.find((p): p is { drv: string; script: string } => typeof p === 'object');
+  for (const args of ['{ cockpitEnable = true; }', '{ flatnetdCockpit = true; }']) {
+    const out = nixEval(EVAL_MODULE(args)) as ModuleOut;
+    const p = page(out);
+    assert.ok(p, args);
+    assert.match(p.drv, /-flatnetd-cockpit$/);
+    // The package's copy (nix/package.nix installs cockpit/flatnet there) lands in share/cockpit/flatnet.
+    assert.ok(p.script.includes(`cp -r ${out.package}/share/flatnetd/cockpit/flatnet $out/share/cockpit/flatnet`), p.script);
+    assert.deepEqual(out.pathsToLink, ['/share/cockpit']);
+  }
+  for (const args of ['{ }', '{ cockpitEnable = true; flatnetdCockpit = false; }']) {
+    const out = nixEval(EVAL_MODULE(args)) as ModuleOut;
+    assert.equal(page(out), undefined, args);
+    assert.deepEqual(out.pathsToLink, []);
+  }
+  assert.match(readFileSync(join(ROOT, 'nix/package.nix'), 'utf8'), /cp -r cockpit\/flatnet \$out\/share\/flatnetd\/cockpit\/flatnet/);
 });
 
 test('the module refuses what its option types forbid, naming the option', (t) => {

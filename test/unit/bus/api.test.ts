@@ -25,7 +25,7 @@ test('the Network table is dbus/org.flatnet.flatnet1.Network.xml, member for mem
 test('the published XML has what issue 3 asks for', () => {
   const manager = canonicalInterface(publishedInterface('org.flatnet.flatnet1.Manager.xml'));
   for (const m of ['ListNetworks(out a(sso))', 'GetNetwork(in s, out o)', 'Describe(out s)', 'Plan(out aa{sv}, out aa{sv})',
-    'DockerArgs(in s, out as)', 'PodmanArgs(in s, out as)', 'CniConfig(in s, out s)', 'RouterHints(in s, in s, out s)', 'Reload()', 'Reconcile()', 'Up(in s)', 'Down(in s)']) {
+    'DockerArgs(in s, out as)', 'PodmanArgs(in s, out as)', 'CniConfig(in s, out s)', 'RouterHints(in s, in s, out s)', 'Check(in s, in s, out s, out aa{sv})', 'Reload()', 'Reconcile()', 'Up(in s)', 'Down(in s)']) {
     assert.ok(manager.includes(`method ${m}`), m);
   }
   const names = (lines: string[]): string[] => lines.filter((l) => l.startsWith('property ')).map((l) => l.split(' ')[1] ?? '');
