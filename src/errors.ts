@@ -75,3 +75,8 @@ export function describeError(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** The errno name of a failed system call (`ENOENT`), or '' when the value carries none. */
+export function errnoOf(e: unknown): string {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : '';
+}

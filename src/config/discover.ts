@@ -8,7 +8,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlin
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chase, type Chased } from './chase.js';
-import type { Diagnostic, Severity } from '../errors.js';
+import { errnoOf, type Diagnostic, type Severity } from '../errors.js';
 import { compareFiles } from './validate.js';
 
 /** Highest priority first: /etc (the admin) over /run (runtime) over /usr/lib (the vendor). */
@@ -37,8 +37,7 @@ export interface Discovered {
 }
 
 function errnoText(e: unknown): string {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
-  switch (code) {
+  switch (errnoOf(e)) {
     case 'ENOENT': return 'no such file or directory';
     case 'EACCES': return 'permission denied';
     case 'EISDIR': return 'is a directory';
@@ -176,7 +175,7 @@ export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise
     try {
       names = dropInNames(dir, await readdir(dir, { encoding: 'buffer' }), diagnostics);
     } catch (e) {
-      const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
+      const code = errnoOf(e);
       if (code === 'ENOENT') states.push({ dir, state: 'missing', dropIns: 0 });
       else if (code === 'ENOTDIR') states.push({ dir, state: 'not-a-directory', dropIns: 0 });
       else {
