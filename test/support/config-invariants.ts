@@ -4,16 +4,16 @@
 // validator accepts can be written to ip -batch and is accepted by a kernel
 // (the fake one, which refuses what Linux refuses).
 
-import { formatDiagnostic, type Diagnostic } from '../../../src/errors.js';
-import { buildConfigSet, type ConfigSet } from '../../../src/config/load.js';
-import { networkFromUnit } from '../../../src/config/network.js';
-import { parseUnitFile } from '../../../src/config/unitfile.js';
-import { IFNAMSIZ_MAX, networkNameProblem } from '../../../src/config/keys.js';
-import { renderBatch } from '../../../src/kernel/render.js';
-import { reconcileOnce } from '../../../src/reconcile/run.js';
-import { describeOp } from '../../../src/plan/ops.js';
-import { silentLogger } from '../../../src/log.js';
-import { FakeKernel } from '../../fake/fake-kernel.js';
+import { formatDiagnostic, type Diagnostic } from '../../src/errors.js';
+import { buildConfigSet, type ConfigSet } from '../../src/config/load.js';
+import { networkFromUnit } from '../../src/config/network.js';
+import { parseUnitFile } from '../../src/config/unitfile.js';
+import { IFNAMSIZ_MAX, networkNameProblem } from '../../src/config/keys.js';
+import { renderBatch } from '../../src/kernel/render.js';
+import { reconcileOnce } from '../../src/reconcile/run.js';
+import { describeOp } from '../../src/plan/ops.js';
+import { silentLogger } from '../../src/log.js';
+import { FakeKernel } from '../fake/fake-kernel.js';
 
 export interface DropIn { path: string; text: string }
 
