@@ -40,7 +40,7 @@ function desiredLink(over: Partial<DesiredLink> = {}): DesiredLink {
 
 const route = (dst: string, metric: number, dev = 'docker-link'): DesiredRoute => ({ dst, family: dst.includes(':') ? 6 : 4, dev, metric });
 
-/** Seed 000's shim: macvlan on eth0, up, its address, and a route for the containers' range. */
+/** The README's shim: macvlan on eth0, up, its address, and a route for the containers' range. */
 const shimOps = (): Op[] => [
   { ...base, op: 'link-add', link: desiredLink() },
   { ...base, op: 'link-set', name: 'docker-link', changes: { up: true } },

@@ -31,6 +31,6 @@ export function valid(text: string, path = LAN): { net: NetworkConfig; warnings:
   return { net, warnings: shown(set.diagnostics) };
 }
 
-/** `[Network]` with the given lines, the seed 000 LAN as the base. */
+/** `[Network]` with the given lines, the README's flat LAN as the base. */
 export const lan = (...extra: string[]): string =>
   ['[Network]', 'Parent=enp3s0', 'Subnet=192.168.88.0/24', 'Gateway=192.168.88.1', 'IPRange=192.168.88.192/27', ...extra, ''].join('\n');

@@ -58,7 +58,7 @@ test('derived default shim names colliding after the cut', () => {
   ]);
 });
 
-test('macvlan and ipvlan on one effective parent: the kernel refuses (seed 004)', () => {
+test('macvlan and ipvlan on one effective parent: the kernel refuses', () => {
   const set = pair('[Network]\nParent=eth0\n', '[Network]\nParent=eth0\nDriver=ipvlan\nMode=l3\n');
   assert.deepEqual(shown(set.diagnostics), [
     `error: ${B}:3: Driver=ipvlan: ${A} already puts macvlan on eth0 and the kernel refuses macvlan and ipvlan on one parent; this network is rejected, 10-a.conf keeps working`,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { dockerNetworkCreateArgs } from '../../../src/docker/args.js';
 import { seed000 } from './fixtures.js';
 
-test('seed 000: the docker network create command of the article, with the shim reserved', () => {
+test('the README\'s flat LAN: the docker network create command of the article, with the shim reserved', () => {
   assert.deepEqual(dockerNetworkCreateArgs(seed000({ name: 'macvlan1' }), ['192.168.88.0/24']), [
     'docker', 'network', 'create', '-d', 'macvlan',
     '--subnet=192.168.88.0/24', '--ip-range=192.168.88.192/27', '--gateway=192.168.88.1',

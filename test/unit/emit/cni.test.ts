@@ -4,7 +4,7 @@ import { cniConflist, multusAttachment, multusAttachmentYaml } from '../../../sr
 import { refusal } from './helpers.js';
 import { seed000 } from '../daemon/fixtures.js';
 
-test('seed 000: macvlan on the parent, host-local over IPRange= with the shim address left out', () => {
+test('the README\'s flat LAN: macvlan on the parent, host-local over IPRange= with the shim address left out', () => {
   assert.deepEqual(cniConflist(seed000({ name: 'macvlan1' }), ['192.168.88.0/24']), {
     cniVersion: '0.4.0',
     name: 'macvlan1',

@@ -5,7 +5,7 @@ import { refusal } from './helpers.js';
 import { seed000 } from '../daemon/fixtures.js';
 import { lan, valid } from '../config/helpers.js';
 
-test('seed 000 with the shim outside the range: podman network create for netavark, --subnet and all', () => {
+test('the README\'s flat LAN with the shim outside the range: podman network create for netavark, --subnet and all', () => {
   const net = seed000({ name: 'macvlan1', shim: { name: 'docker-link', addresses: ['192.168.88.191/32'], routes: ['192.168.88.192/27'], routesExplicit: false, mac: null } });
   assert.deepEqual(podmanNetworkCreateArgs(net, ['192.168.88.0/24']), [
     'podman', 'network', 'create', '-d', 'macvlan',

@@ -1,4 +1,4 @@
-// Golden tests: the hints for seed 000's two networks (the plain LAN and VLAN
+// Golden tests: the hints for the README's two networks (the plain LAN and VLAN
 // 200), held against files written in each router's documented syntax
 // (test/fixtures/emit/README.md says where each line's syntax comes from).
 
@@ -53,7 +53,7 @@ function routerOsLineOk(line: string): boolean {
   return keys !== undefined && words.every((w) => /^[a-z0-9-]+=[^\s=]+$/.test(w) && keys.includes(w.split('=')[0] ?? ''));
 }
 
-test('every RouterOS command line, commented or not, follows the documented grammar (and so do seed 000\'s)', () => {
+test('every RouterOS command line, commented or not, follows the documented grammar (and so do the README\'s)', () => {
   const seed = ['/interface/vlan/add interface=main-bridge vlan-id=200 name=vlan-200-docker-demo',
     '/ip/address/add address=192.168.200.1/24 interface=vlan-200-docker-demo'];
   const ours = [golden('routeros-vlan200.txt'), golden('routeros-lan.txt')].join('\n').split('\n')
