@@ -1,8 +1,9 @@
 // Finding the drop-ins, systemd style: directories in priority order, a name
 // in an earlier directory hides the same name in later ones, a symlink to
-// /dev/null masks it, other symlinks are followed (chase.ts). With chase.ts,
-// the only files of src/config that touch the filesystem; one bad file never
-// stops the others.
+// /dev/null masks it, other symlinks are followed (chase.ts). One bad file
+// never stops the others. The filesystem side of src/config is this file,
+// chase.ts and check.ts (the paths `flatnetctl check` is given); load*.ts run
+// them, and the parsing and validation they feed are pure.
 
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
