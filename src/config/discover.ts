@@ -54,8 +54,8 @@ function unreadable(path: string, message: string, severity: Severity = 'error')
 /**
  * Read one drop-in as UTF-8 text, refusing what cannot be a drop-in.
  * Synchronous on purpose: a drop-in is a few hundred bytes in /etc, and
- * through the promise API each of its five system calls cost a trip through
- * libuv's pool (reading 100 drop-ins took 66 ms).
+ * through the promise API each of its five system calls costs a trip through
+ * libuv's thread pool, which is most of the time a read takes.
  * @param path what to open (a symlink already resolved by the caller)
  * @param shownAs the path to name in diagnostics
  */

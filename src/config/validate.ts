@@ -239,7 +239,7 @@ export function validateSet(networks: readonly NetworkConfig[]): ValidatedSet {
   const diagnostics: Diagnostic[] = [];
   // Only networks sharing a name, a link name (parents too) or a MAC can conflict
   // (conflictsWith compares nothing else), so each is checked against those
-  // alone, in file order: comparing every pair made 500 drop-ins cost 40 ms.
+  // alone, in file order: comparing every pair grows with the square of the drop-ins.
   const byKey = new Map<string, number[]>();
   for (const n of sorted) {
     const keys = conflictKeys(n);

@@ -1,7 +1,7 @@
 // One long-lived `ip -json -force -batch -` for the dumps a reconcile reads.
-// Starting a process costs more than the dumps themselves (at 100 networks a
-// spawn-per-dump observe took 19 ms, the same dumps through one living ip
-// 8 ms), and a heal is mostly that cost.
+// Starting a process costs more than the dumps themselves, and a heal is
+// mostly observing: through one living ip an observe costs about half what a
+// spawn per dump does (docs/benchmarks.md).
 //
 // Framing: with -json, ip writes each command's answer as one line and
 // flushes it when the command ends; a command that fails writes nothing to
