@@ -44,6 +44,11 @@ export const seed000host = (): NetworkConfig => network('lan', {
   shim: shim('docker-link', { addresses: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] }),
 });
 
+/** The README's drop-in as the parser makes it (10-lan.conf: a /32 shim
+ *  address and a route to the containers' range), with changes. */
+export const readmeLan = (over: Partial<NetworkConfig> = {}): NetworkConfig =>
+  ({ ...seed000host(), file: '/etc/flatnet.d/10-lan.conf', ...over });
+
 /** The README's flat LAN's second half: VLAN 200 parent for Docker, no shim. */
 export const vlan200 = (): NetworkConfig => network('vlan200', {
   vlan: 200, subnets: ['192.168.200.0/24'], gateways: ['192.168.200.1'], ipRanges: ['192.168.200.0/24'],

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPaths } from '../../../src/config/check.js';
-import { REPO, shown } from './helpers.js';
+import { REPO, shown } from '../../support/config.js';
 
 test('the shipped examples in etc/flatnet.d pass check together, with no errors', async () => {
   const dir = join(REPO, 'etc', 'flatnet.d');

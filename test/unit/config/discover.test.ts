@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_DIRS, discoverDropIns, MAX_DROPIN_BYTES } from '../../../src/config/discover.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { shown } from './helpers.js';
+import { shown } from '../../support/config.js';
 
 /** Three config directories in priority order, like /etc, /run, /usr/lib; removed after the test. */
 function tree(t: { after: (fn: () => void) => void }): { root: string; etc: string; run: string; lib: string } {

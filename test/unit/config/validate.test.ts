@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfigSet } from '../../../src/config/load.js';
 import { validateSet } from '../../../src/config/validate.js';
-import { shown, valid } from './helpers.js';
+import { shown, valid } from '../../support/config.js';
 
 const A = '/etc/flatnet.d/10-a.conf';
 const B = '/usr/lib/flatnet.d/20-b.conf';

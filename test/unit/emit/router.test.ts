@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { routerHints } from '../../../src/emit/router.js';
-import { seed000 } from '../daemon/fixtures.js';
+import { readmeLan } from '../../fake/scenarios.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const golden = (name: string): string => readFileSync(`${root}test/fixtures/emit/${name}`, 'utf8').trimEnd();
 
-const vlan200 = seed000({ name: 'lan200', vlan: 200, subnets: ['192.168.200.0/24'], gateways: ['192.168.200.1'],
+const vlan200 = readmeLan({ name: 'lan200', vlan: 200, subnets: ['192.168.200.0/24'], gateways: ['192.168.200.1'],
   ipRanges: ['192.168.200.192/27'],
   shim: { name: 'shim-lan200', addresses: ['192.168.200.192/32'], routes: ['192.168.200.192/27'], routesExplicit: false, mac: null } });
 
@@ -21,7 +21,7 @@ for (const router of ['routeros', 'openwrt']) {
     assert.equal(routerHints(vlan200, vlan200.subnets, router), golden(`${router}-vlan200.txt`));
   });
   test(`${router}: no VLAN — only the DHCP-pool check, with numbers`, () => {
-    assert.equal(routerHints(seed000({ name: 'macvlan1' }), ['192.168.88.0/24'], router), golden(`${router}-lan.txt`));
+    assert.equal(routerHints(readmeLan({ name: 'macvlan1' }), ['192.168.88.0/24'], router), golden(`${router}-lan.txt`));
   });
 }
 
@@ -30,7 +30,7 @@ test('an unknown router is refused with the list', () => {
 });
 
 test('no IPRange=: no pool is safe, and the hint says why', () => {
-  const text = routerHints(seed000({ ipRanges: [] }), ['192.168.88.0/24'], 'routeros');
+  const text = routerHints(readmeLan({ ipRanges: [] }), ['192.168.88.0/24'], 'routeros');
   assert.match(text, /No IPRange= is set, so containers may get any address of the subnet/);
 });
 

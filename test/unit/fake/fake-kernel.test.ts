@@ -8,7 +8,7 @@ import type { KernelEvent } from '../../../src/kernel/kernel.js';
 import type { DesiredLink } from '../../../src/model/desired.js';
 import type { LinkChanges, Op } from '../../../src/plan/ops.js';
 import { FakeKernel, KernelRefusal } from '../../fake/fake-kernel.js';
-import { fixtureText } from '../kernel/fixtures.js';
+import { fixtureText } from '../../support/kernel-fixtures.js';
 import { classifyIpFailure, type KernelFailureCode } from '../../../src/kernel/failure.js';
 
 const base = { networks: ['n'], reason: '' };

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alreadyGone, classifyIpFailure, ipFailure, type KernelFailureCode } from '../../../src/kernel/failure.js';
-import { fixtureText } from './fixtures.js';
+import { fixtureText } from '../../support/kernel-fixtures.js';
 
 /** `<case>\t<exit code>\t<stderr or ok>` lines → case → stderr. */
 function recorded(name: string): Map<string, string> {

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// dist/test/unit/kernel/fixtures.js → repository root is four levels up.
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
+// dist/test/support/kernel-fixtures.js → repository root is three levels up.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 export function fixtureText(name: string): string {
   return readFileSync(`${root}test/fixtures/kernel/${name}`, 'utf8');
