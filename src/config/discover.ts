@@ -35,6 +35,8 @@ export interface Discovered {
   files: DropInFile[];
   diagnostics: Diagnostic[];
   dirs: DirState[];
+  /** Drop-ins that exist but cannot be read (each has its diagnostic): invalid, not absent. */
+  unreadable: string[];
 }
 
 function errnoText(e: unknown): string {
@@ -145,7 +147,7 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
  * default decoding turns its bytes into U+FFFD, which names no file): a
  * `.conf` among them is reported, with its bytes escaped, and skipped.
  */
-function dropInNames(dir: string, raw: readonly Buffer[], diagnostics: Diagnostic[]): string[] {
+function dropInNames(dir: string, raw: readonly Buffer[], refuse: (path: string, d: Diagnostic) => void): string[] {
   const names: string[] = [];
   for (const b of raw) {
     try {
@@ -153,7 +155,7 @@ function dropInNames(dir: string, raw: readonly Buffer[], diagnostics: Diagnosti
     } catch {
       const shown = [...b].map((c) => (c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
       if (shown.endsWith('.conf') && !shown.startsWith('.')) {
-        diagnostics.push(unreadable(join(dir, shown), 'the file name is not valid UTF-8 (shown with \\x escapes): skipped; rename it'));
+        refuse(join(dir, shown), unreadable(join(dir, shown), 'the file name is not valid UTF-8 (shown with \\x escapes): skipped; rename it'));
       }
     }
   }
@@ -171,10 +173,15 @@ export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise
   const seen = new Set<string>();
   const chosen: string[] = [];
   const states: DirState[] = [];
+  const unreadableDropIns: string[] = [];
+  const refuse = (path: string, d: Diagnostic): void => {
+    diagnostics.push(d);
+    unreadableDropIns.push(path);
+  };
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = dropInNames(dir, await readdir(dir, { encoding: 'buffer' }), diagnostics);
+      names = dropInNames(dir, await readdir(dir, { encoding: 'buffer' }), refuse);
     } catch (e) {
       const code = errnoOf(e);
       if (code === 'ENOENT') states.push({ dir, state: 'missing', dropIns: 0 });
@@ -201,15 +208,15 @@ export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise
     const r = resolveEntry(path, uid);
     if (r === 'masked') continue;
     if (!('read' in r)) {
-      diagnostics.push(r);
+      refuse(path, r);
       continue;
     }
     const got = readDropIn(r.read, path);
     if ('text' in got) files.push({ path, text: got.text });
-    else diagnostics.push(got.diagnostic);
+    else refuse(path, got.diagnostic);
   }
   files.sort((a, b) => compareFiles(a.path, b.path));
-  return { files, diagnostics, dirs: states };
+  return { files, diagnostics, dirs: states, unreadable: unreadableDropIns };
 }
 
 /**
