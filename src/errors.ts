@@ -9,8 +9,8 @@ export type ErrorCode =
   | 'duplicate'       // two drop-ins claim the same network, shim name or parent+VLAN
   | 'conflict'        // a link we would make exists and is not ours
   | 'unreadable'      // a drop-in that cannot be read (permissions, binary, too large)
-  | 'parent-missing'  // the parent interface does not exist (yet)
-  | 'kernel'          // the kernel refused an operation
+  | 'parent-missing'  // flatnetctl check --kernel: the parent is not on this machine (the daemon waits instead)
+  | 'kernel'          // the kernel refused an operation (why, as a code: kernel/failure.ts)
   | 'unsupported'     // the kernel or parent cannot do what is asked (wifi+macvlan, no ipvlan)
   | 'not-found'       // no network by that name
   | 'engine'          // the container engine's network differs from the drop-in
