@@ -14,3 +14,13 @@ export function fixtureText(name: string): string {
 export function fixtureJson(name: string): unknown {
   return JSON.parse(fixtureText(name)) as unknown;
 }
+
+/** A capture script's `<case>\t<exit code>\t<stderr or ok>` lines, as case → answer. */
+export function recordedAnswers(name: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of fixtureText(name).split('\n')) {
+    const [what, , answer] = line.split('\t');
+    if (what !== undefined && answer !== undefined) m.set(what, answer);
+  }
+  return m;
+}

@@ -8,7 +8,7 @@ import type { KernelEvent } from '../../../src/kernel/kernel.js';
 import type { DesiredLink } from '../../../src/model/desired.js';
 import type { LinkChanges, Op } from '../../../src/plan/ops.js';
 import { FakeKernel, KernelRefusal } from '../../fake/fake-kernel.js';
-import { fixtureText } from '../../support/kernel-fixtures.js';
+import { recordedAnswers } from '../../support/kernel-fixtures.js';
 import { classifyIpFailure, type KernelFailureCode } from '../../../src/kernel/failure.js';
 
 const base = { networks: ['n'], reason: '' };
@@ -80,12 +80,7 @@ test('MACs: vlan and ipvlan take the parent\'s; a passthru child\'s MAC is the p
 
 /** test/fixtures/kernel/macvlan-mac-busy.txt, captured from Linux by capture-mac-busy.sh: case → the code of its answer. */
 function macBusyFixture(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of fixtureText('macvlan-mac-busy.txt').split('\n')) {
-    const [what, , answer] = line.split('\t');
-    if (what !== undefined && answer !== undefined) m.set(what, answer === 'ok' ? 'ok' : classifyIpFailure(answer));
-  }
-  return m;
+  return new Map([...recordedAnswers('macvlan-mac-busy.txt')].map(([what, answer]) => [what, answer === 'ok' ? 'ok' : classifyIpFailure(answer)]));
 }
 
 test('MACs in use: a macvlan cannot come up with, or be given, the MAC of an up sibling or of its parent, as Linux answers', async () => {

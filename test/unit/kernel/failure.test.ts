@@ -6,17 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alreadyGone, classifyIpFailure, ipFailure, type KernelFailureCode } from '../../../src/kernel/failure.js';
-import { fixtureText } from '../../support/kernel-fixtures.js';
-
-/** `<case>\t<exit code>\t<stderr or ok>` lines → case → stderr. */
-function recorded(name: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of fixtureText(name).split('\n')) {
-    const [what, , answer] = line.split('\t');
-    if (what !== undefined && answer !== undefined) m.set(what, answer);
-  }
-  return m;
-}
+import { recordedAnswers as recorded } from '../../support/kernel-fixtures.js';
 
 const EXPECTED: Record<string, KernelFailureCode> = {
   'add a link whose name is taken': 'exists',
