@@ -19,8 +19,16 @@ export interface DropIn { path: string; text: string }
 
 export interface Measured {
   set: ConfigSet;
-  /** The longest of: one file through parseUnitFile + networkFromUnit, the set through buildConfigSet (ms). */
+  /** The longest of: one file through parseUnitFile + networkFromUnit, the set through buildConfigSet
+   *  (ms of this process's CPU time, so that the other test files the unit tier runs beside this one,
+   *  and whatever else the machine is doing, do not count as the parser's). */
   ms: number;
+}
+
+/** CPU time this process has used, in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** Diagnostics that concern a whole file (or a defaulted key), never one line. */
@@ -78,13 +86,13 @@ export function checkConfigSet(files: readonly DropIn[]): Measured {
   // input is timed on its own (the loader's buildConfigSet is what the daemon runs).
   let ms = 0;
   for (const f of files) {
-    const t = performance.now();
+    const t = cpuMs();
     networkFromUnit(f.path, parseUnitFile(f.path, f.text).sections);
-    ms = Math.max(ms, performance.now() - t);
+    ms = Math.max(ms, cpuMs() - t);
   }
-  const t0 = performance.now();
+  const t0 = cpuMs();
   const set = buildConfigSet(files);
-  ms = Math.max(ms, performance.now() - t0);
+  ms = Math.max(ms, cpuMs() - t0);
 
   for (const d of set.diagnostics) {
     const problem = checkDiagnostic(d, files);
