@@ -1,5 +1,5 @@
 #!/bin/sh
-# What users do today (seed 000's recipe), as the benchmark's baseline: one
+# What users do today (the README's hand-made recipe), as the benchmark's baseline: one
 # `ip` command per step, for networks 1..N.
 #
 #   create the parent   ip link add vpP type veth peer name vqP; set both up

@@ -1,4 +1,4 @@
-// `sudo npm run demo`: seed 000's home network built from network namespaces,
+// `sudo npm run demo`: the README's flat LAN built from network namespaces,
 // with the real flatnetd making the NAS's shim and keeping it true, narrated
 // step by step. Needs root; touches nothing outside its own namespaces and a
 // temporary directory, and removes them on exit, Ctrl-C or a crash.
@@ -35,12 +35,12 @@ function parse(argv: string[]): Args {
 }
 
 function seedExample(): { name: string; text: string } {
-  // The shipped example for seed 000's flat LAN: parent enp3s0, shim docker-link.
+  // The shipped example for the README's flat LAN: parent enp3s0, shim docker-link.
   for (const f of readdirSync(EXAMPLES).sort()) {
     const text = readFileSync(join(EXAMPLES, f), 'utf8');
     if (/^Parent=enp3s0\s*$/m.test(text) && /^Name=docker-link\s*$/m.test(text) && !/^VLAN=/m.test(text)) return { name: f, text };
   }
-  throw new Error(`no seed 000 example (Parent=enp3s0, shim docker-link) in ${EXAMPLES}`);
+  throw new Error(`no example of the README's flat LAN (Parent=enp3s0, shim docker-link) in ${EXAMPLES}`);
 }
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
 
   const TOTAL = 7;
   try {
-    step(1, TOTAL, 'The lab: seed 000\'s home network, made of network namespaces');
+    step(1, TOTAL, 'The lab: the README\'s flat LAN, made of network namespaces');
     lab = await createLab(PREFIX);
     say(`    ${PREFIX}-lan     a switch (bridge br0)`);
     say(`    ${PREFIX}-router  the router, ${LAN.gateway}`);

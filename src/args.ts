@@ -45,6 +45,8 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
   --log-level LEVEL    debug, info, notice, warning or error (default info)
   --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)
+  --netns NAME         work on the links of network namespace NAME (ip -n NAME),
+                       for tests and labs; follows no engine unless told to
   --version            print the version
   -h, --help           this text
 `;

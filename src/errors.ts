@@ -9,8 +9,8 @@ export type ErrorCode =
   | 'duplicate'       // two drop-ins claim the same network, shim name or parent+VLAN
   | 'conflict'        // a link we would make exists and is not ours
   | 'unreadable'      // a drop-in that cannot be read (permissions, binary, too large)
-  | 'parent-missing'  // the parent interface does not exist (yet)
-  | 'kernel'          // the kernel refused an operation
+  | 'parent-missing'  // flatnetctl check --kernel: the parent is not on this machine (the daemon waits instead)
+  | 'kernel'          // the kernel refused an operation (why, as a code: kernel/failure.ts)
   | 'unsupported'     // the kernel or parent cannot do what is asked (wifi+macvlan, no ipvlan)
   | 'not-found'       // no network by that name
   | 'engine'          // the container engine's network differs from the drop-in
@@ -74,4 +74,9 @@ export function isFlatnetError(e: unknown): e is FlatnetError {
 export function describeError(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
+}
+
+/** The errno name of a failed system call (`ENOENT`), or '' when the value carries none. */
+export function errnoOf(e: unknown): string {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : '';
 }

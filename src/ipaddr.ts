@@ -1,6 +1,6 @@
 // ipaddr.js through require(): imported as an ES module, this CommonJS file
-// cost Node 20 about 20 ms at every start (measured: `import` +25 ms over an
-// empty module, require +4 ms), a tenth of a cold start.
+// goes through Node's CommonJS-to-ESM translation at every start, a sizeable
+// share of a cold start (docs/benchmarks.md); require() loads it directly.
 
 import { createRequire } from 'node:module';
 

@@ -18,21 +18,13 @@ if (fdProblem !== null) {
 const [
   { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
   { KillAfterOpsKernel, faultKillAfterOps }, { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
-  { systemdNotifier }, { Daemon }, { debounce }, { systemBusAddress },
+  { systemdNotifier }, { Daemon }, { debounce }, { systemBusAddress }, { packageVersion },
 ] = await Promise.all([
   import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
   import('./kernel/fault.js'), import('./instance-lock.js'), import('./log.js'),
   import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'), import('./bus/address.js'),
+  import('./version.js'),
 ]);
-
-async function packageVersion(): Promise<string> {
-  try {
-    const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
-    const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null && 'version' in v && typeof v.version === 'string') return v.version;
-  } catch { /* fall through */ }
-  return 'unknown';
-}
 
 async function machineId(file: string, log: Logger): Promise<string> {
   try {
@@ -60,7 +52,7 @@ async function systemdUnit(): Promise<string | null> {
 async function run(opts: DaemonOptions): Promise<void> {
   const journal = process.env['JOURNAL_STREAM'] !== undefined;
   const log = createLogger({ journal, level: opts.logLevel, write: writeErr });
-  const version = await packageVersion();
+  const version = packageVersion();
   if (opts.version) {
     writeOut(`flatnetd ${version}`);
     return;

@@ -4,11 +4,10 @@
 // holds them to it.
 //
 // --max-semi-space-size=1: V8's young generation otherwise grows to 16 MiB a
-// half under the allocation of each reconcile's dumps, and RSS climbed from
-// 60 to 100 MiB over 1,000 heals, still rising; capped at 1 MiB it levels off
-// near 74 MiB at no cost in heal time (bench, N=10: p50 7.3 vs 7.6 ms). It
-// costs ~15 ms of start-up (any V8 heap flag does: Node's built-in modules
-// then compile without their code cache); 26 MiB for good is the better deal.
+// half under the allocation of each reconcile's dumps, and RSS kept climbing
+// over a thousand heals; capped at 1 MiB it levels off, at no cost in heal time (docs/benchmarks.md has both). It costs some
+// start-up (any V8 heap flag does: Node's built-in modules then compile
+// without their code cache); the memory saved for good is the better deal.
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /**

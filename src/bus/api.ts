@@ -164,8 +164,6 @@ export const PEER: InterfaceSpec = {
   signals: [],
 };
 
-export const STANDARD_INTERFACES: readonly InterfaceSpec[] = [PEER, INTROSPECTABLE, PROPERTIES];
-
 export function inSignature(method: MethodSpec): string {
   return method.in.map((x) => x.type).join('');
 }

@@ -7,8 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { checkAgainstKernel } from '../config/kernel-checks.js';
+import { placeOf } from '../config/place.js';
 import { nearest, parentCandidates } from '../config/suggest.js';
-import type { Diagnostic, Place } from '../errors.js';
+import type { Diagnostic } from '../errors.js';
 import { parseLinks } from '../kernel/parse.js';
 import type { NetworkConfig } from '../model/config.js';
 import type { ObservedLink } from '../model/observed.js';
@@ -23,10 +24,6 @@ export function readLinks(ip = 'ip'): ObservedLink[] | Diagnostic {
   const links = parseLinks(JSON.parse(r.stdout) as unknown);
   for (const l of links) l.wireless = existsSync(`/sys/class/net/${l.name}/wireless`) || existsSync(`/sys/class/net/${l.name}/phy80211`);
   return links;
-}
-
-function placeOf(net: NetworkConfig, id: string, key: string, value: string): Place {
-  return net.where[id] ?? { file: net.file, key, value };
 }
 
 /** Pure: what the running kernel would make of these networks. */

@@ -1,5 +1,5 @@
 // One function per flatnetctl command. Each returns the exit code; errors are
-// thrown and turned into messages and codes by flatnetctl.ts.
+// thrown and turned into messages and exit codes by run.ts (errorMessage).
 
 import type { Message } from 'dbus-next';
 import { BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE,

@@ -1,21 +1,11 @@
 // flatnetctl's main: parse, run one command, map errors to messages and exit codes.
 
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../version.js';
 import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
 import { helpText, parseCommandLine, WAIT_ONLINE_DEFAULT_TIMEOUT_SEC } from './args.js';
 import { journalLines } from './journal.js';
 import { change, check, cniConfig, engineArgs, EXIT, list, monitor, plan, routerHints, status, type Io } from './commands.js';
-
-function version(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-    const v = pkg !== null && typeof pkg === 'object' ? (pkg as { version?: unknown }).version : undefined;
-    return typeof v === 'string' ? v : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 const DENIED = new Set(['org.freedesktop.DBus.Error.AccessDenied', 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired']);
 
@@ -42,8 +32,8 @@ export async function main(argv: readonly string[], env: Record<string, string |
   const out = (t: string): void => { process.stdout.write(`${t}\n`); };
   const err = (t: string): void => { process.stderr.write(`${t}\n`); };
   switch (parsed.kind) {
-    case 'help': out(helpText(version())); return EXIT.ok;
-    case 'version': out(`flatnetctl ${version()}`); return EXIT.ok;
+    case 'help': out(helpText(packageVersion())); return EXIT.ok;
+    case 'version': out(`flatnetctl ${packageVersion()}`); return EXIT.ok;
     case 'usage': err(`flatnetctl: ${parsed.message}\nSee 'flatnetctl --help'.`); return EXIT.usage;
     case 'run': break;
   }

@@ -2,7 +2,7 @@
 // over the default directories or over the files and directories named.
 
 import { stat } from 'node:fs/promises';
-import type { Diagnostic } from '../errors.js';
+import { errnoOf, type Diagnostic } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
 import { DEFAULT_CONFIG_DIRS, discoverDropIns, nothingRead, readDropIn, type DropInFile } from './discover.js';
 import { buildConfigSet, loadConfig, sortDiagnostics } from './load.js';
@@ -31,7 +31,7 @@ export async function checkPaths(paths: readonly string[]): Promise<CheckResult>
     try {
       isDir = (await stat(p)).isDirectory();
     } catch (e) {
-      const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
+      const code = errnoOf(e);
       diagnostics.push({
         severity: 'error', code: 'unreadable', file: p,
         message: code === 'ENOENT' ? 'no such file or directory' : `cannot stat: ${e instanceof Error ? e.message : String(e)}`,

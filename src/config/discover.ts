@@ -1,14 +1,15 @@
 // Finding the drop-ins, systemd style: directories in priority order, a name
 // in an earlier directory hides the same name in later ones, a symlink to
-// /dev/null masks it, other symlinks are followed (chase.ts). With chase.ts,
-// the only files of src/config that touch the filesystem; one bad file never
-// stops the others.
+// /dev/null masks it, other symlinks are followed (chase.ts). One bad file
+// never stops the others. The filesystem side of src/config is this file,
+// chase.ts and check.ts (the paths `flatnetctl check` is given); load*.ts run
+// them, and the parsing and validation they feed are pure.
 
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chase, type Chased } from './chase.js';
-import type { Diagnostic, Severity } from '../errors.js';
+import { errnoOf, type Diagnostic, type Severity } from '../errors.js';
 import { compareFiles } from './validate.js';
 
 /** Highest priority first: /etc (the admin) over /run (runtime) over /usr/lib (the vendor). */
@@ -34,11 +35,12 @@ export interface Discovered {
   files: DropInFile[];
   diagnostics: Diagnostic[];
   dirs: DirState[];
+  /** Drop-ins that exist but cannot be read (each has its diagnostic): invalid, not absent. */
+  unreadable: string[];
 }
 
 function errnoText(e: unknown): string {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
-  switch (code) {
+  switch (errnoOf(e)) {
     case 'ENOENT': return 'no such file or directory';
     case 'EACCES': return 'permission denied';
     case 'EISDIR': return 'is a directory';
@@ -54,8 +56,8 @@ function unreadable(path: string, message: string, severity: Severity = 'error')
 /**
  * Read one drop-in as UTF-8 text, refusing what cannot be a drop-in.
  * Synchronous on purpose: a drop-in is a few hundred bytes in /etc, and
- * through the promise API each of its five system calls cost a trip through
- * libuv's pool (reading 100 drop-ins took 66 ms).
+ * through the promise API each of its five system calls costs a trip through
+ * libuv's thread pool, which is most of the time a read takes.
  * @param path what to open (a symlink already resolved by the caller)
  * @param shownAs the path to name in diagnostics
  */
@@ -145,7 +147,7 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
  * default decoding turns its bytes into U+FFFD, which names no file): a
  * `.conf` among them is reported, with its bytes escaped, and skipped.
  */
-function dropInNames(dir: string, raw: readonly Buffer[], diagnostics: Diagnostic[]): string[] {
+function dropInNames(dir: string, raw: readonly Buffer[], refuse: (path: string, d: Diagnostic) => void): string[] {
   const names: string[] = [];
   for (const b of raw) {
     try {
@@ -153,7 +155,7 @@ function dropInNames(dir: string, raw: readonly Buffer[], diagnostics: Diagnosti
     } catch {
       const shown = [...b].map((c) => (c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
       if (shown.endsWith('.conf') && !shown.startsWith('.')) {
-        diagnostics.push(unreadable(join(dir, shown), 'the file name is not valid UTF-8 (shown with \\x escapes): skipped; rename it'));
+        refuse(join(dir, shown), unreadable(join(dir, shown), 'the file name is not valid UTF-8 (shown with \\x escapes): skipped; rename it'));
       }
     }
   }
@@ -171,12 +173,17 @@ export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise
   const seen = new Set<string>();
   const chosen: string[] = [];
   const states: DirState[] = [];
+  const unreadableDropIns: string[] = [];
+  const refuse = (path: string, d: Diagnostic): void => {
+    diagnostics.push(d);
+    unreadableDropIns.push(path);
+  };
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = dropInNames(dir, await readdir(dir, { encoding: 'buffer' }), diagnostics);
+      names = dropInNames(dir, await readdir(dir, { encoding: 'buffer' }), refuse);
     } catch (e) {
-      const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
+      const code = errnoOf(e);
       if (code === 'ENOENT') states.push({ dir, state: 'missing', dropIns: 0 });
       else if (code === 'ENOTDIR') states.push({ dir, state: 'not-a-directory', dropIns: 0 });
       else {
@@ -201,15 +208,15 @@ export async function discoverDropIns(dirs: readonly string[], uid = 0): Promise
     const r = resolveEntry(path, uid);
     if (r === 'masked') continue;
     if (!('read' in r)) {
-      diagnostics.push(r);
+      refuse(path, r);
       continue;
     }
     const got = readDropIn(r.read, path);
     if ('text' in got) files.push({ path, text: got.text });
-    else diagnostics.push(got.diagnostic);
+    else refuse(path, got.diagnostic);
   }
   files.sort((a, b) => compareFiles(a.path, b.path));
-  return { files, diagnostics, dirs: states };
+  return { files, diagnostics, dirs: states, unreadable: unreadableDropIns };
 }
 
 /**

@@ -2,10 +2,11 @@
 // reconcile (a parent's MTU or the NIC behind a name can change at any time),
 // so the kernel never sees a value it would refuse.
 
-import type { Diagnostic, Place } from '../errors.js';
+import type { Diagnostic } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
 import type { ObservedLink } from '../model/observed.js';
 import { parsePrefixText } from './ip.js';
+import { placeOf } from './place.js';
 
 /** An address the host has on the network's parent (or its VLAN link), as observed. */
 export interface HostAddress {
@@ -18,10 +19,6 @@ const ipOf = (cidr: string): string | null => {
   const r = parsePrefixText(cidr, true);
   return r.ok ? r.prefix.text : null;
 };
-
-function placeOf(net: NetworkConfig, id: string, key: string, value: string): Place {
-  return net.where[id] ?? { file: net.file, key, value };
-}
 
 /**
  * @param parent the observed link named by Parent= (the lower device, before any VLAN); undefined when absent

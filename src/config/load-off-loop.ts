@@ -1,10 +1,10 @@
 // Reloads read and validate the drop-ins on a worker thread. Reading is
-// synchronous (discover.ts) and so is parsing; at 10,000 drop-ins that held
-// the daemon's one thread for over 3 s, and a shim deleted meanwhile waited
-// for the whole reload before it was healed (issue 12.10). On a worker, the
-// loop keeps healing with the config in force until the new one is complete;
-// it is then swapped in at once (the daemon never sees half a reload). The
-// clone back costs the loop a tenth of the load's time.
+// synchronous (discover.ts) and so is parsing; with thousands of drop-ins
+// that held the daemon's one thread, and a shim deleted meanwhile waited for
+// the whole reload before it was healed (issue 12.10). On a worker, the loop
+// keeps healing with the config in force until the new one is complete; it
+// is then swapped in at once (the daemon never sees half a reload). Cloning
+// the result back is a small part of the load.
 //
 // The first load, at boot, stays on the loop: nothing is running yet that
 // could wait, and a thread would add its start-up to the boot.

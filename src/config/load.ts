@@ -66,11 +66,7 @@ export async function loadConfig(dirs: readonly string[], uid = 0): Promise<Conf
   const set = buildConfigSet(found.files);
   // A drop-in that exists but cannot be read is invalid, not absent: absent
   // would delete its links, invalid keeps its last good state.
-  for (const d of found.diagnostics) {
-    if (d.code === 'unreadable' && d.file !== undefined && d.file.endsWith('.conf')) {
-      set.invalid.push({ name: fileStem(d.file), file: d.file });
-    }
-  }
+  for (const file of found.unreadable) set.invalid.push({ name: fileStem(file), file });
   set.diagnostics = sortDiagnostics([...found.diagnostics, ...set.diagnostics]);
   set.dirs = found.dirs;
   return set;

@@ -1,5 +1,5 @@
 // The `docker network create` argv that matches a network, so the Docker side
-// and the host side can never disagree (seed 000's command, generated).
+// and the host side can never disagree (the README's `docker network create`, generated).
 
 import { shimHosts, subnetOf } from '../emit/pool.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';

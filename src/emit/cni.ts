@@ -8,7 +8,7 @@
 import { FlatnetError } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import { familyOfText, one, poolOf, shimHosts, subnetOf, subtract, toText, type Family } from './pool.js';
-import { placeOf } from './place.js';
+import { placeOf } from '../config/place.js';
 
 /** CHECK came with spec 0.4.0; Debian 12's plugins (1.1.1), containerd 1.6 and Multus all speak it. */
 export const CNI_VERSION = '0.4.0';

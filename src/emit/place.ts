@@ -1,14 +1,9 @@
-// Where in its drop-in a value an emitter refuses was written, so the refusal
-// reads `path:line: Key=value: …` like every other config error.
+// Where a shim address an emitter refuses was written, so the refusal reads
+// `path:line: Key=value: …` like every other config error (placeOf: config/place.ts).
 
 import type { Place } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
 import { hostOf } from './pool.js';
-
-/** The place of a key (`Network.Driver`), or the file and the key when the parser kept none. */
-export function placeOf(net: Pick<NetworkConfig, 'where' | 'file'>, id: string, key: string, value: string): Place {
-  return net.where[id] ?? { file: net.file, key, value };
-}
 
 /**
  * Where a shim address was written. The config keeps the place of the last

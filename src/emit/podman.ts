@@ -8,7 +8,8 @@ import { FlatnetError } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import { familyOfText, hostsOf, inSpan, largestPrefixWithout, one, poolOf, shimHosts, spanOf,
   subnetOf, subtract, toInt, toText, type Span } from './pool.js';
-import { placeOf, shimAddressPlace } from './place.js';
+import { placeOf } from '../config/place.js';
+import { shimAddressPlace } from './place.js';
 
 /** A free address just past the range (or before it) for the fix text; null when the subnet has none. */
 function addressOutside(range: Span, subnet: string, taken: readonly Span[]): string | null {

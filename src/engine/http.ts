@@ -4,6 +4,7 @@
 // no Engine API shapes; client.ts does.
 
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { errnoOf } from '../errors.js';
 
 export interface HttpAnswer {
   status: number;
@@ -34,7 +35,7 @@ export class TransportError extends Error {
 }
 
 function transportError(e: unknown, socketPath: string): TransportError {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+  const code = errnoOf(e);
   const msg = e instanceof Error ? e.message : String(e);
   if (code === 'ENOENT') return new TransportError('missing', `${socketPath}: no such socket`);
   if (code === 'ECONNREFUSED' || code === 'EACCES' || code === 'EPERM') return new TransportError('refused', `${socketPath}: ${msg}`);

@@ -7,6 +7,7 @@
 import type { Op } from '../plan/ops.js';
 import type { ApplyResult, Kernel, KernelEvent, ObserveOptions } from './kernel.js';
 import type { Observed } from '../model/observed.js';
+import { kernelFailure } from './failure.js';
 
 export const FAULT_ENV = 'FLATNET_FAULT_KILL_AFTER_OPS';
 
@@ -69,6 +70,6 @@ export class KillAfterOpsKernel implements Kernel {
     // Only reached when `kill` does not end the process (unit tests).
     const next = ops[r.applied];
     if (r.failed !== undefined || next === undefined) return r;
-    return { applied: r.applied, failed: { index: r.applied, op: next, message: 'killed by fault injection' } };
+    return { applied: r.applied, failed: { index: r.applied, op: next, ...kernelFailure('unknown', 'killed by fault injection') } };
   }
 }

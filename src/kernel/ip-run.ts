@@ -1,6 +1,6 @@
 // One `ip` process run to its end: argv array, never a shell. It can be
 // started ahead of need and fed later (a spare): starting a process costs the
-// daemon 2–4 ms of its own time, which a heal then does not wait for.
+// daemon time of its own, which a heal then does not wait for.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 

@@ -1,7 +1,7 @@
 // One long-lived `ip -json -force -batch -` for the dumps a reconcile reads.
-// Starting a process costs more than the dumps themselves (at 100 networks a
-// spawn-per-dump observe took 19 ms, the same dumps through one living ip
-// 8 ms), and a heal is mostly that cost.
+// Starting a process costs more than the dumps themselves, and a heal is
+// mostly observing: through one living ip an observe costs about half what a
+// spawn per dump does (docs/benchmarks.md).
 //
 // Framing: with -json, ip writes each command's answer as one line and
 // flushes it when the command ends; a command that fails writes nothing to
@@ -14,12 +14,22 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { missingPipes } from './ip-run.js';
 import { createInterface } from 'node:readline';
+import { ipFailure, type KernelFailure } from './failure.js';
 
 /** A dump that takes this long means ip is stuck, not busy. */
 const REQUEST_TIMEOUT_MS = 10_000;
 const FAILED_LINE_RE = /^Command failed -:(\d+)$/;
 
 export class IpSessionError extends Error {}
+
+/** One command of a request failed (the session goes on): ip's words, classified. */
+export class IpCommandError extends Error {
+  readonly failure: KernelFailure;
+  constructor(words: string) {
+    super(words);
+    this.failure = ipFailure(words);
+  }
+}
 
 interface Pending {
   /** Line numbers (ip counts from 1 over the session's life) of this request's commands. */
@@ -30,7 +40,7 @@ interface Pending {
   /** stderr lines since the last failure: the kernel's words for the next one. */
   words: string[];
   timer: NodeJS.Timeout;
-  resolve: (answers: (unknown[] | Error)[]) => void;
+  resolve: (answers: (unknown[] | IpCommandError)[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -52,9 +62,9 @@ export class IpSession {
   }
 
   /** Runs the commands in order; each answer is the command's JSON array, or
-   *  an Error with ip's words when that command failed. Rejects with an
-   *  IpSessionError when the session itself broke. */
-  run(commands: readonly string[]): Promise<(unknown[] | Error)[]> {
+   *  an IpCommandError (ip's words and their code) when that command failed.
+   *  Rejects with an IpSessionError when the session itself broke. */
+  run(commands: readonly string[]): Promise<(unknown[] | IpCommandError)[]> {
     const next = this.#queue.then(() => this.#send(commands));
     this.#queue = next.catch(() => undefined);
     return next;
@@ -75,7 +85,7 @@ export class IpSession {
     this.#end(new IpSessionError('ip session closed'));
   }
 
-  #send(commands: readonly string[]): Promise<(unknown[] | Error)[]> {
+  #send(commands: readonly string[]): Promise<(unknown[] | IpCommandError)[]> {
     if (this.#closed) return Promise.reject(new IpSessionError('ip session closed'));
     if (commands.some((c) => c.includes('\n'))) return Promise.reject(new IpSessionError('a command holds a newline'));
     const child = this.#child ?? this.#start();
@@ -131,12 +141,12 @@ export class IpSession {
   #maybeDone(p: Pending): void {
     if (p.answers.length + p.failed.size < p.count) return;
     if (p.answers.length + p.failed.size > p.count) return this.#end(new IpSessionError('ip answered more lines than it was asked'));
-    const out: (unknown[] | Error)[] = [];
+    const out: (unknown[] | IpCommandError)[] = [];
     let next = 0;
     for (let i = 0; i < p.count; i++) {
       const failed = p.failed.get(i);
       if (failed !== undefined) {
-        out.push(new Error(failed));
+        out.push(new IpCommandError(failed));
         continue;
       }
       let v: unknown;

@@ -10,7 +10,8 @@ import { FlatnetError } from '../errors.js';
 import type { Observed, ObservedLink } from '../model/observed.js';
 import { opLink, type Op } from '../plan/ops.js';
 import type { ApplyResult, Kernel, KernelEvent, ObserveOptions } from './kernel.js';
-import { IpSession } from './ip-session.js';
+import { IpSession, IpCommandError } from './ip-session.js';
+import { alreadyGone, ipFailure, kernelFailure, type KernelFailure } from './failure.js';
 import { arpingAnnouncer, type Announce } from './announce.js';
 import { ObservedCache, type ScopedLook } from './observed-cache.js';
 import { monitorTouch, parseAddresses, parseLinks, parseMonitorLine, parseObserved, parseRoutes } from './parse.js';
@@ -58,12 +59,7 @@ const linkDumps = (name: string): string[] => [
   `route show table all type unicast root 0.0.0.0/0 dev ${name}`,
   `route show table all type unicast root ::/0 dev ${name}`,
 ];
-/** ip's words when a looked-at link is gone (deleted, moved away, renamed). */
-const NO_SUCH_LINK_RE = /does not exist|Cannot find device/;
-
 const FAILED_LINE_RE = /^Command failed -:(\d+)$/m;
-/** What the kernel says when a delete finds nothing to delete. */
-const ALREADY_GONE_RE = /Cannot find device|No such device|No such process|Cannot assign requested address|Address not found/;
 const isDelete = (op: Op): boolean => op.op === 'link-del' || op.op === 'addr-del' || op.op === 'route-del';
 
 /** The kernel's words for a failure: the stderr lines before `Command failed`. */
@@ -182,7 +178,7 @@ export class IpRoute2Kernel implements Kernel {
   /** The event-fed view with the touched links dumped again; null when that
    *  failed in a way a full dump must settle. */
   async #observeScoped(cache: ObservedCache, look: ScopedLook): Promise<Observed | null> {
-    let answers: (unknown[] | Error)[];
+    let answers: (unknown[] | IpCommandError)[];
     const ip = this.#lookers.take();
     try {
       answers = await ip.run([...look.names.flatMap(linkDumps), 'netns list-id']);
@@ -196,9 +192,9 @@ export class IpRoute2Kernel implements Kernel {
     const found: { name: string; addrs: unknown[]; routes4: unknown[]; routes6: unknown[] }[] = [];
     for (const [j, name] of look.names.entries()) {
       const [addrs, routes4, routes6] = answers.slice(3 * j, 3 * j + 3);
-      const failed = [addrs, routes4, routes6].find((a): a is Error => a instanceof Error);
+      const failed = [addrs, routes4, routes6].find((a): a is IpCommandError => a instanceof IpCommandError);
       // A link gone since the event: its absence from the answer removes it.
-      if (failed !== undefined && NO_SUCH_LINK_RE.test(failed.message)) continue;
+      if (failed?.failure.code === 'gone') continue;
       if (failed !== undefined || !Array.isArray(addrs) || !Array.isArray(routes4) || !Array.isArray(routes6)) {
         cache.disarm(`reading ${name} again failed: ${failed?.message ?? 'ip gave fewer answers than asked'}`);
         return null;
@@ -240,7 +236,7 @@ export class IpRoute2Kernel implements Kernel {
     if (this.#session !== null) {
       try {
         const answers = await this.#session.run(SESSION_DUMPS);
-        const failed = answers.filter((a): a is Error => a instanceof Error);
+        const failed = answers.filter((a): a is IpCommandError => a instanceof IpCommandError);
         if (failed.length === 0) return answers;
         this.#log(`ip session: a dump failed (${failed.map((e) => e.message).join('; ')}); dumping again with one ip per dump`);
       } catch (e) {
@@ -285,7 +281,7 @@ export class IpRoute2Kernel implements Kernel {
       if (r.failed === undefined) return { applied: ops.length };
       const index = done + r.failed.index;
       const op = r.failed.op;
-      if (!isDelete(op) || !ALREADY_GONE_RE.test(r.failed.message)) return { applied: index, failed: { index, op, message: r.failed.message } };
+      if (!isDelete(op) || !alreadyGone(r.failed.code)) return { applied: index, failed: { ...r.failed, index } };
       this.#log(`already gone, as wanted: ${r.failed.message}`);
       done = index + 1;
       if (done >= ops.length) return { applied: ops.length };
@@ -307,12 +303,14 @@ export class IpRoute2Kernel implements Kernel {
         // Without a line number ip exited on its own (an argument it could not
         // parse, or it did not run at all). render.ts checks every word so
         // that this should not happen; the position is then unknown.
-        const message = index === null ? `ip -batch stopped at an unknown line: ${kernelMessage(r.stderr)}` : kernelMessage(r.stderr);
-        return this.#failedAt(ops, batch.lineOp, index ?? 0, message);
+        const failure = index === null
+          ? kernelFailure('unknown', `ip -batch stopped at an unknown line: ${kernelMessage(r.stderr)}`)
+          : ipFailure(kernelMessage(r.stderr));
+        return this.#failedAt(ops, batch.lineOp, index ?? 0, failure);
       }
     }
     // An op render.ts refused: everything before it went through.
-    if (batch.rejected !== undefined) return this.#failedAt(ops, batch.lineOp, batch.rejected.index, batch.rejected.message);
+    if (batch.rejected !== undefined) return this.#failedAt(ops, batch.lineOp, batch.rejected.index, kernelFailure('refused', batch.rejected.message));
     this.#countWrites(batch.lineOp, ops.length);
     return { applied: ops.length };
   }
@@ -322,10 +320,10 @@ export class IpRoute2Kernel implements Kernel {
     this.#writes += new Set(lineOp.filter((i) => i < applied)).size;
   }
 
-  #failedAt(ops: readonly Op[], lineOp: readonly number[], index: number, message: string): ApplyResult {
+  #failedAt(ops: readonly Op[], lineOp: readonly number[], index: number, failure: KernelFailure): ApplyResult {
     this.#countWrites(lineOp, index);
     const op = ops[index];
-    return op === undefined ? { applied: index } : { applied: index, failed: { index, op, message } };
+    return op === undefined ? { applied: index } : { applied: index, failed: { index, op, ...failure } };
   }
 
   subscribe(onEvent: (e: KernelEvent) => void): () => void {

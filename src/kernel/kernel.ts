@@ -4,12 +4,13 @@
 
 import type { Observed } from '../model/observed.js';
 import type { Op } from '../plan/ops.js';
+import type { KernelFailure } from './failure.js';
 
 export interface ApplyResult {
   /** How many ops the kernel accepted, in order, before the first failure. */
   applied: number;
-  /** The first op that failed and the kernel's words for why. */
-  failed?: { index: number; op: Op; message: string };
+  /** The first op that failed, why as a code (failure.ts), and the kernel's words. */
+  failed?: { index: number; op: Op } & KernelFailure;
 }
 
 /** A change the kernel reported. It carries no state: it only says "look again". */

@@ -1,7 +1,7 @@
 // The iproute2 backend's event-fed view: the last full observation, kept
 // true by looking again only at the links the kernel's events (and our own
-// writes) touched. A heal at 500 networks was almost all full dumps of 1,500
-// links (~45 ms through ip); one link's dumps cost well under a millisecond.
+// writes) touched. With hundreds of networks a heal was almost all full
+// dumps of every link, where one link's dumps cost next to nothing.
 //
 // Pure bookkeeping, no I/O: iproute2.ts does the dumps. The view is trusted
 // only while every change since the full dump it grew from is known to have
@@ -21,8 +21,8 @@ import type { MonitorTouch } from './parse.js';
 /** Past this many links to look at again, one full dump is cheaper. */
 export const SCOPED_MAX_LINKS = 16;
 /** Below this many links a full dump through the living session costs no more
- *  than a scoped look, which needs an ip of its own (measured: 30 links, a
- *  heal 6.6 ms with full dumps, 8.2 ms with scoped looks; 1,500 links, 67 → 25 ms). */
+ *  than a scoped look, which needs an ip of its own (bench/ measures both sides
+ *  of the line: docs/benchmarks.md). */
 export const VIEW_MIN_LINKS = 100;
 
 /** What a scoped look must dump: each link by the name to ask ip for. */

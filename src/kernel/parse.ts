@@ -212,8 +212,8 @@ function gatewayOf(r: Json): string | null {
 /** Routes from `ip -json [-4|-6] route show table all type unicast`. iproute2 names the
  *  device, not its index: `links` (from the same observation) maps it. Routes
  *  without a single device (multipath, blackhole) and the kernel's local,
- *  broadcast, multicast and anycast entries are left out. */
-/** `dev`: the device a `dev X` dump was filtered by (ip then leaves it out of each route). */
+ *  broadcast, multicast and anycast entries are left out.
+ *  @param dev the device a `dev X` dump was filtered by (ip then leaves it out of each route) */
 export function parseRoutes(dump: unknown, links: readonly ObservedLink[], family?: 4 | 6, dev?: string): ObservedRoute[] {
   const byName = new Map(links.map((l) => [l.name, l.ifindex] as const));
   const out: ObservedRoute[] = [];

@@ -116,7 +116,7 @@ export function renderOp(op: Op, kindArgs: KindArgs = defaultKindArgs): string[]
     },
     'link-set': ({ name, changes }) => linkSetLine(name, changes),
     'link-del': ({ name }) => [`link del dev ${checkIfName(name)}`],
-    // `brd +` sets the subnet's broadcast address the way seed 000's recipe
+    // `brd +` sets the subnet's broadcast address the way the README's hand-made recipe
     // does; without it the kernel records none, and programs that read the
     // interface's broadcast address (getifaddrs: Wake-on-LAN tools, NetBIOS)
     // see 0.0.0.0. For /31 and /32 iproute2 itself leaves it out.

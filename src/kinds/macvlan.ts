@@ -7,7 +7,7 @@ import { kindOrParentReason } from './common.js';
 
 /** What flatnetd asks for when Mode= is absent (Docker's default too). */
 export const MACVLAN_DEFAULT_MODE = 'bridge';
-/** What the kernel makes when no mode is given (seed 003's bare `type macvlan`). */
+/** What the kernel makes when no mode is given (a hand-made shim's bare `type macvlan`). */
 const KERNEL_DEFAULT_MODE = 'vepa';
 
 export const macvlan: LinkKind = {

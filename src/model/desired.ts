@@ -37,10 +37,12 @@ export interface DesiredLink {
   routes: DesiredRoute[];
 }
 
-/** A network whose owned links must be left exactly as they are this round:
- *  its drop-in is invalid and there is no last good config to hold to. */
+/** What the kernel should hold after this round: every link flatnetd wants
+ *  (with its addresses and routes), and the networks it must not touch. */
 export interface Desired {
   links: DesiredLink[];
-  /** Networks whose owned links are not to be touched (neither fixed nor deleted). */
+  /** Networks whose owned links are left exactly as they are (neither fixed
+   *  nor deleted): an invalid drop-in with no last good config to hold to, a
+   *  value the kernel checks refused. */
   frozen: string[];
 }

@@ -27,7 +27,7 @@ export interface ObservedLink {
   promisc: boolean;
   /** ifalias; ours are `flatnet:<network>[,<network>…]`. */
   alias: string | null;
-  /** Lower bound/upper bound on MTU as the kernel reports them (0 = unknown). */
+  /** The largest MTU the driver allows (IFLA_MAX_MTU, `max_mtu` in ip -details; 0 = not reported). */
   maxMtu: number;
   /** An 802.11 device (/sys/class/net/<name>/wireless or phy80211 present). */
   wireless: boolean;

@@ -32,3 +32,8 @@ export function aliasNetworks(alias: string | null): string[] {
   if (!isOwnedAlias(alias) || alias === null) return [];
   return alias.slice(ALIAS_PREFIX.length).split(',').filter((s) => s.length > 0);
 }
+
+/** Whether an owned alias names one of `networks` (a frozen network's link is left exactly as it is). */
+export function aliasNamesAny(alias: string | null, networks: ReadonlySet<string>): boolean {
+  return aliasNetworks(alias).some((n) => networks.has(n));
+}

@@ -111,7 +111,8 @@ export interface DaemonApi {
   describe(): unknown;
   /** Ops a reconcile would make now; nothing applied. */
   plan(): Promise<Op[]>;
-  /** `docker network create` argv for a network; throws FlatnetError('unknown'…) when no such network. */
+  /** `docker network create` argv for a network; throws FlatnetError('not-found') when no such network,
+   *  'invalid-value' when its drop-in is invalid with no last good version. */
   dockerArgs(name: string): string[];
   /** `podman network create` argv (netavark); throws FlatnetError when Podman cannot make it as written. */
   podmanArgs(name: string): string[];

@@ -16,7 +16,7 @@ import { memo } from './memo.js';
 /** IFF_PROMISC wanted on a parent flatnetd does not own (a physical NIC, a
  *  foreign VLAN). This is the only change flatnetd ever makes to a link that
  *  is not its own, and only when the drop-in says Promiscuous= explicitly
- *  (seed 002's `ip link set ens33 promisc on`): the user asked for exactly
+ *  (a VM guest's `ip link set ens33 promisc on`, for a hypervisor that drops other MACs): the user asked for exactly
  *  that, and the kernel has no other way to say it. Having no ownership mark
  *  on such a link, flatnetd cannot tell later whether it set the flag, so it
  *  leaves the flag as it is when the drop-in goes away. */
@@ -45,7 +45,7 @@ export interface DesiredInput {
  *
  * The parent has its own route to that same prefix (the kernel's prefix route,
  * metric 0 for a static address, 100 under NetworkManager, 1024 from
- * systemd-networkd's DHCP as in seed 000). Two choices, both measured against
+ * systemd-networkd's DHCP, as on the README's NAS). Two choices, both measured against
  * the fake kernel's route lookup (test/unit/plan/follow.test.ts):
  * - below the parent's: the whole LAN prefix leaves through the shim. The host
  *   reaches its containers, but every LAN connection it opens changes source
@@ -66,7 +66,7 @@ export const FOLLOW_ROUTE_METRIC = 65535;
  *  ARP caches and DHCP reservations do not churn. Locally administered
  *  (bit 0x02 set), unicast (bit 0x01 clear). */
 export function stableMac(machineId: string, network: string): string {
-  // Every reconcile wants every shim's MAC: one SHA-256 per network per run was 2 ms at 500 networks.
+  // Every reconcile wants every shim's MAC, and it never changes: hash it once per network, not once per run.
   return memo(macs, `${machineId}\0${network}`, () => hashMac(machineId, network));
 }
 
@@ -142,7 +142,7 @@ function shimRoutes(n: NetworkConfig, parent: string, addresses: string[], obser
   }
   // An address with a prefix makes the kernel route that prefix on the shim
   // by itself (`proto kernel`); adding the same route again is refused with
-  // `File exists` (seed 000's recipe hits exactly this), so it is not ours to add.
+  // `File exists` (the README's hand-made recipe hits exactly this), so it is not ours to add.
   const byKernel = new Set(addresses.map(kernelPrefixRoute).filter((p): p is string => p !== null));
   const routes: DesiredRoute[] = [];
   for (const d of uniq(dsts.map(networkOf))) {

@@ -10,7 +10,7 @@
 import type { Diagnostic } from '../errors.js';
 import type { Desired, DesiredLink, DesiredRoute } from '../model/desired.js';
 import type { Observed, ObservedLink, ObservedRoute } from '../model/observed.js';
-import { aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '../model/ownership.js';
+import { aliasNamesAny, aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '../model/ownership.js';
 import { canonical, isLinkLocal6, kernelPrefixRoute } from './cidr.js';
 import type { ForeignPromisc } from './desired.js';
 import { conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
@@ -210,7 +210,7 @@ function addRoutes(c: Ctx): void {
 function deleteUnwanted(c: Ctx, links: readonly DesiredLink[], frozen: ReadonlySet<string>): void {
   const wanted = new Set(links.map((l) => l.name));
   const macHolder = macHolders(links, c.k);
-  const isFrozen = (l: ObservedLink): boolean => aliasNetworks(l.alias).some((n) => frozen.has(n));
+  const isFrozen = (l: ObservedLink): boolean => aliasNamesAny(l.alias, frozen);
   for (const o of c.observed.links) {
     if (!isOwnedAlias(o.alias) || wanted.has(o.name) || isFrozen(o)) continue;
     const networks = aliasNetworks(o.alias);

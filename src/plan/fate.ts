@@ -7,7 +7,7 @@ import type { Diagnostic } from '../errors.js';
 import { linkKind } from '../kinds/registry.js';
 import type { DesiredLink } from '../model/desired.js';
 import type { Observed, ObservedAddress, ObservedLink, ObservedRoute } from '../model/observed.js';
-import { aliasNetworks, isOwnedAlias } from '../model/ownership.js';
+import { aliasNamesAny, aliasNetworks, isOwnedAlias } from '../model/ownership.js';
 
 export type Fate =
   /** Exists and can be made right in place; `adopt` = hand-made, matching, gets our mark. */
@@ -148,7 +148,7 @@ export function decideFates(links: readonly DesiredLink[], k: KernelIndex, froze
   const conflicts: Diagnostic[] = [];
   const order = topo(links);
   const nameOf = (i: number): string | null => k.byIndex.get(i)?.name ?? null;
-  const isFrozen = (l: ObservedLink): boolean => aliasNetworks(l.alias).some((n) => frozen.has(n));
+  const isFrozen = (l: ObservedLink): boolean => aliasNamesAny(l.alias, frozen);
 
   for (const { link } of order) {
     const have = k.byName.get(link.name);

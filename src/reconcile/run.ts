@@ -52,9 +52,6 @@ export interface RunResult {
 
 export const MAX_ROUNDS = 4;
 
-/** What the kernel says when an op names a link that vanished after we looked. */
-const STALE_VIEW_RE = /Cannot find device|No such device/;
-
 function outcomeFor(map: Map<string, NetworkOutcome>, name: string): NetworkOutcome {
   let o = map.get(name);
   if (o === undefined) {
@@ -158,11 +155,11 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
       for (const n of op.networks) outcomeFor(outcomes, n).applied.push(op);
     }
     if (result.failed !== undefined) {
-      const { op, message } = result.failed;
+      const { op, message, code } = result.failed;
       // An observation is several dumps, not one snapshot: a link deleted between
-      // them yields a plan for a link that is gone ("Cannot find device"). That
-      // is a stale view, not a refusal: look again once before calling it one.
-      const raced = STALE_VIEW_RE.test(message) && op.networks.every((n) => !staleRetried.has(n));
+      // them yields a plan for a link that is gone. That is a stale view, not a
+      // refusal: look again once before calling it one.
+      const raced = code === 'gone' && op.networks.every((n) => !staleRetried.has(n));
       if (raced) {
         log.debug(`stale view (${message}) while trying to ${describeOp(op)}; looking again`);
         for (const n of op.networks) staleRetried.add(n);

@@ -19,7 +19,7 @@ async function state(path: string): Promise<unknown> {
   return (await busctlJson(bus, ['get-property', BUS_NAME, path, 'org.flatnet.flatnet1.Network', 'State'])).data;
 }
 
-test('ListNetworks and GetNetwork: names, states and escaped object paths', async () => {
+test('ListNetworks and GetNetwork: every network\'s name, state and object path agree', async () => {
   const list = await call('ListNetworks');
   assert.equal(list.type, 'a(sso)');
   const rows = (list.data as [string, string, string][][])[0] ?? [];
@@ -29,7 +29,11 @@ test('ListNetworks and GetNetwork: names, states and escaped object paths', asyn
     assert.deepEqual((await call('GetNetwork', 's', name)).data, [path], name);
     assert.equal(await state(path), st, name);
   }
-  if (!daemon.isStub) return;
+});
+
+test('ListNetworks: the names, states and escaped object paths of the stub daemon\'s networks', async (t) => {
+  if (!daemon.isStub) return t.skip('the networks are the stub daemon\'s');
+  const rows = ((await call('ListNetworks')).data as [string, string, string][][])[0] ?? [];
   assert.deepEqual(rows.map((r) => r[0]).sort(), ['10-guest', 'fragile', 'iot', 'lan']);
   assert.deepEqual(rows.find((r) => r[0] === '10-guest'), ['10-guest', 'degraded', `${NET}/_310_2dguest`]);
 });

@@ -1,5 +1,5 @@
 // The real flatnetd on a private bus that loads our policy file, running in
-// seed 000's namespaces: what `busctl` and `flatnetctl` show must be what the
+// the README's namespaces: what `busctl` and `flatnetctl` show must be what the
 // kernel has, mutations by anyone but root are refused, heals are signalled.
 
 import { after, before, describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 // `flatnetctl wait-online` against the real flatnetd on a private bus, in
-// seed 000's namespaces: started before the daemon, it returns when the
+// the README's namespaces: started before the daemon, it returns when the
 // network named is configured; a network waiting for its parent keeps it
 // waiting until the parent appears (a kernel event, no polling); the timeout
 // names what was still waited for.

@@ -6,6 +6,7 @@
 
 import type { ApplyResult, Kernel, KernelEvent } from '../../src/kernel/kernel.js';
 import type { Observed } from '../../src/model/observed.js';
+import { kernelFailure, type KernelFailureCode } from '../../src/kernel/failure.js';
 import { ROUTE_PROTO } from '../../src/model/ownership.js';
 import { dispatchOp, type Op } from '../../src/plan/ops.js';
 import { FakeNet, KernelRefusal, type Change, type FakeLink, type LinkSpec, type RouteSpec } from './fake-net.js';
@@ -15,11 +16,9 @@ export { KernelRefusal, type LinkSpec, type RouteSpec } from './fake-net.js';
 export interface FakeKernelOptions {
   /** Fail the k-th op applied from now on (1-based), once. */
   failAtOp?: number;
-  /** The message of the injected failure. */
-  failMessage?: string;
+  /** The code of the injected failure (default `resources`, as EAGAIN would be). */
+  failCode?: KernelFailureCode;
 }
-
-const INJECTED = 'RTNETLINK answers: Resource temporarily unavailable (injected)';
 
 export class FakeKernel implements Kernel {
   readonly net: FakeNet;
@@ -27,12 +26,12 @@ export class FakeKernel implements Kernel {
   readonly applied: Op[] = [];
   private listeners = new Set<(e: KernelEvent) => void>();
   private failIn: number | null = null;
-  private failMessage = INJECTED;
+  private failCode: KernelFailureCode = 'resources';
   private opCount = 0;
 
   constructor(options: FakeKernelOptions = {}) {
     this.net = new FakeNet((what, text) => this.emit(what, text));
-    if (options.failAtOp !== undefined) this.failNext(options.failAtOp, options.failMessage);
+    if (options.failAtOp !== undefined) this.failNext(options.failAtOp, options.failCode);
   }
 
   get writes(): number {
@@ -44,10 +43,10 @@ export class FakeKernel implements Kernel {
     return this.opCount;
   }
 
-  /** Make the k-th op applied from now (1-based) fail, once. */
-  failNext(k: number, message = INJECTED): void {
+  /** Make the k-th op applied from now (1-based) fail, once, with `code`. */
+  failNext(k: number, code: KernelFailureCode = 'resources'): void {
     this.failIn = k;
-    this.failMessage = message;
+    this.failCode = code;
   }
 
   async observe(): Promise<Observed> {
@@ -64,12 +63,12 @@ export class FakeKernel implements Kernel {
       try {
         if (this.failIn !== null && --this.failIn === 0) {
           this.failIn = null;
-          throw new KernelRefusal(this.failMessage);
+          throw new KernelRefusal(this.failCode, 'injected');
         }
         this.applyOne(op);
       } catch (e) {
         if (!(e instanceof KernelRefusal)) throw e;
-        return { applied: index, failed: { index, op, message: e.message } };
+        return { applied: index, failed: { index, op, ...kernelFailure(e.code, e.message) } };
       }
       this.applied.push(op);
     }
@@ -141,7 +140,7 @@ export class FakeKernel implements Kernel {
   setMac(name: string, mac: string): void { this.net.setMac(this.net.need(name), mac); }
   setPromisc(name: string, on: boolean): void { this.setFlag(this.net.need(name), 'promisc', on); }
   setAlias(name: string, alias: string | null): void { this.setFlag(this.net.need(name), 'alias', alias ?? ''); }
-  /** Renames need the link down, as in Linux (`Device or resource busy` otherwise). */
+  /** Renames need the link down, as in Linux 6.1 (`busy` otherwise). */
   renameLink(from: string, to: string): void { this.net.rename(this.net.need(from), to); }
   /** `metric` is that of the prefix route the kernel adds (networkd's DHCP: 1024). */
   addAddress(name: string, cidr: string, opts: { dynamic?: boolean; metric?: number } = {}): void {

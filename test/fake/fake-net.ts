@@ -1,17 +1,18 @@
 // The state of one fake network namespace and the kernel rules flatnetd meets,
-// each with the words iproute2 prints when the kernel refuses. Used by
+// each refusal with the code src/kernel/failure.ts gives the real kernel's
+// answer (test/fixtures/kernel/ip-failures.txt has those answers). Used by
 // FakeKernel for ops and by tests acting as "another process".
 //
 // Modelled (Linux 6.1 behaviour):
-// - ifindexes only grow; names are unique (`File exists`);
-// - a child needs its parent (`Cannot find device`), vlan/macvlan/ipvlan need one;
-//   one VLAN id per parent; macvlan and ipvlan never share a parent (`Device or
-//   resource busy`); passthru allows one macvlan on its parent (`Invalid argument`);
+// - ifindexes only grow; names are unique (`exists`);
+// - a child needs its parent (`gone`), vlan/macvlan/ipvlan need one;
+//   one VLAN id per parent; macvlan and ipvlan never share a parent (`busy`);
+//   passthru allows one macvlan on its parent (`refused`);
 // - deleting a link deletes its children, recursively, and their addresses/routes;
 // - a child's MTU never exceeds its parent's; lowering a parent's clamps children;
 // - a macvlan (not passthru) cannot come up, or be given a MAC, that an up
-//   macvlan on the same parent or the parent itself has (`Address already in
-//   use`; made down with it, it is accepted): test/fixtures/kernel/macvlan-mac-busy.txt;
+//   macvlan on the same parent or the parent itself has (`busy`: EADDRINUSE;
+//   made down with it, it is accepted): test/fixtures/kernel/macvlan-mac-busy.txt;
 // - vlan and ipvlan children take the parent's MAC; a passthru child's MAC *is*
 //   the parent's (setting it rewrites the parent); ipvlan cannot set a MAC;
 // - an address with a prefix adds a `proto kernel` prefix route while the link
@@ -24,6 +25,7 @@
 import { ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '../../src/model/ownership.js';
 import type { ObservedAddress, ObservedLink, ObservedRoute } from '../../src/model/observed.js';
 import { canonical, contains, familyOf, kernelPrefixRoute } from '../../src/plan/cidr.js';
+import type { KernelFailureCode } from '../../src/kernel/failure.js';
 
 export interface FakeLink {
   ifindex: number;
@@ -71,17 +73,16 @@ export interface RouteSpec {
   scope?: string;
 }
 
-/** What the kernel says when it refuses, as iproute2 prints it. */
+/** The kernel refused: the code the iproute2 backend would give its answer, and why in words. */
 export class KernelRefusal extends Error {
   override readonly name = 'KernelRefusal';
+  constructor(readonly code: KernelFailureCode, why: string) {
+    super(`${why} (${code})`);
+  }
 }
 
-const EEXIST = 'RTNETLINK answers: File exists';
-const EINVAL = 'RTNETLINK answers: Invalid argument';
-const EBUSY = 'RTNETLINK answers: Device or resource busy';
-const EADDRINUSE = 'RTNETLINK answers: Address already in use';
-const refuse = (message: string): never => { throw new KernelRefusal(message); };
-const noDevice = (name: string): never => refuse(`Cannot find device "${name}"`);
+const refuse = (code: KernelFailureCode, why: string): never => { throw new KernelRefusal(code, why); };
+const noDevice = (name: string): never => refuse('gone', `no link named ${name}`);
 
 const KIDS_NEED_PARENT = new Set(['vlan', 'macvlan', 'ipvlan']);
 
@@ -153,15 +154,15 @@ export class FakeNet {
 
   // ---- links ----
   addLink(spec: LinkSpec): FakeLink {
-    if (this.find(spec.name) !== undefined) refuse(EEXIST);
+    if (this.find(spec.name) !== undefined) refuse('exists', `a link named ${spec.name} exists`);
     const kind = spec.kind ?? null;
     let parent: FakeLink | undefined;
     if (spec.parent !== undefined && spec.parent !== null) parent = this.need(spec.parent);
-    else if (kind !== null && KIDS_NEED_PARENT.has(kind)) refuse(EINVAL);
+    else if (kind !== null && KIDS_NEED_PARENT.has(kind)) refuse('refused', `a ${kind} link needs a parent`);
     if (parent !== undefined) this.checkSiblings(parent, kind, spec);
     const inheritMac = parent !== undefined && (kind === 'vlan' || kind === 'ipvlan' || (kind === 'macvlan' && spec.mode === 'passthru'));
     const mtu = spec.mtu ?? parent?.mtu ?? 1500;
-    if (parent !== undefined && mtu > parent.mtu) refuse(EINVAL);
+    if (parent !== undefined && mtu > parent.mtu) refuse('refused', `MTU ${mtu} is above the parent's ${parent.mtu}`);
     const l: FakeLink = {
       ifindex: this.nextIndex++,
       name: spec.name,
@@ -187,13 +188,13 @@ export class FakeNet {
 
   private checkSiblings(parent: FakeLink, kind: string | null, spec: LinkSpec): void {
     const siblings = this.childrenOf(parent.ifindex);
-    if (kind === 'vlan' && siblings.some((s) => s.kind === 'vlan' && s.vlanId === (spec.vlanId ?? null))) refuse(EEXIST);
-    if (kind === 'macvlan' && siblings.some((s) => s.kind === 'ipvlan')) refuse(EBUSY);
-    if (kind === 'ipvlan' && siblings.some((s) => s.kind === 'macvlan')) refuse(EBUSY);
+    if (kind === 'vlan' && siblings.some((s) => s.kind === 'vlan' && s.vlanId === (spec.vlanId ?? null))) refuse('exists', `${parent.name} has a VLAN ${spec.vlanId ?? '?'}`);
+    if (kind === 'macvlan' && siblings.some((s) => s.kind === 'ipvlan')) refuse('busy', `${parent.name} has ipvlan children`);
+    if (kind === 'ipvlan' && siblings.some((s) => s.kind === 'macvlan')) refuse('busy', `${parent.name} has macvlan children`);
     if (kind === 'macvlan') {
       const macvlans = siblings.filter((s) => s.kind === 'macvlan');
-      if (macvlans.some((s) => s.mode === 'passthru')) refuse(EINVAL);
-      if (spec.mode === 'passthru' && macvlans.length > 0) refuse(EINVAL);
+      if (macvlans.some((s) => s.mode === 'passthru')) refuse('refused', `${parent.name} has a passthru macvlan`);
+      if (spec.mode === 'passthru' && macvlans.length > 0) refuse('refused', `${parent.name} has macvlans: no room for passthru`);
     }
   }
 
@@ -219,7 +220,7 @@ export class FakeNet {
 
   setUp(l: FakeLink, up: boolean): void {
     if (l.up === up) return;
-    if (up && this.macBusy(l, l.mac)) refuse(EADDRINUSE);
+    if (up && this.macBusy(l, l.mac)) refuse('busy', `MAC ${l.mac} is in use on ${l.name}'s parent`);
     l.up = up;
     this.changed('link', `${l.ifindex}: ${l.name}: ${up ? 'up' : 'down'}`);
     if (!up) {
@@ -236,8 +237,8 @@ export class FakeNet {
 
   setMtu(l: FakeLink, mtu: number): void {
     const p = this.parentOf(l);
-    if (p !== undefined && mtu > p.mtu) refuse(EINVAL);
-    if (l.maxMtu > 0 && mtu > l.maxMtu) refuse(EINVAL);
+    if (p !== undefined && mtu > p.mtu) refuse('refused', `MTU ${mtu} is above the parent's ${p.mtu}`);
+    if (l.maxMtu > 0 && mtu > l.maxMtu) refuse('refused', `MTU ${mtu} is above ${l.name}'s maximum ${l.maxMtu}`);
     l.mtu = mtu;
     this.changed('link', `${l.ifindex}: ${l.name}: mtu ${mtu}`);
     // vlan/macvlan/ipvlan children follow a lowered parent MTU down.
@@ -245,10 +246,10 @@ export class FakeNet {
   }
 
   setMac(l: FakeLink, mac: string): void {
-    if (l.kind === 'ipvlan') refuse('RTNETLINK answers: Operation not supported');
+    if (l.kind === 'ipvlan') refuse('unsupported', 'an ipvlan has its parent\'s MAC');
     const p = this.parentOf(l);
     if (l.kind === 'macvlan' && l.mode === 'passthru' && p !== undefined) { this.setMac(p, mac); return; }
-    if (this.macBusy(l, mac)) refuse(EADDRINUSE);
+    if (this.macBusy(l, mac)) refuse('busy', `MAC ${mac} is in use on ${l.name}'s parent`);
     const old = l.mac;
     l.mac = mac.toLowerCase();
     this.changed('link', `${l.ifindex}: ${l.name}: address ${l.mac}`);
@@ -259,8 +260,8 @@ export class FakeNet {
   }
 
   rename(l: FakeLink, name: string): void {
-    if (l.up) refuse(EBUSY);
-    if (this.find(name) !== undefined) refuse(EEXIST);
+    if (l.up) refuse('busy', `${l.name} is up`);
+    if (this.find(name) !== undefined) refuse('exists', `a link named ${name} exists`);
     l.name = name;
     this.changed('link', `${l.ifindex}: ${name}: renamed`);
   }
@@ -271,7 +272,7 @@ export class FakeNet {
     const family = familyOf(cidr);
     const bare = cidr.split('/')[0];
     const clash = this.addresses.some((a) => a.ifindex === l.ifindex && (family === 4 ? a.cidr === cidr : a.cidr.split('/')[0] === bare));
-    if (clash) refuse(EEXIST);
+    if (clash) refuse('exists', `${l.name} has ${cidr}`);
     const scope = contains('fe80::/10', cidr) ? 'link' : contains('127.0.0.0/8', cidr) || cidr === '::1/128' ? 'host' : 'global';
     this.addresses.push({ ifindex: l.ifindex, cidr, family, scope, dynamic });
     if (metric !== undefined) this.prefixMetric.set(`${l.ifindex} ${cidr}`, metric);
@@ -282,7 +283,7 @@ export class FakeNet {
   deleteAddress(l: FakeLink, cidrText: string): void {
     const cidr = canonical(cidrText);
     const i = this.addresses.findIndex((a) => a.ifindex === l.ifindex && a.cidr === cidr);
-    if (i < 0) refuse('RTNETLINK answers: Cannot assign requested address');
+    if (i < 0) refuse('absent', `${l.name} has no ${cidr}`);
     this.addresses.splice(i, 1);
     this.changed('address', `Deleted ${l.ifindex}: ${l.name} ${cidr}`);
     const prefix = kernelPrefixRoute(cidr);
@@ -309,7 +310,7 @@ export class FakeNet {
   // ---- routes ----
   addRoute(spec: RouteSpec): void {
     const l = this.need(spec.dev);
-    if (!l.up) refuse('RTNETLINK answers: Network is down');
+    if (!l.up) refuse('down', `${l.name} is down`);
     const dst = canonical(spec.dst);
     const family = familyOf(dst);
     // Linux stores an IPv6 route asked for with metric 0 (or none) as 1024.
@@ -317,7 +318,7 @@ export class FakeNet {
     const table = spec.table ?? 254;
     const clash = this.routes.some((r) => r.table === table && r.dst === dst && r.metric === metric && r.family === family
       && (family === 4 || r.ifindex === l.ifindex));
-    if (clash) refuse(EEXIST);
+    if (clash) refuse('exists', `a route to ${dst} metric ${metric} exists`);
     this.routes.push({
       dst, family, ifindex: l.ifindex, proto: spec.proto ?? ROUTE_PROTO, table, metric,
       scope: spec.scope ?? (spec.gateway ? 'global' : 'link'), gateway: spec.gateway ?? null, src: null,
@@ -330,7 +331,7 @@ export class FakeNet {
     const dst = canonical(spec.dst);
     const i = this.routes.findIndex((r) => r.dst === dst && r.ifindex === l.ifindex && r.table === (spec.table ?? 254)
       && (spec.metric === undefined || r.metric === spec.metric) && (spec.proto === undefined || r.proto === spec.proto));
-    if (i < 0) refuse('RTNETLINK answers: No such process');
+    if (i < 0) refuse('absent', `no route to ${dst} on ${l.name}`);
     this.routes.splice(i, 1);
     this.changed('route', `Deleted ${dst} dev ${l.name}`);
   }

@@ -1,5 +1,6 @@
 // NetworkConfig values written by hand, as the drop-in parser would produce
-// them, for the example scenarios (seeds 000, 002, 004), and a fake host to
+// them, for the example scenarios (the README's flat LAN, one subnet per VLAN,
+// ipvlan L3 and an internal network), and a fake host to
 // run them on.
 
 import type { NetworkConfig, ShimConfig } from '../../src/model/config.js';
@@ -31,24 +32,29 @@ export function network(name: string, over: Partial<NetworkConfig> = {}): Networ
   };
 }
 
-/** Seed 000: the flat LAN, shim docker-link with the /27 address of the recipe. */
+/** The README's flat LAN: shim docker-link with the /27 address of the recipe. */
 export const seed000 = (): NetworkConfig => network('lan', {
   subnets: ['192.168.88.0/24'], gateways: ['192.168.88.1'], ipRanges: ['192.168.88.192/27'],
   shim: shim('docker-link', { addresses: ['192.168.88.192/27'] }),
 });
 
-/** Seed 000 with a /32 host address: the /27 range needs a route of ours. */
+/** The README's flat LAN with a /32 host address: the /27 range needs a route of ours. */
 export const seed000host = (): NetworkConfig => network('lan', {
   subnets: ['192.168.88.0/24'], gateways: ['192.168.88.1'], ipRanges: ['192.168.88.192/27'],
   shim: shim('docker-link', { addresses: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] }),
 });
 
-/** Seed 000's second half: VLAN 200 parent for Docker, no shim. */
+/** The README's drop-in as the parser makes it (10-lan.conf: a /32 shim
+ *  address and a route to the containers' range), with changes. */
+export const readmeLan = (over: Partial<NetworkConfig> = {}): NetworkConfig =>
+  ({ ...seed000host(), file: '/etc/flatnet.d/10-lan.conf', ...over });
+
+/** The README's flat LAN's second half: VLAN 200 parent for Docker, no shim. */
 export const vlan200 = (): NetworkConfig => network('vlan200', {
   vlan: 200, subnets: ['192.168.200.0/24'], gateways: ['192.168.200.1'], ipRanges: ['192.168.200.0/24'],
 });
 
-/** Seed 002: one subnet per VLAN, each with a shim. */
+/** One subnet per VLAN, each with a shim. */
 export const vlan10 = (): NetworkConfig => network('v10', {
   vlan: 10, subnets: ['172.22.10.0/24'], ipRanges: ['172.22.10.128/25'],
   shim: shim('shim10', { addresses: ['172.22.10.2/32'] }),
@@ -66,20 +72,20 @@ export const shared30b = (): NetworkConfig => network('s30b', {
   vlan: 30, subnets: ['10.30.1.0/24'], ipRanges: ['10.30.1.64/26'], shim: shim('shim30b', { addresses: ['10.30.1.2/32'] }),
 });
 
-/** Seed 004: ipvlan L3 on its own parent. */
+/** ipvlan L3 on its own parent. */
 export const ipvlanL3 = (): NetworkConfig => network('ipv120', {
   parent: 'eth1', driver: 'ipvlan', mode: 'l3', ipvlanFlag: 'bridge',
   subnets: ['192.168.120.0/24'], ipRanges: ['192.168.120.0/25'],
   shim: shim('ipv-shim', { addresses: ['192.168.120.200/32'] }),
 });
 
-/** Dual stack on the LAN parent (seed 004's IPv6 notes). */
+/** Dual stack on the LAN parent (the IPv6 notes of the examples). */
 export const dualStack = (): NetworkConfig => network('ds', {
   subnets: ['192.168.88.0/24', 'fd00:88::/64'], ipRanges: ['192.168.88.224/28', 'fd00:88::1:0/112'],
   shim: shim('ds-shim', { addresses: ['192.168.88.240/32', 'fd00:88::2/128'] }),
 });
 
-/** Seed 004: no parent = internal network on a dummy, MTU 9000. */
+/** No parent = internal network on a dummy, MTU 9000. */
 export const internal = (): NetworkConfig => network('int242', {
   parent: null, subnets: ['192.168.242.0/24'], ipRanges: ['192.168.242.0/25'], mtu: 9000,
   shim: shim('int-shim', { addresses: ['192.168.242.254/24'] }),
@@ -94,7 +100,7 @@ export const ALL_SCENARIOS: ReadonlyArray<() => NetworkConfig> = [
   seed000host, vlan200, vlan10, vlan20, shared30a, shared30b, ipvlanL3, dualStack, internal, follow,
 ];
 
-/** The NAS of seed 000: enp3s0 on DHCP (192.168.88.9/24, routes at metric
+/** The README's NAS: enp3s0 on DHCP (192.168.88.9/24, routes at metric
  *  1024 as systemd-networkd installs them), a second NIC eth1 with a static address. */
 export function host(k: FakeKernel = new FakeKernel()): FakeKernel {
   k.addNic('enp3s0', { mac: 'a8:a1:59:24:d0:61', maxMtu: 9216 });

@@ -1,4 +1,4 @@
-// The real flatnetd against the real kernel, in seed 000's network made of
+// The real flatnetd against the real kernel, in the README's flat LAN made of
 // namespaces: the NAS cannot reach its macvlan containers until flatnetd makes
 // the shim, and the shim stays true through deletes, replugs, carrier flaps,
 // edits and restarts.
@@ -25,7 +25,7 @@ const SEED000 = readmeDropIn();
 // Twice: as shipped (this namespace has too few links for the event-fed view),
 // and with the view serving every event-started run (--view-min-links 0).
 for (const [label, viewArgs] of [['', []], [', the event-fed view on', ['--view-min-links', '0']]] as const) {
-describe(`flatnetd in a namespace (seed 000${label})`, { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
+describe(`flatnetd in a namespace (the README's flat LAN${label})`, { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
   let lab: Lab;
   let dir: string;
   let notify: NotifySocket;
@@ -46,7 +46,7 @@ describe(`flatnetd in a namespace (seed 000${label})`, { skip: isRoot ? false : 
     const r = await exec(['ip', '-n', lab.nas, '-json', 'route', 'show', 'dev', name]);
     return r.code === 0 ? (JSON.parse(r.stdout) as IpRoute[]) : [];
   };
-  /** The shim exactly as seed 000's recipe makes it, plus our marks. */
+  /** The shim exactly as the README's hand-made recipe makes it, plus our marks. */
   const shimComplete = async (name = 'docker-link', addr = `${LAN.shim}/32`, route = LAN.range): Promise<IpLink | undefined> => {
     const l = await link(name);
     if (!l || !l.flags.includes('UP')) return undefined;
@@ -181,7 +181,7 @@ describe(`flatnetd in a namespace (seed 000${label})`, { skip: isRoot ? false : 
     await lab.nasRun(['ip', 'route', 'replace', 'default', 'via', LAN.gateway]);
     unlinkSync(file);
     await waitUntil('follow-link removed with its drop-in', async () => (await link('follow-link')) === undefined);
-    assert.ok(await shimComplete(), 'the seed 000 network is untouched');
+    assert.ok(await shimComplete(), 'the README\'s flat LAN is untouched');
   });
 
   test('a broken drop-in is reported with path:line, the others untouched, the daemon alive', async () => {
@@ -223,7 +223,7 @@ describe(`flatnetd in a namespace (seed 000${label})`, { skip: isRoot ? false : 
   test('the hand-made shim of the seed recipe is adopted, not re-created', async () => {
     await daemon?.stop('SIGTERM');
     await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
-    // Seed 000's commands, typed by hand before flatnetd was installed.
+    // The README's hand-made commands, typed by hand before flatnetd was installed.
     await lab.nasRun(['ip', 'link', 'add', 'docker-link', 'link', 'enp3s0', 'type', 'macvlan', 'mode', 'bridge']);
     await lab.nasRun(['ip', 'addr', 'add', `${LAN.shim}/32`, 'dev', 'docker-link']);
     await lab.nasRun(['ip', 'link', 'set', 'docker-link', 'up']);

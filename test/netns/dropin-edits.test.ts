@@ -1,4 +1,4 @@
-// The real flatnetd, in seed 000's network made of namespaces, while its
+// The real flatnetd, in the README's flat LAN made of namespaces, while its
 // drop-in is broken, half written, moved away or reached through NixOS's
 // symlinks (issue 12, items 2, 3, 7 and 11). The drop-in is the README's own
 // shape: the file 10-lan.conf says Name=macvlan1, so the file's name and the

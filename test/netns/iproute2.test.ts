@@ -40,7 +40,7 @@ function desiredLink(over: Partial<DesiredLink> = {}): DesiredLink {
 
 const route = (dst: string, metric: number, dev = 'docker-link'): DesiredRoute => ({ dst, family: dst.includes(':') ? 6 : 4, dev, metric });
 
-/** Seed 000's shim: macvlan on eth0, up, its address, and a route for the containers' range. */
+/** The README's shim: macvlan on eth0, up, its address, and a route for the containers' range. */
 const shimOps = (): Op[] => [
   { ...base, op: 'link-add', link: desiredLink() },
   { ...base, op: 'link-set', name: 'docker-link', changes: { up: true } },
@@ -162,7 +162,7 @@ test('a failing op in the middle: its index, the kernel\'s words, earlier ops ke
   assert.equal(r.applied, 1);
   assert.equal(r.failed?.index, 1);
   assert.equal(r.failed?.op, ops[1]);
-  assert.equal(r.failed?.message, 'RTNETLINK answers: File exists');
+  assert.deepEqual([r.failed?.code, r.failed?.message], ['exists', 'RTNETLINK answers: File exists']);
   assert.equal(kernel.writes, writes + 1);
   const addrs = await addrsOf(host, 'docker-link');
   assert.ok(addrs.includes('10.1.0.1/24 brd 10.1.0.255'), addrs.join(', '));
@@ -173,7 +173,7 @@ test('a failing op in the middle: its index, the kernel\'s words, earlier ops ke
     { ...base, op: 'link-add', link: desiredLink({ name: 'shim2', parent: 'nope0' }) },
     { ...base, op: 'link-set', name: 'shim2', changes: { up: true } },
   ]);
-  assert.deepEqual([r2.applied, r2.failed?.index, r2.failed?.message], [0, 0, 'Cannot find device "nope0"']);
+  assert.deepEqual([r2.applied, r2.failed?.index, r2.failed?.code, r2.failed?.message], [0, 0, 'gone', 'Cannot find device "nope0"']);
   const r3 = await kernel.apply([
     { ...base, op: 'link-del', name: 'docker-link' },
     { ...base, op: 'link-del', name: 'docker-link' },
@@ -188,7 +188,7 @@ test('routes: a foreign route with the same key is reported, never taken over or
   await kernel.apply(shimOps());
   await host.ip('route', 'add', '10.50.0.0/16', 'dev', 'docker-link', 'proto', 'static', 'metric', '7');
   const add = await kernel.apply([{ ...base, op: 'route-add', route: route('10.50.0.0/16', 7) }]);
-  assert.equal(add.failed?.message, 'RTNETLINK answers: File exists');
+  assert.deepEqual([add.failed?.code, add.failed?.message], ['exists', 'RTNETLINK answers: File exists']);
   // Our delete names proto 233, so the kernel finds no route of ours: done, and the foreign one stays.
   const del = await kernel.apply([{ ...base, op: 'route-del', route: route('10.50.0.0/16', 7) }]);
   assert.deepEqual(del, { applied: 1 });
@@ -235,6 +235,7 @@ test('link-set in place keeps the ifindex; an alias with blanks survives ip -bat
   ]);
   assert.equal(rejected.applied, 1);
   assert.match(rejected.failed?.message ?? '', /alias "flatnet:lan #1" contains/);
+  assert.deepEqual([rejected.failed?.code, rejected.failed?.retry], ['refused', false], 'what render.ts refuses is never worth a retry');
   assert.equal((await ipLink(host, 'docker-link')).mtu, 1280, 'the op before the refused one went through');
 });
 
@@ -256,10 +257,12 @@ test('deletes are idempotent: what is already gone counts as done and the batch 
   const r = await kernel.apply([
     { ...base, op: 'link-del', name: 'gone-link' },
     { ...base, op: 'addr-del', dev: 'eth0', cidr: '10.99.0.1/32' },
+    // The kernel's extack says "address not found" in lower case for IPv6.
+    { ...base, op: 'addr-del', dev: 'eth0', cidr: 'fd00:99::1/64' },
     { ...base, op: 'route-del', route: route('10.98.0.0/24', 0, 'eth0') },
     ...shimOps(),
   ]);
-  assert.deepEqual(r, { applied: 8 });
+  assert.deepEqual(r, { applied: 9 });
   assert.equal((await ipLink(host, 'docker-link')).linkinfo?.info_kind, 'macvlan', 'the ops after the no-op deletes were applied');
 });
 

@@ -33,7 +33,7 @@ describe('shim MACs: a renamed shim, an adopted one (issue 12)', { skip: isRoot 
     const all = await lab.ipJson<(IpLink & { linkinfo?: { info_kind?: string } })[]>(lab.nas, ['-details', 'link', 'show']);
     return all.filter((l) => l.linkinfo?.info_kind === 'macvlan').map((l) => l.ifname).sort();
   };
-  /** The shim up, with seed 000's address and a route to the range. */
+  /** The shim up, with the README's address and a route to the range. */
   const complete = async (name: string): Promise<IpLink | undefined> => {
     const l = (await links()).find((x) => x.ifname === name);
     if (l === undefined || !l.flags.includes('UP')) return undefined;

@@ -2,7 +2,7 @@
 // two reconciles (Describe's counters.runs) and the last edit's state; carrier
 // flapping costs bounded CPU (utime+stime from /proc, flatnetd and the ip
 // processes it ran) and ends right; 500 networks converge; VmRSS stays flat
-// across 300 real heals (10,000 heals on the fake kernel: heals-fake.test.ts).
+// across 300 real heals (10,000 heals on the fake kernel: test/unit/daemon/memory.test.ts).
 // No timing is asserted here; the figures are printed for the README.
 
 import { after, before, describe, test } from 'node:test';

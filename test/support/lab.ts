@@ -1,4 +1,4 @@
-// Seed 000's home network, built from namespaces: a `lan` switch (a bridge), a
+// The README's home network, built from namespaces: a `lan` switch (a bridge), a
 // `router` with the gateway 192.168.88.1, a `nas` host whose NIC `enp3s0`
 // (a veth into the switch) has 192.168.88.9/24, and "containers": macvlan
 // children of enp3s0 moved into namespaces of their own, as Docker does.

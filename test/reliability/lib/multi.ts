@@ -1,4 +1,4 @@
-// A multi-network host for the fault tests: seed 000's NAS with three NICs
+// A multi-network host for the fault tests: the README's NAS with three NICs
 // and two sets of drop-ins (A, and B: one network edited in place, one gone,
 // one new), with what each must look like in the kernel.
 

@@ -1,4 +1,4 @@
-// The reliability tier's rig: seed 000's LAN in namespaces (test/support/lab),
+// The reliability tier's rig: the README's flat LAN in namespaces (test/support/lab),
 // more NICs on the same switch, the real flatnetd in the NAS namespace,
 // a private bus on a filesystem socket (an abstract one is invisible from
 // inside another network namespace), a D-Bus client, and a checker that says
@@ -19,7 +19,7 @@ export { exec, nsRun, type Lab };
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const isRoot = process.getuid?.() === 0;
 
-/** What seed 000's drop-in (test/support/dropins.ts LAN_DROPIN) must leave in the NAS. */
+/** What the README's drop-in (test/support/dropins.ts LAN_DROPIN) must leave in the NAS. */
 export const LAN_WANT: WantShim = { network: 'lan', name: 'docker-link', parent: 'enp3s0', addrs: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] };
 
 const live = new Set<ChildProcess>();

@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPaths } from '../../../src/config/check.js';
-import { REPO, shown } from './helpers.js';
+import { REPO, shown } from '../../support/config.js';
 
 test('the shipped examples in etc/flatnet.d pass check together, with no errors', async () => {
   const dir = join(REPO, 'etc', 'flatnet.d');
   const r = await checkPaths([dir]);
   assert.deepEqual(shown(r.diagnostics.filter((d) => d.severity === 'error')), []);
   assert.deepEqual(r.networks.map((n) => n.name), ['macvlan1', 'macvlan2', 'mac_net10', 'mac_net20', 'ipvlan120', 'dualstack', 'macnet222']);
-  // no warnings: the daemon's status shows none for the shipped examples; seed 000's shim address
+  // no warnings: the daemon's status shows none for the shipped examples; the README's shim address
   // inside the containers' range earns a note, which only check shows
   assert.deepEqual(shown(r.diagnostics), []);
   assert.deepEqual(shown(r.notes), [

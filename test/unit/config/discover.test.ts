@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_DIRS, discoverDropIns, MAX_DROPIN_BYTES } from '../../../src/config/discover.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { shown } from './helpers.js';
+import { shown } from '../../support/config.js';
 
 /** Three config directories in priority order, like /etc, /run, /usr/lib; removed after the test. */
 function tree(t: { after: (fn: () => void) => void }): { root: string; etc: string; run: string; lib: string } {
@@ -163,4 +163,16 @@ test('a drop-in whose file name is not UTF-8 is named as such, bytes escaped, an
   assert.deepEqual(shown(r.diagnostics), [
     `error: ${etc}/33-\\xff\\x5c.conf: the file name is not valid UTF-8 (shown with \\x escapes): skipped; rename it`,
   ]);
+});
+
+test('a config directory that cannot be listed is no drop-in, whatever its name ends with', async (t) => {
+  const { root, etc } = tree(t);
+  // A symlink to itself: readdir fails with ELOOP (root can list any directory it may open).
+  const odd = join(root, 'site.conf');
+  symlinkSync(odd, odd);
+  writeFileSync(join(etc, '40-good.conf'), net('eth1'));
+  const set = await loadConfig([odd, etc]);
+  assert.deepEqual(set.dirs?.map((d) => d.state), ['unlistable', 'listed']);
+  assert.deepEqual(shown(set.diagnostics), [`error: ${odd}: cannot list the directory: too many levels of symbolic links`]);
+  assert.deepEqual([set.networks.map((n) => n.name), set.invalid], [['40-good'], []], 'no network "site" made up from the directory');
 });

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildConfigSet } from '../../../src/config/load.js';
 import { parseCommandLine } from '../../../src/cli/args.js';
-import { REPO, shown } from './helpers.js';
+import { REPO, shown } from '../../support/config.js';
 
 interface Example { where: string; text: string }
 

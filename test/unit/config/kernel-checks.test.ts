@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAgainstKernel } from '../../../src/config/kernel-checks.js';
 import type { ObservedLink } from '../../../src/model/observed.js';
-import { shown, valid, LAN } from './helpers.js';
+import { shown, valid, LAN } from '../../support/config.js';
 
 const link = (over: Partial<ObservedLink>): ObservedLink => ({
   ifindex: 2, name: 'enp3s0', kind: null, parentIndex: null, vlanId: null, mode: null, ipvlanFlag: null,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { KEYS } from '../../../src/config/keys.js';
 import { parseUnitFile } from '../../../src/config/unitfile.js';
-import { check, LAN, REPO, shown, valid } from './helpers.js';
+import { check, LAN, REPO, shown, valid } from '../../support/config.js';
 
 /** Diagnostics for one [Network] or [Shim] line, on line 3 of a minimal drop-in. */
 const one = (section: 'Network' | 'Shim', line: string): string[] =>

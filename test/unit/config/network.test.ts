@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileStem } from '../../../src/config/network.js';
 import { buildConfigSet } from '../../../src/config/load.js';
-import { check, lan, LAN, shown, valid } from './helpers.js';
+import { check, lan, LAN, shown, valid } from '../../support/config.js';
 
-test('seed 000: the flat LAN with its shim, every field filled and every place recorded', () => {
+test('the README\'s drop-in: the flat LAN with its shim, every field filled and every place recorded', () => {
   const { net, warnings } = valid(lan('[Shim]', 'Name=docker-link', 'Address=192.168.88.192'));
   assert.deepEqual({ ...net, where: undefined }, {
     name: '10-lan', file: LAN, parent: 'enp3s0', vlan: null, driver: 'macvlan', mode: 'bridge', ipvlanFlag: null,

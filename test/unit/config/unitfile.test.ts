@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseUnitFile } from '../../../src/config/unitfile.js';
-import { FIXTURES, shown, valid } from './helpers.js';
+import { FIXTURES, shown, valid } from '../../support/config.js';
 
 const entries = (text: string): [string, string, string, number][] =>
   parseUnitFile('/x.conf', text).sections.flatMap((s) => s.entries.map((e): [string, string, string, number] => [s.name, e.key, e.value, e.line]));

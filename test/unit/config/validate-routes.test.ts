@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfigSet } from '../../../src/config/load.js';
 import { checkPaths } from '../../../src/config/check.js';
-import { shown } from './helpers.js';
+import { shown } from '../../support/config.js';
 
 const A = '/etc/flatnet.d/10-a.conf';
 const B = '/etc/flatnet.d/20-b.conf';

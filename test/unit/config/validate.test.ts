@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfigSet } from '../../../src/config/load.js';
 import { validateSet } from '../../../src/config/validate.js';
-import { shown, valid } from './helpers.js';
+import { shown, valid } from '../../support/config.js';
 
 const A = '/etc/flatnet.d/10-a.conf';
 const B = '/usr/lib/flatnet.d/20-b.conf';
@@ -58,7 +58,7 @@ test('derived default shim names colliding after the cut', () => {
   ]);
 });
 
-test('macvlan and ipvlan on one effective parent: the kernel refuses (seed 004)', () => {
+test('macvlan and ipvlan on one effective parent: the kernel refuses', () => {
   const set = pair('[Network]\nParent=eth0\n', '[Network]\nParent=eth0\nDriver=ipvlan\nMode=l3\n');
   assert.deepEqual(shown(set.diagnostics), [
     `error: ${B}:3: Driver=ipvlan: ${A} already puts macvlan on eth0 and the kernel refuses macvlan and ipvlan on one parent; this network is rejected, 10-a.conf keeps working`,

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dockerNetworkCreateArgs } from '../../../src/docker/args.js';
-import { seed000 } from './fixtures.js';
+import { readmeLan } from '../../fake/scenarios.js';
 
-test('seed 000: the docker network create command of the article, with the shim reserved', () => {
-  assert.deepEqual(dockerNetworkCreateArgs(seed000({ name: 'macvlan1' }), ['192.168.88.0/24']), [
+test('the README\'s flat LAN: the docker network create command of the article, with the shim reserved', () => {
+  assert.deepEqual(dockerNetworkCreateArgs(readmeLan({ name: 'macvlan1' }), ['192.168.88.0/24']), [
     'docker', 'network', 'create', '-d', 'macvlan',
     '--subnet=192.168.88.0/24', '--ip-range=192.168.88.192/27', '--gateway=192.168.88.1',
     '--aux-address=host=192.168.88.192', '-o', 'parent=enp3s0', '-o', 'macvlan_mode=bridge', 'macvlan1',
@@ -12,13 +12,13 @@ test('seed 000: the docker network create command of the article, with the shim 
 });
 
 test('a VLAN network names the 802.1Q sub-interface as parent', () => {
-  const argv = dockerNetworkCreateArgs(seed000({ name: 'macvlan2', vlan: 200, shim: null, ipRanges: [], gateways: ['192.168.200.1'] }), ['192.168.200.0/24']);
+  const argv = dockerNetworkCreateArgs(readmeLan({ name: 'macvlan2', vlan: 200, shim: null, ipRanges: [], gateways: ['192.168.200.1'] }), ['192.168.200.0/24']);
   assert.ok(argv.includes('parent=enp3s0.200'));
   assert.ok(!argv.some((a) => a.startsWith('--aux-address')));
 });
 
 test('ipvlan l3 with a flag, dual stack, and an aux address outside every subnet left out', () => {
-  const net = seed000({
+  const net = readmeLan({
     name: 'v6', driver: 'ipvlan', mode: 'l3', ipvlanFlag: 'private',
     shim: { name: 'ipv-shim', addresses: ['192.168.88.192/32', 'fd00:88::2/128', '10.9.9.9/32'], routes: [], routesExplicit: false, mac: null },
   });
@@ -29,7 +29,7 @@ test('ipvlan l3 with a flag, dual stack, and an aux address outside every subnet
 });
 
 test('an internal network on a dummy parent is --internal', () => {
-  const argv = dockerNetworkCreateArgs(seed000({ name: 'backend', parent: null, shim: null }), ['10.10.0.0/24']);
+  const argv = dockerNetworkCreateArgs(readmeLan({ name: 'backend', parent: null, shim: null }), ['10.10.0.0/24']);
   assert.ok(argv.includes('parent=dummy-backend'));
   assert.ok(argv.includes('--internal'));
 });

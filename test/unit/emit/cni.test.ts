@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cniConflist, multusAttachment, multusAttachmentYaml } from '../../../src/emit/cni.js';
-import { refusal } from './helpers.js';
-import { seed000 } from '../daemon/fixtures.js';
+import { refusal } from '../../support/refusal.js';
+import { readmeLan } from '../../fake/scenarios.js';
 
-test('seed 000: macvlan on the parent, host-local over IPRange= with the shim address left out', () => {
-  assert.deepEqual(cniConflist(seed000({ name: 'macvlan1' }), ['192.168.88.0/24']), {
+test('the README\'s flat LAN: macvlan on the parent, host-local over IPRange= with the shim address left out', () => {
+  assert.deepEqual(cniConflist(readmeLan({ name: 'macvlan1' }), ['192.168.88.0/24']), {
     cniVersion: '0.4.0',
     name: 'macvlan1',
     plugins: [{
@@ -18,7 +18,7 @@ test('seed 000: macvlan on the parent, host-local over IPRange= with the shim ad
 });
 
 test('a shim address in the middle splits the range; the VLAN parent, ipvlan mode, MTU and IPv6 come through', () => {
-  const net = seed000({ name: 'v200', vlan: 200, driver: 'ipvlan', mode: 'l2', mtu: 1400,
+  const net = readmeLan({ name: 'v200', vlan: 200, driver: 'ipvlan', mode: 'l2', mtu: 1400,
     subnets: ['192.168.200.0/24', 'fd00:200::/64'], gateways: ['192.168.200.1'], ipRanges: ['192.168.200.64/26', 'fd00:200::/120'],
     shim: { name: 'shim-v200', addresses: ['192.168.200.100/32', 'fd00:200::10/128'], routes: [], routesExplicit: false, mac: null } });
   const conf = cniConflist(net, net.subnets);
@@ -38,17 +38,17 @@ test('a shim address in the middle splits the range; the VLAN parent, ipvlan mod
 });
 
 test('no IPRange=: refused, since every node needs a range of its own', () => {
-  assert.match(refusal(() => cniConflist(seed000({ ipRanges: [] }), ['192.168.88.0/24'])),
+  assert.match(refusal(() => cniConflist(readmeLan({ ipRanges: [] }), ['192.168.88.0/24'])),
     /^\/etc\/flatnet.d\/10-lan.conf: IPRange=: cni-config needs IPRange=: host-local on each node/);
 });
 
 test('a subnet without a range of its own (here the IPv6 one) is refused: host-local would share it between nodes', () => {
-  const net = seed000({ subnets: ['192.168.88.0/24', 'fd00:88::/64'] });
+  const net = readmeLan({ subnets: ['192.168.88.0/24', 'fd00:88::/64'] });
   assert.match(refusal(() => cniConflist(net, net.subnets)), /Subnet=fd00:88::\/64 has no IPRange= inside it/);
 });
 
 test('--multus: a NetworkAttachmentDefinition whose spec.config is the conflist, as JSON and as YAML', () => {
-  const conf = cniConflist(seed000({ name: 'macvlan1' }), ['192.168.88.0/24']);
+  const conf = cniConflist(readmeLan({ name: 'macvlan1' }), ['192.168.88.0/24']);
   const nad = multusAttachment(conf);
   assert.equal(nad['kind'], 'NetworkAttachmentDefinition');
   assert.deepEqual(JSON.parse(String((nad['spec'] as { config: string }).config)), conf);

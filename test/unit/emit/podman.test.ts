@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { podmanNetworkCreateArgs } from '../../../src/emit/podman.js';
-import { refusal } from './helpers.js';
-import { seed000 } from '../daemon/fixtures.js';
-import { lan, valid } from '../config/helpers.js';
+import { refusal } from '../../support/refusal.js';
+import { readmeLan } from '../../fake/scenarios.js';
+import { lan, valid } from '../../support/config.js';
 
-test('seed 000 with the shim outside the range: podman network create for netavark, --subnet and all', () => {
-  const net = seed000({ name: 'macvlan1', shim: { name: 'docker-link', addresses: ['192.168.88.191/32'], routes: ['192.168.88.192/27'], routesExplicit: false, mac: null } });
+test('the README\'s flat LAN with the shim outside the range: podman network create for netavark, --subnet and all', () => {
+  const net = readmeLan({ name: 'macvlan1', shim: { name: 'docker-link', addresses: ['192.168.88.191/32'], routes: ['192.168.88.192/27'], routesExplicit: false, mac: null } });
   assert.deepEqual(podmanNetworkCreateArgs(net, ['192.168.88.0/24']), [
     'podman', 'network', 'create', '-d', 'macvlan',
     '--subnet=192.168.88.0/24', '--gateway=192.168.88.1', '--ip-range=192.168.88.192/27',
@@ -15,7 +15,7 @@ test('seed 000 with the shim outside the range: podman network create for netava
 });
 
 test('a VLAN parent, MTU and dual stack: the effective parent, -o mtu, --ipv6, pairs in subnet order', () => {
-  const net = seed000({ name: 'v200', vlan: 200, mtu: 1400, shim: null, subnets: ['192.168.200.0/24', 'fd00:200::/64'],
+  const net = readmeLan({ name: 'v200', vlan: 200, mtu: 1400, shim: null, subnets: ['192.168.200.0/24', 'fd00:200::/64'],
     gateways: ['192.168.200.1', 'fd00:200::1'], ipRanges: ['fd00:200::100/120', '192.168.200.64/26'] });
   assert.deepEqual(podmanNetworkCreateArgs(net, net.subnets), [
     'podman', 'network', 'create', '-d', 'macvlan',
@@ -45,11 +45,11 @@ test('ipvlan: netavark 1.4 has none, so an error at Driver= rather than a comman
 });
 
 test('no subnet to follow: netavark needs --subnet', () => {
-  const net = seed000({ subnets: [] });
+  const net = readmeLan({ subnets: [] });
   assert.match(refusal(() => podmanNetworkCreateArgs(net, [])), /needs --subnet and enp3s0 has no address to follow now; set Subnet=/);
 });
 
 test('two ranges in one subnet cannot be said to Podman', () => {
-  const net = seed000({ shim: null, ipRanges: ['192.168.88.192/27', '192.168.88.160/27'] });
+  const net = readmeLan({ shim: null, ipRanges: ['192.168.88.192/27', '192.168.88.160/27'] });
   assert.match(refusal(() => podmanNetworkCreateArgs(net, net.subnets)), /IPRange=192.168.88.160\/27: a second IPRange= in Subnet=192.168.88.0\/24/);
 });

@@ -1,4 +1,4 @@
-// Golden tests: the hints for seed 000's two networks (the plain LAN and VLAN
+// Golden tests: the hints for the README's two networks (the plain LAN and VLAN
 // 200), held against files written in each router's documented syntax
 // (test/fixtures/emit/README.md says where each line's syntax comes from).
 
@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { routerHints } from '../../../src/emit/router.js';
-import { seed000 } from '../daemon/fixtures.js';
+import { readmeLan } from '../../fake/scenarios.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const golden = (name: string): string => readFileSync(`${root}test/fixtures/emit/${name}`, 'utf8').trimEnd();
 
-const vlan200 = seed000({ name: 'lan200', vlan: 200, subnets: ['192.168.200.0/24'], gateways: ['192.168.200.1'],
+const vlan200 = readmeLan({ name: 'lan200', vlan: 200, subnets: ['192.168.200.0/24'], gateways: ['192.168.200.1'],
   ipRanges: ['192.168.200.192/27'],
   shim: { name: 'shim-lan200', addresses: ['192.168.200.192/32'], routes: ['192.168.200.192/27'], routesExplicit: false, mac: null } });
 
@@ -21,7 +21,7 @@ for (const router of ['routeros', 'openwrt']) {
     assert.equal(routerHints(vlan200, vlan200.subnets, router), golden(`${router}-vlan200.txt`));
   });
   test(`${router}: no VLAN — only the DHCP-pool check, with numbers`, () => {
-    assert.equal(routerHints(seed000({ name: 'macvlan1' }), ['192.168.88.0/24'], router), golden(`${router}-lan.txt`));
+    assert.equal(routerHints(readmeLan({ name: 'macvlan1' }), ['192.168.88.0/24'], router), golden(`${router}-lan.txt`));
   });
 }
 
@@ -30,7 +30,7 @@ test('an unknown router is refused with the list', () => {
 });
 
 test('no IPRange=: no pool is safe, and the hint says why', () => {
-  const text = routerHints(seed000({ ipRanges: [] }), ['192.168.88.0/24'], 'routeros');
+  const text = routerHints(readmeLan({ ipRanges: [] }), ['192.168.88.0/24'], 'routeros');
   assert.match(text, /No IPRange= is set, so containers may get any address of the subnet/);
 });
 
@@ -53,7 +53,7 @@ function routerOsLineOk(line: string): boolean {
   return keys !== undefined && words.every((w) => /^[a-z0-9-]+=[^\s=]+$/.test(w) && keys.includes(w.split('=')[0] ?? ''));
 }
 
-test('every RouterOS command line, commented or not, follows the documented grammar (and so do seed 000\'s)', () => {
+test('every RouterOS command line, commented or not, follows the documented grammar (and so do the README\'s)', () => {
   const seed = ['/interface/vlan/add interface=main-bridge vlan-id=200 name=vlan-200-docker-demo',
     '/ip/address/add address=192.168.200.1/24 interface=vlan-200-docker-demo'];
   const ours = [golden('routeros-vlan200.txt'), golden('routeros-lan.txt')].join('\n').split('\n')

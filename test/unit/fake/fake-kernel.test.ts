@@ -1,5 +1,6 @@
-// The fake kernel must refuse what Linux refuses, with iproute2's words, or
-// the planner tests prove nothing.
+// The fake kernel must refuse what Linux refuses, with the code the iproute2
+// backend gives Linux's answer (src/kernel/failure.ts), or the planner tests
+// prove nothing.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -7,7 +8,8 @@ import type { KernelEvent } from '../../../src/kernel/kernel.js';
 import type { DesiredLink } from '../../../src/model/desired.js';
 import type { LinkChanges, Op } from '../../../src/plan/ops.js';
 import { FakeKernel, KernelRefusal } from '../../fake/fake-kernel.js';
-import { fixtureText } from '../kernel/fixtures.js';
+import { recordedAnswers } from '../../support/kernel-fixtures.js';
+import { classifyIpFailure, type KernelFailureCode } from '../../../src/kernel/failure.js';
 
 const base = { networks: ['n'], reason: '' };
 
@@ -20,9 +22,9 @@ function desired(over: Partial<DesiredLink> & { name: string }): DesiredLink {
 const add = (over: Partial<DesiredLink> & { name: string }): Op => ({ ...base, op: 'link-add', link: desired(over) });
 const up = (name: string): Op => ({ ...base, op: 'link-set', name, changes: { up: true } });
 
-async function refusal(k: FakeKernel, op: Op): Promise<string | undefined> {
+async function refusal(k: FakeKernel, op: Op): Promise<KernelFailureCode | undefined> {
   const r = await k.apply([op]);
-  return r.failed?.message;
+  return r.failed?.code;
 }
 
 function kernel(): FakeKernel {
@@ -36,10 +38,10 @@ test('links: growing ifindexes, unique names, parents required', async () => {
   assert.deepEqual(await k.apply([add({ name: 'a' }), add({ name: 'b' })]), { applied: 2 });
   const [a, b] = [k.ifindex('a'), k.ifindex('b')];
   assert.ok(a !== undefined && b !== undefined && b > a);
-  assert.equal(await refusal(k, add({ name: 'a' })), 'RTNETLINK answers: File exists');
-  assert.equal(await refusal(k, add({ name: 'c', parent: 'eth9' })), 'Cannot find device "eth9"');
-  assert.equal(await refusal(k, add({ name: 'v', kind: 'vlan', parent: null, vlanId: 5 })), 'RTNETLINK answers: Invalid argument');
-  assert.equal(await refusal(k, { ...base, op: 'link-del', name: 'zz' }), 'Cannot find device "zz"');
+  assert.equal(await refusal(k, add({ name: 'a' })), 'exists');
+  assert.equal(await refusal(k, add({ name: 'c', parent: 'eth9' })), 'gone');
+  assert.equal(await refusal(k, add({ name: 'v', kind: 'vlan', parent: null, vlanId: 5 })), 'refused');
+  assert.equal(await refusal(k, { ...base, op: 'link-del', name: 'zz' }), 'gone');
   k.deleteLink('b');
   await k.apply([add({ name: 'b' })]);
   assert.ok((k.ifindex('b') ?? 0) > b, 'a re-made link gets a new ifindex');
@@ -48,15 +50,15 @@ test('links: growing ifindexes, unique names, parents required', async () => {
 test('kind rules: one VLAN id per parent; macvlan and ipvlan never share a parent; passthru allows one', async () => {
   const k = kernel();
   await k.apply([add({ name: 'eth0.5', kind: 'vlan', vlanId: 5, mode: null })]);
-  assert.equal(await refusal(k, add({ name: 'again.5', kind: 'vlan', vlanId: 5, mode: null })), 'RTNETLINK answers: File exists');
+  assert.equal(await refusal(k, add({ name: 'again.5', kind: 'vlan', vlanId: 5, mode: null })), 'exists');
   await k.apply([add({ name: 'mv' })]);
-  assert.equal(await refusal(k, add({ name: 'iv', kind: 'ipvlan', mode: 'l2' })), 'RTNETLINK answers: Device or resource busy');
+  assert.equal(await refusal(k, add({ name: 'iv', kind: 'ipvlan', mode: 'l2' })), 'busy');
   await k.apply([add({ name: 'iv', kind: 'ipvlan', mode: 'l2', parent: 'eth0.5' })]);
-  assert.equal(await refusal(k, add({ name: 'mv2', parent: 'eth0.5' })), 'RTNETLINK answers: Device or resource busy');
+  assert.equal(await refusal(k, add({ name: 'mv2', parent: 'eth0.5' })), 'busy');
   k.addNic('eth1');
   await k.apply([add({ name: 'pt', parent: 'eth1', mode: 'passthru' })]);
-  assert.equal(await refusal(k, add({ name: 'pt2', parent: 'eth1' })), 'RTNETLINK answers: Invalid argument');
-  assert.equal(await refusal(k, add({ name: 'pt3', mode: 'passthru' })), 'RTNETLINK answers: Invalid argument', 'eth0 already has a macvlan');
+  assert.equal(await refusal(k, add({ name: 'pt2', parent: 'eth1' })), 'refused');
+  assert.equal(await refusal(k, add({ name: 'pt3', mode: 'passthru' })), 'refused', 'eth0 already has a macvlan');
 });
 
 test('MACs: vlan and ipvlan take the parent\'s; a passthru child\'s MAC is the parent\'s; ipvlan cannot set one', async () => {
@@ -71,19 +73,14 @@ test('MACs: vlan and ipvlan take the parent\'s; a passthru child\'s MAC is the p
   assert.equal(k.link('eth0.5')?.mac, '52:54:00:12:34:56');
   assert.equal(k.link('iv')?.mac, '52:54:00:12:34:56');
   assert.equal(k.link('mv')?.mac, '02:11:22:33:44:55');
-  assert.equal(await refusal(k, { ...base, op: 'link-set', name: 'iv', changes: { mac: '02:00:00:00:00:09' } }), 'RTNETLINK answers: Operation not supported');
+  assert.equal(await refusal(k, { ...base, op: 'link-set', name: 'iv', changes: { mac: '02:00:00:00:00:09' } }), 'unsupported');
   await k.apply([{ ...base, op: 'link-set', name: 'pt', changes: { mac: '02:00:00:00:00:0a' } }]);
   assert.equal(k.link('eth1')?.mac, '02:00:00:00:00:0a', 'setting a passthru MAC rewrites the NIC');
 });
 
-/** test/fixtures/kernel/macvlan-mac-busy.txt, captured from Linux by capture-mac-busy.sh: case → its answer. */
+/** test/fixtures/kernel/macvlan-mac-busy.txt, captured from Linux by capture-mac-busy.sh: case → the code of its answer. */
 function macBusyFixture(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of fixtureText('macvlan-mac-busy.txt').split('\n')) {
-    const [what, , answer] = line.split('\t');
-    if (what !== undefined && answer !== undefined) m.set(what, answer);
-  }
-  return m;
+  return new Map([...recordedAnswers('macvlan-mac-busy.txt')].map(([what, answer]) => [what, answer === 'ok' ? 'ok' : classifyIpFailure(answer)]));
 }
 
 test('MACs in use: a macvlan cannot come up with, or be given, the MAC of an up sibling or of its parent, as Linux answers', async () => {
@@ -139,15 +136,15 @@ test('addresses: a prefix makes a proto kernel route while the link is up; down 
   await k.apply([up('mv')]);
   const r = k.net.routes.find((x) => x.dst === '192.168.88.192/27');
   assert.deepEqual([r?.proto, r?.scope, r?.metric, r?.src], [2, 'link', 0, '192.168.88.192']);
-  assert.equal(await refusal(k, { ...base, op: 'route-add', route: { dst: '192.168.88.192/27', dev: 'mv', family: 4, metric: 0 } }), 'RTNETLINK answers: File exists');
-  assert.equal(await refusal(k, { ...base, op: 'addr-add', dev: 'mv', cidr: '192.168.88.192/27' }), 'RTNETLINK answers: File exists');
+  assert.equal(await refusal(k, { ...base, op: 'route-add', route: { dst: '192.168.88.192/27', dev: 'mv', family: 4, metric: 0 } }), 'exists');
+  assert.equal(await refusal(k, { ...base, op: 'addr-add', dev: 'mv', cidr: '192.168.88.192/27' }), 'exists');
   await k.apply([{ ...base, op: 'addr-add', dev: 'mv', cidr: '192.168.88.192/32' }]);
   await k.apply([{ ...base, op: 'addr-add', dev: 'mv', cidr: 'fd00::2/128' }]);
-  assert.equal(await refusal(k, { ...base, op: 'addr-add', dev: 'mv', cidr: 'fd00::2/64' }), 'RTNETLINK answers: File exists', 'IPv6 keys the address alone');
+  assert.equal(await refusal(k, { ...base, op: 'addr-add', dev: 'mv', cidr: 'fd00::2/64' }), 'exists', 'IPv6 keys the address alone');
   assert.ok(k.addressesOf('mv').some((a) => a.startsWith('fe80::')), 'up makes a link-local address');
   await k.apply([{ ...base, op: 'addr-del', dev: 'mv', cidr: '192.168.88.192/27' }]);
   assert.ok(!k.net.routes.some((x) => x.dst === '192.168.88.192/27'), 'the prefix route goes with its address');
-  assert.equal(await refusal(k, { ...base, op: 'addr-del', dev: 'mv', cidr: '192.168.88.192/27' }), 'RTNETLINK answers: Cannot assign requested address');
+  assert.equal(await refusal(k, { ...base, op: 'addr-del', dev: 'mv', cidr: '192.168.88.192/27' }), 'absent');
   k.setUp('mv', false);
   assert.deepEqual(k.addressesOf('mv'), ['192.168.88.192/32']);
 });
@@ -156,14 +153,14 @@ test('routes: down link refused, IPv4 keyed without the device, IPv6 with it, de
   const k = kernel();
   await k.apply([add({ name: 'a' }), add({ name: 'b' })]);
   const r = (dst: string, dev: string): Op => ({ ...base, op: 'route-add', route: { dst, dev, family: dst.includes(':') ? 6 : 4, metric: 0 } });
-  assert.equal(await refusal(k, r('10.0.0.0/8', 'a')), 'RTNETLINK answers: Network is down');
+  assert.equal(await refusal(k, r('10.0.0.0/8', 'a')), 'down');
   await k.apply([up('a'), up('b'), r('10.0.0.0/8', 'a'), r('fd00::/64', 'a')]);
-  assert.equal(await refusal(k, r('10.0.0.0/8', 'b')), 'RTNETLINK answers: File exists');
+  assert.equal(await refusal(k, r('10.0.0.0/8', 'b')), 'exists');
   assert.deepEqual(await k.apply([r('fd00::/64', 'b')]), { applied: 1 });
-  assert.equal(await refusal(k, { ...base, op: 'route-del', route: { dst: '10.9.0.0/16', dev: 'a', family: 4, metric: 0 } }), 'RTNETLINK answers: No such process');
+  assert.equal(await refusal(k, { ...base, op: 'route-del', route: { dst: '10.9.0.0/16', dev: 'a', family: 4, metric: 0 } }), 'absent');
   // Only our protocol is deleted by our ops.
   k.addRoute({ dst: '10.8.0.0/16', dev: 'a', metric: 0 });
-  assert.equal(await refusal(k, { ...base, op: 'route-del', route: { dst: '10.8.0.0/16', dev: 'a', family: 4, metric: 0 } }), 'RTNETLINK answers: No such process');
+  assert.equal(await refusal(k, { ...base, op: 'route-del', route: { dst: '10.8.0.0/16', dev: 'a', family: 4, metric: 0 } }), 'absent');
 });
 
 test('carrier follows the parent; MTU never above the parent, lowered with it', async () => {
@@ -178,15 +175,15 @@ test('carrier follows the parent; MTU never above the parent, lowered with it', 
   assert.equal(await carrier(), false, 'a parent set down takes the child\'s carrier');
   k.setUp('eth0.5', true);
   assert.equal(await carrier(), true);
-  assert.equal(await refusal(k, { ...base, op: 'link-set', name: 'mv', changes: { mtu: 1600 } }), 'RTNETLINK answers: Invalid argument');
-  assert.equal(await refusal(k, add({ name: 'big', mtu: 9000 })), 'RTNETLINK answers: Invalid argument');
+  assert.equal(await refusal(k, { ...base, op: 'link-set', name: 'mv', changes: { mtu: 1600 } }), 'refused');
+  assert.equal(await refusal(k, add({ name: 'big', mtu: 9000 })), 'refused');
   k.setMtu('eth0', 1400);
   assert.deepEqual([k.link('eth0.5')?.mtu, k.link('mv')?.mtu], [1400, 1400]);
 });
 
 test('renames need the link down, as in Linux', () => {
   const k = kernel();
-  assert.throws(() => k.renameLink('eth0', 'lan0'), (e: unknown) => e instanceof KernelRefusal && e.message === 'RTNETLINK answers: Device or resource busy');
+  assert.throws(() => k.renameLink('eth0', 'lan0'), (e: unknown) => e instanceof KernelRefusal && e.code === 'busy');
   k.setUp('eth0', false);
   k.renameLink('eth0', 'lan0');
   assert.ok(k.link('lan0') !== undefined && k.link('eth0') === undefined);
@@ -199,12 +196,12 @@ test('apply stops at the first refusal; writes counts accepted ops; an injected 
   assert.equal(k.link('b'), undefined);
   k.failNext(2);
   const inj = await k.apply([add({ name: 'b' }), add({ name: 'c' }), add({ name: 'd' })]);
-  assert.deepEqual([inj.applied, inj.failed?.message], [1, 'RTNETLINK answers: Resource temporarily unavailable (injected)']);
+  assert.deepEqual([inj.applied, inj.failed?.code, inj.failed?.retry], [1, 'resources', true]);
   assert.equal(k.link('c'), undefined);
   assert.deepEqual(await k.apply([add({ name: 'c' })]), { applied: 1 }, 'only once');
   assert.equal(k.writes, 3);
-  const fromStart = await new FakeKernel({ failAtOp: 1, failMessage: 'RTNETLINK answers: Operation not permitted' }).apply([up('lo')]);
-  assert.deepEqual(fromStart, { applied: 0, failed: { index: 0, op: up('lo'), message: 'RTNETLINK answers: Operation not permitted' } });
+  const fromStart = await new FakeKernel({ failAtOp: 1, failCode: 'permission' }).apply([up('lo')]);
+  assert.deepEqual(fromStart, { applied: 0, failed: { index: 0, op: up('lo'), code: 'permission', retry: false, message: 'injected (permission)' } });
 });
 
 test('subscribe: every change is an event, delivered after the change; changes by "another process" are not writes', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IpSession, IpSessionError } from '../../../src/kernel/ip-session.js';
+import { IpCommandError, IpSession, IpSessionError } from '../../../src/kernel/ip-session.js';
 
 const FAKE_IP = `#!/usr/bin/env node
 // argv must end with -json -force -batch -, like the real session asks
@@ -54,13 +54,14 @@ test('each command gets its own answer, in order; the global options come first'
   assert.deepEqual(await s.run(['ok a', 'ok b', 'argv']), [['a'], ['b'], ['-n', 'ns1', '-N', '-json', '-force', '-batch', '-']]);
 });
 
-test('a failed command is an Error in its own place, with ip\'s words; the session lives on', async (t) => {
+test('a failed command is an error in its own place, with ip\'s words and their code; the session lives on', async (t) => {
   const s = session(t);
   const [pid] = (await s.run(['pid']))[0] as number[];
   const answers = await s.run(['ok a', 'fail eth9', 'ok c']);
   assert.deepEqual(answers[0], ['a']);
-  assert.ok(answers[1] instanceof Error);
+  assert.ok(answers[1] instanceof IpCommandError);
   assert.equal(answers[1].message, 'Device "eth9" does not exist.');
+  assert.deepEqual(answers[1].failure, { code: 'gone', retry: true, message: 'Device "eth9" does not exist.' });
   assert.deepEqual(answers[2], ['c']);
   assert.deepEqual(await s.run(['pid']), [[pid]], 'the same ip answered');
 });

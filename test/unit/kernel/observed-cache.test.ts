@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ObservedCache, SCOPED_MAX_LINKS } from '../../../src/kernel/observed-cache.js';
 import { monitorTouch } from '../../../src/kernel/parse.js';
 import type { Observed, ObservedLink } from '../../../src/model/observed.js';
-import { fixtureText } from './fixtures.js';
+import { fixtureText } from '../../support/kernel-fixtures.js';
 
 function link(ifindex: number, name: string, over: Partial<ObservedLink> = {}): ObservedLink {
   return {

@@ -9,7 +9,7 @@ import {
 } from '../../../src/kernel/parse.js';
 import type { ObservedLink, ObservedRoute } from '../../../src/model/observed.js';
 import { ROUTE_PROTO } from '../../../src/model/ownership.js';
-import { fixtureJson, fixtureText } from './fixtures.js';
+import { fixtureJson, fixtureText } from '../../support/kernel-fixtures.js';
 
 const host = (): ReturnType<typeof parseObserved> =>
   parseObserved(fixtureJson('host.addr.json'), fixtureJson('host.route4.json'), fixtureJson('host.route6.json'));

@@ -11,7 +11,7 @@ function build(networks: NetworkConfig[], over: { frozen?: string[]; down?: stri
   });
 }
 
-test('seed 000: one shim on the NIC, no route of ours for the /27 the kernel routes by itself', () => {
+test('the README\'s flat LAN: one shim on the NIC, no route of ours for the /27 the kernel routes by itself', () => {
   const { desired, notes } = build([seed000()]);
   assert.equal(desired.links.length, 1);
   const [l] = desired.links;
@@ -23,7 +23,7 @@ test('seed 000: one shim on the NIC, no route of ours for the /27 the kernel rou
   assert.deepEqual(notes.get('lan'), ['192.168.88.192/27 is routed through docker-link by the kernel, for its address']);
 });
 
-test('seed 000 with a /32 address: the IPRange becomes our route, metric 0', () => {
+test('the README\'s flat LAN with a /32 address: the IPRange becomes our route, metric 0', () => {
   const [l] = build([seed000host()]).desired.links;
   assert.deepEqual(l?.routes, [{ dst: '192.168.88.192/27', family: 4, dev: 'docker-link', metric: 0 }]);
 });

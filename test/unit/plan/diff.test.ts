@@ -23,7 +23,7 @@ test('every example scenario: a correct kernel gets no ops, and reconciling it w
   }
 });
 
-test("seed 000 from nothing: the recipe's steps, minus the route the kernel already made", async () => {
+test("the README's flat LAN from nothing: the recipe's steps, minus the route the kernel already made", async () => {
   const k = host();
   const { plan } = await planNow(k, { networks: [seed000()] });
   assert.deepEqual(lines(plan.ops), [
@@ -38,7 +38,7 @@ test("seed 000 from nothing: the recipe's steps, minus the route the kernel alre
   assert.equal(k.link('docker-link')?.mac, stableMac(MACHINE_ID, 'lan'));
 });
 
-test("adopting seed 000's hand-made docker-link: same ifindex and MAC, only the mark set (issue 12: a new MAC cost a pinging container 86% of its packets)", async () => {
+test("adopting the README's hand-made docker-link: same ifindex and MAC, only the mark set (issue 12: a new MAC cost a pinging container 86% of its packets)", async () => {
   const k = host();
   // ip link add docker-link link enp3s0 type macvlan mode bridge; ip addr add 192.168.88.192/27 …; ip link set docker-link up
   const ifindex = k.addForeignLink({ name: 'docker-link', kind: 'macvlan', parent: 'enp3s0', mode: 'bridge' });
@@ -60,7 +60,7 @@ test("adopting seed 000's hand-made docker-link: same ifindex and MAC, only the 
 
 test('a hand-made link that does not match is a conflict, left alone', async () => {
   const k = host();
-  // seed 003's bare `type macvlan`: the kernel makes it vepa.
+  // a hand-made shim's bare `type macvlan`: the kernel makes it vepa.
   k.addForeignLink({ name: 'docker-link', kind: 'macvlan', parent: 'enp3s0' });
   k.addForeignLink({ name: 'enp3s0.200', kind: 'vlan', parent: 'enp3s0', vlanId: 201 });
   const before = k.dump();

@@ -19,7 +19,7 @@ const lines = (ops: readonly Op[]): string[] => ops.map(describeOp);
 const M = stableMac(MACHINE_ID, 'lan');
 const R = '02:00:5e:00:53:77';
 
-/** Seed 000 (test/support/dropins.ts LAN_DROPIN) with its shim called `name`. */
+/** The README's flat LAN (test/support/dropins.ts LAN_DROPIN) with its shim called `name`. */
 const lan = (name: string): NetworkConfig => {
   const n = seed000host();
   return { ...n, shim: n.shim && { ...n.shim, name } };

@@ -93,7 +93,7 @@ function vlanStory(r: Reporter, ip: string): void {
 
   // The host's own address on the VLAN (what DHCP or networkd would give it):
   // without the shim the host would send to the container through lan0.200,
-  // which macvlan never delivers to its own children — seed 000's problem.
+  // which macvlan never delivers to its own children — the README's problem.
   r.step('lan200: an address the user puts on the VLAN parent stays there', () => {
     must(['ip', 'addr', 'add', '192.168.200.10/24', 'dev', 'lan0.200']);
     must(['flatnetctl', 'reconcile']);

@@ -3,11 +3,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAULT_ENV, KillAfterOpsKernel, faultKillAfterOps } from '../../src/kernel/fault.js';
-import { reconcileOnce } from '../../src/reconcile/run.js';
-import { silentLogger } from '../../src/log.js';
-import { FakeKernel } from '../fake/fake-kernel.js';
-import { network, seed000, shim } from '../fake/scenarios.js';
+import { FAULT_ENV, KillAfterOpsKernel, faultKillAfterOps } from '../../../src/kernel/fault.js';
+import { reconcileOnce } from '../../../src/reconcile/run.js';
+import { silentLogger } from '../../../src/log.js';
+import { FakeKernel } from '../../fake/fake-kernel.js';
+import { network, seed000, shim } from '../../fake/scenarios.js';
 
 test('the environment variable: unset means off, a count means on, anything else is refused', () => {
   assert.equal(faultKillAfterOps({}), null);

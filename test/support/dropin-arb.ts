@@ -3,7 +3,7 @@
 // raw text, and mutations of the shipped examples in etc/flatnet.d.
 
 import fc from 'fast-check';
-import { KEYS } from '../../../src/config/keys.js';
+import { KEYS } from '../../src/config/keys.js';
 
 /** Values at and across every boundary a key has, and the hostile ones. */
 export const EDGE_VALUES: readonly string[] = [

@@ -11,15 +11,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { formatDiagnostic } from '../../src/errors.js';
-import { MAX_SYNTAX_ERRORS, parseUnitFile } from '../../src/config/unitfile.js';
-import { MAX_DROPIN_BYTES } from '../../src/config/discover.js';
+import { formatDiagnostic } from '../../../src/errors.js';
+import { MAX_SYNTAX_ERRORS, parseUnitFile } from '../../../src/config/unitfile.js';
+import { MAX_DROPIN_BYTES } from '../../../src/config/discover.js';
 import {
   FIXED_MUTATIONS, applyCharEdits, applyLineEdits, charEdits, dropInSet, keyLines, lineEdits, mostlyValidSet, rawText,
-} from './lib/dropin-arb.js';
-import { checkAgainstFakeKernel, checkConfigSet, type DropIn } from './lib/config-invariants.js';
+} from '../../support/dropin-arb.js';
+import { checkAgainstFakeKernel, checkConfigSet, type DropIn } from '../../support/config-invariants.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const EXAMPLES_DIR = `${REPO}etc/flatnet.d`;
 const FIXTURES = `${REPO}test/fixtures/reliability`;
 const SEED = /^\d+$/.test(process.env['FLATNET_SEED'] ?? '') ? Number(process.env['FLATNET_SEED']) : Math.floor(Math.random() * 2 ** 31);

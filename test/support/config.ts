@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { formatDiagnostic, type Diagnostic } from '../../../src/errors.js';
-import type { NetworkConfig } from '../../../src/model/config.js';
-import { buildConfigSet } from '../../../src/config/load.js';
-import { networkFromUnit } from '../../../src/config/network.js';
-import { parseUnitFile } from '../../../src/config/unitfile.js';
+import { formatDiagnostic, type Diagnostic } from '../../src/errors.js';
+import type { NetworkConfig } from '../../src/model/config.js';
+import { buildConfigSet } from '../../src/config/load.js';
+import { networkFromUnit } from '../../src/config/network.js';
+import { parseUnitFile } from '../../src/config/unitfile.js';
 
-/** Repository root, from dist/test/unit/config/. */
-export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+/** Repository root, from dist/test/support/. */
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIXTURES = `${REPO}test/fixtures/config`;
 export const LAN = '/etc/flatnet.d/10-lan.conf';
 
@@ -31,6 +31,6 @@ export function valid(text: string, path = LAN): { net: NetworkConfig; warnings:
   return { net, warnings: shown(set.diagnostics) };
 }
 
-/** `[Network]` with the given lines, the seed 000 LAN as the base. */
+/** `[Network]` with the given lines, the README's flat LAN as the base. */
 export const lan = (...extra: string[]): string =>
   ['[Network]', 'Parent=enp3s0', 'Subnet=192.168.88.0/24', 'Gateway=192.168.88.1', 'IPRange=192.168.88.192/27', ...extra, ''].join('\n');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatDiagnostic, isFlatnetError } from '../../../src/errors.js';
+import { formatDiagnostic, isFlatnetError } from '../../src/errors.js';
 
 /** The message a user sees when an emitter refuses a network. */
 export function refusal(fn: () => unknown): string {
