@@ -73,5 +73,15 @@ export const ipvlan: ShimKind<DesiredIpvlan> = {
     cni: (n) => (n.ipvlanFlag !== null && n.ipvlanFlag !== 'bridge'
       ? { refuse: 'the CNI ipvlan plugin (1.1.1) has no flag option; it always makes bridge ipvlans', code: 'unsupported', id: 'Network.IPVlanFlag', key: 'IPVlanFlag', value: n.ipvlanFlag }
       : { mode: n.mode }),
+    drift(n, options) {
+      // Docker's defaults when the options are absent.
+      const out: { id: string; message: string }[] = [];
+      const mode = options['ipvlan_mode'] ?? IPVLAN_DEFAULT_MODE;
+      if (mode !== n.mode) out.push({ id: 'Network.Mode', message: `has ipvlan_mode=${mode}, the drop-in ${n.mode}` });
+      const flag = options['ipvlan_flag'] ?? IPVLAN_DEFAULT_FLAG;
+      const want = n.ipvlanFlag ?? IPVLAN_DEFAULT_FLAG;
+      if (flag !== want) out.push({ id: 'Network.IPVlanFlag', message: `has ipvlan_flag=${flag}, the drop-in ${want}` });
+      return out;
+    },
   },
 };

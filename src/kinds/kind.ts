@@ -118,6 +118,9 @@ export interface ShimKind<L extends LinkCommon> extends KindCommon<L> {
     podman(n: NetworkConfig): string[] | EngineRefusal;
     /** The CNI plugin's fields between `master` and `mtu`, or why the plugin cannot. */
     cni(n: NetworkConfig): Record<string, unknown> | EngineRefusal;
+    /** How an engine network's driver options (`Options` of the Engine API) differ from `n`'s:
+     *  `has macvlan_mode=vepa, the drop-in bridge`, blaming the key `id`. */
+    drift(n: NetworkConfig, options: Readonly<Record<string, string>>): { id: string; message: string }[];
   };
 }
 

@@ -56,5 +56,10 @@ export const macvlan: ShimKind<DesiredMacvlan> = {
     docker: (n) => [`macvlan_mode=${n.mode}`],
     podman: (n) => [`mode=${n.mode}`],
     cni: (n) => ({ mode: n.mode }),
+    drift(n, options) {
+      // Docker's default when the option is absent.
+      const mode = options['macvlan_mode'] ?? MACVLAN_DEFAULT_MODE;
+      return mode === n.mode ? [] : [{ id: 'Network.Mode', message: `has macvlan_mode=${mode}, the drop-in ${n.mode}` }];
+    },
   },
 };

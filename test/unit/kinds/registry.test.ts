@@ -12,6 +12,7 @@ import { buildConfigSet } from '../../../src/config/load.js';
 import { KEYS } from '../../../src/config/keys.js';
 import { conflictsWith } from '../../../src/config/validate.js';
 import { dockerNetworkCreateArgs } from '../../../src/docker/args.js';
+import { engineDrift } from '../../../src/engine/drift.js';
 import { formatDiagnostic } from '../../../src/errors.js';
 import { parseLinks } from '../../../src/kernel/parse.js';
 import { renderOp } from '../../../src/kernel/render.js';
@@ -149,12 +150,16 @@ test('readback: `ip -d link` of each info_kind is read by the kind that declares
   assert.deepEqual([veth?.kind, veth?.vlanId, veth?.mode, veth?.ipvlanFlag], ['veth', null, null, null]);
 });
 
-test('engine options: Docker\'s -o options of a driver are its kind\'s', () => {
+test('engine options: Docker\'s -o options of a driver, and how an engine network\'s options differ, are its kind\'s', () => {
   for (const k of kinds) {
     if (k.role !== 'shim') continue;
     const { net } = load(k.kind);
     const argv = swapped(k.engine, 'docker', () => ['sentinel=1'], () => dockerNetworkCreateArgs(net, net.subnets));
     assert.ok(argv.join(' ').includes('-o sentinel=1'), `${k.kind}: ${argv.join(' ')}`);
     assert.ok(argv.includes(`-d`) && argv[argv.indexOf('-d') + 1] === k.kind);
+    const engine = { id: 'e', name: net.name, driver: k.kind, options: { parent: 'enp3s0' }, pools: [], internal: false, ipv6: false, endpoints: [] };
+    const drift = swapped(k.engine, 'drift', () => [{ id: 'Network.Mode', message: 'sentinel' }],
+      () => engineDrift({ net, subnets: [], createArgs: argv, engine, engineName: 'Docker' }).map(formatDiagnostic));
+    assert.ok(drift.some((d) => d.includes(`Docker network ${net.name} sentinel`)), drift.join('; '));
   }
 });
