@@ -43,16 +43,21 @@ export function allKinds(): readonly AnyKind[] {
   return ROWS;
 }
 
+const PARENTS = ROWS.filter((k): k is ParentKind<DesiredLink> => k.role === 'parent');
+const DRIVERS = ROWS.filter((k): k is ShimKind<DesiredLink> => k.role === 'shim');
+
+/** The kinds a network has as its own parent (each says whether it applies), in registry order. */
 export function parentKinds(): readonly ParentKind<DesiredLink>[] {
-  return ROWS.filter((k): k is ParentKind<DesiredLink> => k.role === 'parent');
+  return PARENTS;
 }
 
+/** The kinds Driver= can name, in registry order. */
 export function shimKinds(): readonly ShimKind<DesiredLink>[] {
-  return ROWS.filter((k): k is ShimKind<DesiredLink> => k.role === 'shim');
+  return DRIVERS;
 }
 
 export function isDriver(name: string): name is Driver {
-  return shimKinds().some((k) => k.kind === name);
+  return DRIVERS.some((k) => k.kind === name);
 }
 
 /** The kind Driver= names. */
