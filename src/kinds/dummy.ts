@@ -3,7 +3,7 @@
 
 import { dummyParentName } from '../model/config.js';
 import type { LinkCommon } from '../model/desired.js';
-import { kindOrParentReason } from './common.js';
+import { kindOrParentReason, withKind } from './common.js';
 import { NO_ATTRS, type ParentKind } from './kind.js';
 
 export interface DesiredDummy extends LinkCommon {
@@ -16,7 +16,7 @@ export const dummy: ParentKind<DesiredDummy> = {
   role: 'parent',
   keys: [],
   claim: (n) => (n.parent === null ? { name: dummyParentName(n.name), text: 'dummy parent', id: 'Network.Name', exclusive: true } : null),
-  desired: (n, base) => (n.parent === null ? { ...base, kind: 'dummy', parent: null } : null),
+  desired: (n, base) => (n.parent === null ? withKind(base, { kind: 'dummy', parent: null }) : null),
   createArgs: () => ['type', 'dummy'],
   recreateReason: (want, have, parentIndex, nameOf) => kindOrParentReason(want, have, parentIndex, nameOf),
   // Frames never leave a dummy; its random MAC is as good as any.

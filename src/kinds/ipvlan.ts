@@ -4,8 +4,8 @@
 
 import { enumParser } from '../config/key-spec.js';
 import type { LinkCommon } from '../model/desired.js';
-import { infoStr, kindOrParentReason, oneOf } from './common.js';
-import { NO_ATTRS, type ShimKind } from './kind.js';
+import { infoStr, kindOrParentReason, oneOf, withKind } from './common.js';
+import type { ShimKind } from './kind.js';
 
 export const IPVLAN_MODES = ['l2', 'l3', 'l3s'] as const;
 export type IpvlanMode = (typeof IPVLAN_MODES)[number];
@@ -48,7 +48,7 @@ export const ipvlan: ShimKind<DesiredIpvlan> = {
   },
   desired: (n, base) => (n.driver !== 'ipvlan' || base.parent === null
     ? null
-    : { ...base, kind: 'ipvlan', parent: base.parent, mode: oneOf(IPVLAN_MODES, n.mode, IPVLAN_DEFAULT_MODE), ipvlanFlag: n.ipvlanFlag }),
+    : withKind(base, { kind: 'ipvlan', parent: base.parent, mode: oneOf(IPVLAN_MODES, n.mode, IPVLAN_DEFAULT_MODE), ipvlanFlag: n.ipvlanFlag })),
   createArgs: (link) => ['type', 'ipvlan', 'mode', link.mode, ...(link.ipvlanFlag !== null ? [link.ipvlanFlag] : [])],
   recreateReason(want, have, parentIndex, nameOf) {
     const r = kindOrParentReason(want, have, parentIndex, nameOf);
@@ -62,7 +62,7 @@ export const ipvlan: ShimKind<DesiredIpvlan> = {
   // Every ipvlan child uses the parent's MAC; the kernel has no per-child one.
   ownMac: () => false,
   describe: (link) => `ipvlan ${link.mode} on ${link.parent}`,
-  attrs: (link) => ({ ...NO_ATTRS, mode: link.mode, ipvlanFlag: link.ipvlanFlag }),
+  attrs: (link) => ({ vlanId: null, mode: link.mode, ipvlanFlag: link.ipvlanFlag }),
   readback: { infoKinds: ['ipvlan', 'ipvtap'], read: (data) => ({ vlanId: null, mode: infoStr(data, 'mode'), ipvlanFlag: flagOf(data) }) },
   engine: {
     docker: (n) => [`ipvlan_mode=${n.mode}`, ...(n.ipvlanFlag !== null ? [`ipvlan_flag=${n.ipvlanFlag}`] : [])],

@@ -3,8 +3,8 @@
 // macvlan`, but older kernels ignore it, so the only reliable way is new.
 
 import type { LinkCommon } from '../model/desired.js';
-import { infoStr, kindOrParentReason, oneOf } from './common.js';
-import { NO_ATTRS, type ShimKind } from './kind.js';
+import { infoStr, kindOrParentReason, oneOf, withKind } from './common.js';
+import type { ShimKind } from './kind.js';
 
 export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];
@@ -38,7 +38,7 @@ export const macvlan: ShimKind<DesiredMacvlan> = {
   },
   desired: (n, base) => (n.driver !== 'macvlan' || base.parent === null
     ? null
-    : { ...base, kind: 'macvlan', parent: base.parent, mode: oneOf(MACVLAN_MODES, n.mode, MACVLAN_DEFAULT_MODE) }),
+    : withKind(base, { kind: 'macvlan', parent: base.parent, mode: oneOf(MACVLAN_MODES, n.mode, MACVLAN_DEFAULT_MODE) })),
   createArgs: (link) => ['type', 'macvlan', 'mode', link.mode],
   recreateReason(want, have, parentIndex, nameOf) {
     const r = kindOrParentReason(want, have, parentIndex, nameOf);
@@ -50,8 +50,8 @@ export const macvlan: ShimKind<DesiredMacvlan> = {
   // the child's MAC rewrites the parent's (a NIC we do not own).
   ownMac: (link) => link.mode !== 'passthru',
   describe: (link) => `macvlan ${link.mode} on ${link.parent}`,
-  attrs: (link) => ({ ...NO_ATTRS, mode: link.mode }),
-  readback: { infoKinds: ['macvlan', 'macvtap'], read: (data) => ({ ...NO_ATTRS, mode: infoStr(data, 'mode') }) },
+  attrs: (link) => ({ vlanId: null, mode: link.mode, ipvlanFlag: null }),
+  readback: { infoKinds: ['macvlan', 'macvtap'], read: (data) => ({ vlanId: null, mode: infoStr(data, 'mode'), ipvlanFlag: null }) },
   engine: {
     docker: (n) => [`macvlan_mode=${n.mode}`],
     podman: (n) => [`mode=${n.mode}`],

@@ -4,8 +4,8 @@
 
 import { byteLength, IFNAMSIZ_MAX, uintParser } from '../config/key-spec.js';
 import type { LinkCommon } from '../model/desired.js';
-import { infoNum, kindOrParentReason } from './common.js';
-import { NO_ATTRS, type ParentKind } from './kind.js';
+import { infoNum, kindOrParentReason, withKind } from './common.js';
+import type { ParentKind } from './kind.js';
 
 export interface DesiredVlan extends LinkCommon {
   kind: 'vlan';
@@ -35,7 +35,7 @@ export const vlan: ParentKind<DesiredVlan> = {
     if (n.vlan === null || m.vlan === null || n.mtu === null || m.mtu === null || n.mtu === m.mtu) return [];
     return [{ id: 'Network.MTU', message: `${m.file} sets MTU=${m.mtu} on the same VLAN link ${ep}` }];
   },
-  desired: (n, base) => (n.vlan === null || base.parent === null ? null : { ...base, kind: 'vlan', parent: base.parent, vlanId: n.vlan }),
+  desired: (n, base) => (n.vlan === null || base.parent === null ? null : withKind(base, { kind: 'vlan', parent: base.parent, vlanId: n.vlan })),
   createArgs: (link) => ['type', 'vlan', 'id', String(link.vlanId)],
   recreateReason(want, have, parentIndex, nameOf) {
     const r = kindOrParentReason(want, have, parentIndex, nameOf);
@@ -47,6 +47,6 @@ export const vlan: ParentKind<DesiredVlan> = {
   // promiscuous mode for no gain.
   ownMac: () => false,
   describe: (link) => `vlan ${link.vlanId} on ${link.parent}`,
-  attrs: (link) => ({ ...NO_ATTRS, vlanId: link.vlanId }),
-  readback: { infoKinds: ['vlan'], read: (data) => ({ ...NO_ATTRS, vlanId: infoNum(data, 'id') }) },
+  attrs: (link) => ({ vlanId: link.vlanId, mode: null, ipvlanFlag: null }),
+  readback: { infoKinds: ['vlan'], read: (data) => ({ vlanId: infoNum(data, 'id'), mode: null, ipvlanFlag: null }) },
 };

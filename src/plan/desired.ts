@@ -121,8 +121,12 @@ function followMetric(parent: string, prefix: string, observed: Observed): numbe
   return Math.max(FOLLOW_ROUTE_METRIC, highest + 1);
 }
 
-function newBase(partial: Pick<LinkBase, 'name' | 'parent' | 'role'> & Partial<LinkBase>): LinkBase {
-  return { mtu: null, mac: null, promisc: null, alias: '', networks: [], addresses: [], routes: [], ...partial };
+/** The generic fields of a link, one shape for every link (the kinds add theirs). */
+function newBase(name: string, parent: string | null, role: LinkBase['role'], n: NetworkConfig, addresses: string[]): LinkBase {
+  return {
+    name, parent, role, mtu: n.mtu, mac: null, promisc: role === 'parent' ? n.promiscuous : null,
+    alias: '', networks: [n.name], addresses, routes: [],
+  };
 }
 
 /** Promiscuous=yes on any network sharing the link wins over =no. */
@@ -169,7 +173,7 @@ function shimLink(n: NetworkConfig, machineId: string, observed: Observed, notes
   const shim = n.shim;
   if (shim === null) return null;
   const parent = effectiveParentName(n);
-  const base = newBase({ name: shim.name, parent, role: 'shim', mtu: n.mtu, networks: [n.name], addresses: uniq(shim.addresses.map(canonical)) });
+  const base = newBase(shim.name, parent, 'shim', n, uniq(shim.addresses.map(canonical)));
   // Driver= names exactly one shim kind; the others answer null.
   const link = firstOf(shimKinds(), (k) => k.desired(n, base));
   if (link === null) return null;
@@ -208,7 +212,7 @@ export function buildDesired(input: DesiredInput): { desired: PlannedDesired; no
     if (down.has(n.name) || frozen.has(n.name)) continue;
     const parent = effectiveParentName(n);
     // A network's own parent (a VLAN link, a dummy) is the one parent kind that answers; none when it hangs off a NIC.
-    const own = firstOf(parentKinds(), (k) => k.desired(n, newBase({ name: parent, parent: n.parent, role: 'parent', mtu: n.mtu, promisc: n.promiscuous, networks: [n.name] })));
+    const own = firstOf(parentKinds(), (k) => k.desired(n, newBase(parent, n.parent, 'parent', n, [])));
     const ownsParent = own !== null;
     if (own !== null) add(own, n.name);
     if (!ownsParent && n.promiscuous !== null) {
