@@ -163,3 +163,18 @@ test('engine options: Docker\'s -o options of a driver, and how an engine networ
     assert.ok(drift.some((d) => d.includes(`Docker network ${net.name} sentinel`)), drift.join('; '));
   }
 });
+
+test('a desired link is its kind\'s variant: no VLAN id on a macvlan, no mode on a VLAN link, no nulls to default', () => {
+  const link = wanted(load('macvlan').net, 'macvlan');
+  assert.equal(link.kind, 'macvlan');
+  if (link.kind !== 'macvlan') return;
+  // @ts-expect-error a macvlan link has no VLAN id (the compiler holds it; main's one bag had vlanId: null)
+  assert.equal(link.vlanId, undefined);
+  assert.equal(link.mode, 'private');
+  const v = wanted(load('vlan').net, 'vlan');
+  if (v.kind !== 'vlan') return;
+  // @ts-expect-error a VLAN link has no mode
+  assert.equal(v.mode, undefined);
+  assert.equal(v.vlanId, 200);
+  assert.deepEqual(Object.keys(link).filter((k) => !(k in v)).sort(), ['mode']);
+});
