@@ -5,6 +5,7 @@
 
 import { Variant } from 'dbus-next';
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
+import { kindOf } from '../kinds/registry.js';
 import { describeOp, dispatchOp, opLink, type Op } from '../plan/ops.js';
 import type { EngineSummary } from '../model/status.js';
 import type { BlockedNetwork } from '../reconcile/status.js';
@@ -55,8 +56,9 @@ export function planOpDict(op: Op): Dict {
       const l = o.link;
       const d: Dict = { Kind: s(l.kind) };
       if (l.parent !== null) d['Parent'] = s(l.parent);
-      if (l.vlanId !== null) d['VLAN'] = new Variant('q', l.vlanId);
-      if (l.mode !== null) d['Mode'] = s(l.mode);
+      const a = kindOf(l).attrs(l);
+      if (a.vlanId !== null) d['VLAN'] = new Variant('q', a.vlanId);
+      if (a.mode !== null) d['Mode'] = s(a.mode);
       return d;
     },
     'link-set': (o) => {

@@ -1,43 +1,28 @@
 // The drop-in keys as one table, systemd-networkd style: `Section.Key` →
-// value parser → NetworkConfig field, and whether repeated assignments
-// accumulate (lists) or replace (scalars). collectKeys walks parsed sections
-// through the table; network.ts turns what it collected into a NetworkConfig.
+// value parser, and whether repeated assignments accumulate (lists) or
+// replace (scalars); a link kind's own keys come from its file (src/kinds/).
+// collectKeys walks parsed sections through the table; network.ts turns what
+// it collected into a NetworkConfig.
 
 import type { Diagnostic, Place } from '../errors.js';
+import { parentKinds, shimKinds } from '../kinds/registry.js';
 import { parsePrefixText, prefixText, networkAddr, parseAddr } from './ip.js';
+import {
+  bad, byteLength, enumParser, IFNAMSIZ_MAX, ok, orList, SECTIONS, uintParser,
+  type KeySpec, type KeyValue, type Parser, type SectionName,
+} from './key-spec.js';
 import { nearest } from './suggest.js';
 import type { UnitSection } from './unitfile.js';
 
-export type SectionName = 'Network' | 'Shim' | 'Engine';
-export const SECTIONS: readonly SectionName[] = ['Network', 'Shim', 'Engine'];
-
-export type KeyValue = string | number | boolean;
-export type ParseResult = { ok: true; value: KeyValue } | { ok: false; message: string };
-export type Parser = (text: string) => ParseResult;
-
-export interface KeySpec {
-  section: SectionName;
-  key: string;
-  /** Repeated assignments accumulate; an empty assignment empties the list. */
-  list: boolean;
-  /** What the value is, for the man page and `check`. */
-  type: string;
-  parse: Parser;
-  /** The NetworkConfig field it fills. */
-  field: string;
-}
-
-const ok = (value: KeyValue): ParseResult => ({ ok: true, value });
-const bad = (message: string): ParseResult => ({ ok: false, message });
-
-const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
-
-export const IFNAMSIZ_MAX = 15;
+export {
+  enumParser, IFNAMSIZ_MAX, orList, SECTIONS, uintParser,
+  type KeySpec, type KeyValue, type ParseResult, type Parser, type SectionName,
+} from './key-spec.js';
 
 /** The kernel's dev_valid_name(): 1..15 bytes, not `.`/`..`, no `/`, `:` or whitespace. */
 export function ifnameProblem(name: string): string | null {
   if (name === '') return 'interface name must not be empty';
-  if (utf8Length(name) > IFNAMSIZ_MAX) return `interface name longer than ${IFNAMSIZ_MAX} bytes`;
+  if (byteLength(name) > IFNAMSIZ_MAX) return `interface name longer than ${IFNAMSIZ_MAX} bytes`;
   if (name === '.' || name === '..') return `"${name}" is not a valid interface name`;
   if (/[/:\s]/.test(name)) return 'interface name must not contain "/", ":" or whitespace';
   // The kernel would take these, but `ip -batch` cuts a line at "#" and has no
@@ -67,13 +52,6 @@ const parseNetworkName: Parser = (t) => {
   return p === null ? ok(t) : bad(p);
 };
 
-export function uintParser(lo: number, hi: number): Parser {
-  return (t) => {
-    const n = /^[0-9]{1,6}$/.test(t) ? Number(t) : NaN;
-    return n >= lo && n <= hi ? ok(n) : bad(`must be ${lo}..${hi}`);
-  };
-}
-
 const TRUE = ['yes', 'true', 'on', '1'];
 const FALSE = ['no', 'false', 'off', '0'];
 export const parseBool: Parser = (t) => {
@@ -82,19 +60,6 @@ export const parseBool: Parser = (t) => {
   if (FALSE.includes(l)) return ok(false);
   return bad('must be a boolean: yes/no, true/false, on/off or 1/0');
 };
-
-export function orList(values: readonly string[]): string {
-  return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1] ?? ''}`;
-}
-
-export function enumParser(values: readonly string[], what = `must be ${orList(values)}`): Parser {
-  return (t) => (values.includes(t) ? ok(t) : bad(what));
-}
-
-export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
-export const IPVLAN_MODES = ['l2', 'l3', 'l3s'] as const;
-export const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
-export const DRIVERS = ['macvlan', 'ipvlan'] as const;
 
 /** A prefix in network form: `192.168.88.192/27`. A host bit set is an error that names the network form. */
 export const parsePrefix: Parser = (t) => {
@@ -126,29 +91,34 @@ export const parseMac: Parser = (t) => {
   return ok(mac);
 };
 
+const PARENT_KINDS = parentKinds();
+const DRIVERS = shimKinds();
+
+/** Network.Mode: any driver's modes; which fit the chosen Driver= is network.ts's check. */
+const MODE_KEY: KeySpec = {
+  section: 'Network', key: 'Mode', list: false,
+  parse: enumParser(DRIVERS.flatMap((k) => k.modes), `must be ${DRIVERS.map((k) => `${k.modes.join(', ')} (${k.kind})`).join(' or ')}`),
+};
+
+/** The generic keys, with the kinds' own (src/kinds/) where the man page lists them. */
 export const KEYS: readonly KeySpec[] = [
-  { section: 'Network', key: 'Name', list: false, type: 'network name', parse: parseNetworkName, field: 'name' },
-  { section: 'Network', key: 'Parent', list: false, type: 'interface name', parse: parseIfname, field: 'parent' },
-  { section: 'Network', key: 'VLAN', list: false, type: 'integer 1..4094', parse: uintParser(1, 4094), field: 'vlan' },
-  { section: 'Network', key: 'Driver', list: false, type: 'macvlan|ipvlan', parse: enumParser(DRIVERS), field: 'driver' },
-  {
-    section: 'Network', key: 'Mode', list: false, type: 'bridge|vepa|private|passthru|l2|l3|l3s',
-    parse: enumParser([...MACVLAN_MODES, ...IPVLAN_MODES],
-      `must be ${MACVLAN_MODES.join(', ')} (macvlan) or ${IPVLAN_MODES.join(', ')} (ipvlan)`),
-    field: 'mode',
-  },
-  { section: 'Network', key: 'IPVlanFlag', list: false, type: 'bridge|private|vepa', parse: enumParser(IPVLAN_FLAGS), field: 'ipvlanFlag' },
-  { section: 'Network', key: 'Subnet', list: true, type: 'prefix', parse: parsePrefix, field: 'subnets' },
-  { section: 'Network', key: 'Gateway', list: true, type: 'address', parse: parseAddress, field: 'gateways' },
-  { section: 'Network', key: 'IPRange', list: true, type: 'prefix', parse: parsePrefix, field: 'ipRanges' },
-  { section: 'Network', key: 'MTU', list: false, type: 'integer 68..65535', parse: uintParser(68, 65535), field: 'mtu' },
-  { section: 'Network', key: 'Promiscuous', list: false, type: 'boolean', parse: parseBool, field: 'promiscuous' },
-  { section: 'Shim', key: 'Name', list: false, type: 'interface name', parse: parseIfname, field: 'shim.name' },
-  { section: 'Shim', key: 'Address', list: true, type: 'address[/length]', parse: parseHostAddress, field: 'shim.addresses' },
-  { section: 'Shim', key: 'Route', list: true, type: 'prefix', parse: parsePrefix, field: 'shim.routes' },
-  { section: 'Shim', key: 'MACAddress', list: false, type: 'unicast MAC', parse: parseMac, field: 'shim.mac' },
-  { section: 'Engine', key: 'Reattach', list: false, type: 'boolean', parse: parseBool, field: 'engine.reattach' },
-  { section: 'Engine', key: 'Create', list: false, type: 'boolean', parse: parseBool, field: 'engine.create' },
+  { section: 'Network', key: 'Name', list: false, parse: parseNetworkName },
+  { section: 'Network', key: 'Parent', list: false, parse: parseIfname },
+  ...PARENT_KINDS.flatMap((k) => k.keys),
+  { section: 'Network', key: 'Driver', list: false, parse: enumParser(DRIVERS.map((k) => k.kind)) },
+  MODE_KEY,
+  ...DRIVERS.flatMap((k) => k.keys),
+  { section: 'Network', key: 'Subnet', list: true, parse: parsePrefix },
+  { section: 'Network', key: 'Gateway', list: true, parse: parseAddress },
+  { section: 'Network', key: 'IPRange', list: true, parse: parsePrefix },
+  { section: 'Network', key: 'MTU', list: false, parse: uintParser(68, 65535) },
+  { section: 'Network', key: 'Promiscuous', list: false, parse: parseBool },
+  { section: 'Shim', key: 'Name', list: false, parse: parseIfname },
+  { section: 'Shim', key: 'Address', list: true, parse: parseHostAddress },
+  { section: 'Shim', key: 'Route', list: true, parse: parsePrefix },
+  { section: 'Shim', key: 'MACAddress', list: false, parse: parseMac },
+  { section: 'Engine', key: 'Reattach', list: false, parse: parseBool },
+  { section: 'Engine', key: 'Create', list: false, parse: parseBool },
 ];
 
 export function findKey(section: string, key: string): KeySpec | undefined {

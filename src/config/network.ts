@@ -3,15 +3,12 @@
 // returned so `flatnetctl check` shows all of them at once.
 
 import type { Diagnostic, ErrorCode, Place, Severity } from '../errors.js';
-import {
-  defaultShimName, dummyParentName, type Driver, type IpvlanFlag, type IpvlanMode, type MacvlanMode,
-  type NetworkConfig, type ShimConfig,
-} from '../model/config.js';
+import { IPVLAN_FLAGS } from '../kinds/ipvlan.js';
+import type { DropinView } from '../kinds/kind.js';
+import { driverKind, isDriver, parentKinds, shimKinds, type Driver, type DriverMode } from '../kinds/registry.js';
+import { defaultShimName, dummyParentName, type NetworkConfig, type ShimConfig } from '../model/config.js';
 import { cidr, containsAddr, containsPrefix, firstContaining, parseAddr, type ParsedPrefix } from './ip.js';
-import {
-  collectKeys, IFNAMSIZ_MAX, IPVLAN_MODES, MACVLAN_MODES, networkNameProblem, orList,
-  type Assignment, type Collected,
-} from './keys.js';
+import { collectKeys, networkNameProblem, orList, type Assignment, type Collected } from './keys.js';
 import type { UnitSection } from './unitfile.js';
 
 export interface NetworkFromUnit {
@@ -26,8 +23,6 @@ export function fileStem(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
   return base.endsWith('.conf') ? base.slice(0, -'.conf'.length) : base;
 }
-
-const byteLength = (s: string): number => new TextEncoder().encode(s).length;
 
 /** Typed reads of what collectKeys gathered. */
 function valuesOf(c: Collected) {
@@ -66,29 +61,33 @@ export function networkFromUnit(path: string, parsed: readonly UnitSection[]): N
   }
   if (!collected.sections.has('Network')) report('error', 'missing-key', fileLevel, 'no [Network] section');
 
+  const view: DropinView = { str: v.str, num: v.num, failed: v.failed, at, report };
   const parent = v.str('Network.Parent');
   const vlan = v.num('Network.VLAN');
-  if (vlan !== null && parent === null && !v.failed('Network.Parent')) {
-    report('error', 'missing-key', at('Network.VLAN'), 'needs Parent=, the interface to tag');
-  }
-  if (vlan !== null && parent !== null && byteLength(`${parent}.${vlan}`) > IFNAMSIZ_MAX) {
-    report('error', 'invalid-value', at('Network.VLAN'),
-      `the VLAN link name "${parent}.${vlan}" is longer than ${IFNAMSIZ_MAX} bytes; use a shorter Parent=`);
-  }
+  for (const k of parentKinds()) k.checkFile?.(view);
   const effectiveParent = parent === null ? dummyParentName(name) : vlan === null ? parent : `${parent}.${vlan}`;
 
-  const driver = (v.str('Network.Driver') ?? 'macvlan') as Driver;
+  const drivers = shimKinds();
+  const driverSet = v.str('Network.Driver');
+  const driver: Driver = driverSet !== null && isDriver(driverSet) ? driverSet : 'macvlan';
+  const kind = driverKind(driver);
   const driverKnown = !v.failed('Network.Driver');
-  const modes: readonly string[] = driver === 'macvlan' ? MACVLAN_MODES : IPVLAN_MODES;
   const modeSet = v.str('Network.Mode');
-  if (modeSet !== null && driverKnown && !modes.includes(modeSet)) {
-    report('error', 'invalid-value', at('Network.Mode'), `not a mode of Driver=${driver}: must be ${orList(modes)}`);
+  if (modeSet !== null && driverKnown && !kind.modes.includes(modeSet)) {
+    report('error', 'invalid-value', at('Network.Mode'), `not a mode of Driver=${driver}: must be ${orList(kind.modes)}`);
   }
-  const mode = (modeSet ?? (driver === 'macvlan' ? 'bridge' : 'l2')) as MacvlanMode | IpvlanMode;
-  const ipvlanFlag = v.str('Network.IPVlanFlag') as IpvlanFlag | null;
-  if (ipvlanFlag !== null && driverKnown && driver !== 'ipvlan') {
-    report('error', 'invalid-value', at('Network.IPVlanFlag'), 'only with Driver=ipvlan');
+  // Mode='s parser admits only the drivers' modes, and a default is one.
+  const mode = (modeSet ?? kind.defaultMode) as DriverMode;
+  // A driver's own keys (IPVlanFlag=) mean nothing to another driver.
+  for (const other of drivers) {
+    if (other === kind || !driverKnown) continue;
+    for (const key of other.keys) {
+      const id = `${key.section}.${key.key}`;
+      if (v.last(id) !== undefined) report('error', 'invalid-value', at(id), `only with Driver=${other.kind}`);
+    }
   }
+  const flagSet = v.str('Network.IPVlanFlag');
+  const ipvlanFlag = IPVLAN_FLAGS.find((f) => f === flagSet) ?? null;
 
   const subnets = v.strs('Network.Subnet');
   const gateways = v.strs('Network.Gateway');
@@ -112,13 +111,7 @@ export function networkFromUnit(path: string, parsed: readonly UnitSection[]): N
       report('error', 'invalid-value', namePlace,
         `the shim cannot have the name of its parent${v.last('Shim.Name') === undefined ? ' (the default shim name); set Name= in [Shim]' : ''}`);
     }
-    if (shim.mac !== null && driverKnown && driver === 'ipvlan') {
-      report('error', 'invalid-value', at('Shim.MACAddress'), "ipvlan links share their parent's MAC; MACAddress= needs Driver=macvlan");
-    }
-    if (mode === 'passthru' && driver === 'macvlan') {
-      report('warning', 'invalid-value', at('Network.Mode'),
-        'passthru allows one child per parent and the shim is it: no container can share this parent');
-    }
+    kind.checkShim?.(view, driverKnown);
   }
 
   checkAddresses(v, shim !== null, report);

@@ -4,7 +4,9 @@
 // earlier keeps working and the later is rejected, with both files named.
 
 import type { Diagnostic, Place } from '../errors.js';
-import { dummyParentName, effectiveParentName, type NetworkConfig } from '../model/config.js';
+import type { KindConflict } from '../kinds/kind.js';
+import { driverKind, parentKinds, shimKinds } from '../kinds/registry.js';
+import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import { maxPrefix, networkAddr, parsePrefixText } from './ip.js';
 import { placeOf } from './place.js';
 
@@ -29,29 +31,27 @@ export function compareFiles(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-type Role = 'shim' | 'dummy' | 'vlan' | 'parent';
 interface LinkClaim {
   name: string;
-  role: Role;
+  /** How a message names the role: `shim`, `parent`, or the kind's (`VLAN parent`). */
+  text: string;
   /** `where` key of the setting that gives this name. */
   id: string;
+  /** A shim or dummy of one network is nobody else's link; parents and VLAN links are shared. */
+  exclusive: boolean;
 }
-
-const ROLE_TEXT: Record<Role, string> = { shim: 'shim', dummy: 'dummy parent', vlan: 'VLAN parent', parent: 'parent' };
 
 function claims(n: NetworkConfig): LinkClaim[] {
   const out: LinkClaim[] = [];
-  if (n.shim !== null) out.push({ name: n.shim.name, role: 'shim', id: 'Shim.Name' });
-  if (n.parent === null) out.push({ name: dummyParentName(n.name), role: 'dummy', id: 'Network.Name' });
-  else {
-    out.push({ name: n.parent, role: 'parent', id: 'Network.Parent' });
-    if (n.vlan !== null) out.push({ name: `${n.parent}.${n.vlan}`, role: 'vlan', id: 'Network.VLAN' });
+  if (n.shim !== null) out.push({ name: n.shim.name, text: 'shim', id: 'Shim.Name', exclusive: true });
+  if (n.parent !== null) out.push({ name: n.parent, text: 'parent', id: 'Network.Parent', exclusive: false });
+  for (const k of parentKinds()) {
+    const c = k.claim?.(n) ?? null;
+    if (c !== null) out.push(c);
   }
   return out;
 }
 
-/** Shared parents and VLAN links are fine; a shim or dummy of one network is nobody else's link. */
-const exclusive = (r: Role): boolean => r === 'shim' || r === 'dummy';
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
@@ -148,10 +148,10 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
   }
   for (const a of claims(n)) {
     for (const b of claims(m)) {
-      if (a.name !== b.name || !(exclusive(a.role) || exclusive(b.role))) continue;
-      const message = a.role === 'shim' && b.role === 'shim'
+      if (a.name !== b.name || !(a.exclusive || b.exclusive)) continue;
+      const message = a.id === 'Shim.Name' && b.id === 'Shim.Name'
         ? `shim name "${a.name}" is already used by ${m.file}`
-        : `the ${ROLE_TEXT[a.role]} name "${a.name}" is already the ${ROLE_TEXT[b.role]} of network "${m.name}" in ${m.file}`;
+        : `the ${a.text} name "${a.name}" is already the ${b.text} of network "${m.name}" in ${m.file}`;
       out.push({ place: placeOf(n, a.id), message });
     }
   }
@@ -191,26 +191,16 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
   const ep = effectiveParentName(n);
   if (ep !== effectiveParentName(m)) return out;
   if (n.driver !== m.driver) {
+    const both = shimKinds().map((k) => k.kind).filter((d) => d === n.driver || d === m.driver);
     out.push({
       place: placeOf(n, 'Network.Driver', 'Driver', n.driver),
-      message: `${m.file} already puts ${m.driver} on ${ep} and the kernel refuses macvlan and ipvlan on one parent`,
+      message: `${m.file} already puts ${m.driver} on ${ep} and the kernel refuses ${both.join(' and ')} on one parent`,
     });
     return out;
   }
-  if (n.driver === 'macvlan' && (n.mode === 'passthru' || m.mode === 'passthru')) {
-    out.push(n.mode === 'passthru'
-      ? { place: placeOf(n, 'Network.Mode', 'Mode', n.mode), message: `passthru needs ${ep} to itself, but ${m.file} also uses it` }
-      : { place: placeOf(n, 'Network.Parent'), message: `${m.file} uses ${ep} in passthru mode, which allows no other child` });
-  }
-  if (n.driver === 'ipvlan' && n.mode !== m.mode) {
-    out.push({
-      place: placeOf(n, 'Network.Mode', 'Mode', n.mode),
-      message: `${m.file} already uses ipvlan mode ${m.mode} on ${ep} and the kernel keeps one ipvlan mode per parent`,
-    });
-  }
-  if (n.vlan !== null && m.vlan !== null && n.mtu !== null && m.mtu !== null && n.mtu !== m.mtu) {
-    out.push({ place: placeOf(n, 'Network.MTU'), message: `${m.file} sets MTU=${m.mtu} on the same VLAN link ${ep}` });
-  }
+  const byKind = (c: KindConflict): { place: Place; message: string } => ({ place: placeOf(n, c.id, c.key, c.value), message: c.message });
+  out.push(...(driverKind(n.driver).conflicts?.(n, m, ep) ?? []).map(byKind));
+  for (const k of parentKinds()) out.push(...(k.conflicts?.(n, m, ep) ?? []).map(byKind));
   if (n.promiscuous !== null && m.promiscuous !== null && n.promiscuous !== m.promiscuous) {
     out.push({ place: placeOf(n, 'Network.Promiscuous'), message: `${m.file} sets Promiscuous=${yesNo(m.promiscuous)} on ${ep}` });
   }

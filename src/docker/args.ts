@@ -2,6 +2,7 @@
 // and the host side can never disagree (the README's `docker network create`, generated).
 
 import { shimHosts, subnetOf } from '../emit/pool.js';
+import { driverKind } from '../kinds/registry.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 
 /**
@@ -19,11 +20,7 @@ export function dockerNetworkCreateArgs(net: NetworkConfig, subnets: readonly st
   shimAddrs.forEach((a, i) => argv.push(`--aux-address=${i === 0 ? 'host' : `host${i + 1}`}=${a}`));
   if (subnets.some((s) => s.includes(':'))) argv.push('--ipv6');
   argv.push('-o', `parent=${effectiveParentName(net)}`);
-  if (net.driver === 'macvlan') argv.push('-o', `macvlan_mode=${net.mode}`);
-  else {
-    argv.push('-o', `ipvlan_mode=${net.mode}`);
-    if (net.ipvlanFlag !== null) argv.push('-o', `ipvlan_flag=${net.ipvlanFlag}`);
-  }
+  for (const o of driverKind(net.driver).engine.docker(net)) argv.push('-o', o);
   if (net.parent === null) argv.push('--internal');
   argv.push(net.name);
   return argv;

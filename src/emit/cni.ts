@@ -6,9 +6,11 @@
 // addresses out (it refuses ranges that overlap, not ranges that share a subnet).
 
 import { FlatnetError } from '../errors.js';
+import { driverKind } from '../kinds/registry.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import { familyOfText, one, poolOf, shimHosts, subnetOf, subtract, toText, type Family } from './pool.js';
 import { placeOf } from '../config/place.js';
+import { isRefusal, refusal } from './place.js';
 
 /** CHECK came with spec 0.4.0; Debian 12's plugins (1.1.1), containerd 1.6 and Multus all speak it. */
 export const CNI_VERSION = '0.4.0';
@@ -58,10 +60,8 @@ export function cniConflist(net: NetworkConfig, subnets: readonly string[]): Cni
       `Subnet=${bare} has no IPRange= inside it: host-local would hand out the whole subnet on every node; give it a range of this node's own`,
       { file: net.file, key: 'IPRange', value: '' });
   }
-  if (net.driver === 'ipvlan' && net.ipvlanFlag !== null && net.ipvlanFlag !== 'bridge') {
-    throw new FlatnetError('unsupported', 'the CNI ipvlan plugin (1.1.1) has no flag option; it always makes bridge ipvlans',
-      placeOf(net, 'Network.IPVlanFlag', 'IPVlanFlag', net.ipvlanFlag));
-  }
+  const fields = driverKind(net.driver).engine.cni(net);
+  if (isRefusal(fields)) throw refusal(net, fields);
   const ranges = ([4, 6] as const).map((f) => rangeSet(net, subnets, f)).filter((r) => r.length > 0);
   if (ranges.length === 0) {
     throw new FlatnetError('invalid-value', 'IPRange= has no address left for pods once the shim\'s and the gateway are taken out',
@@ -70,7 +70,7 @@ export function cniConflist(net: NetworkConfig, subnets: readonly string[]): Cni
   const plugin: Record<string, unknown> = {
     type: net.driver,
     master: effectiveParentName(net),
-    mode: net.mode,
+    ...fields,
     ...(net.mtu === null ? {} : { mtu: net.mtu }),
     ipam: { type: 'host-local', ranges },
   };

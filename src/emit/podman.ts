@@ -6,10 +6,11 @@
 
 import { FlatnetError } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
+import { driverKind } from '../kinds/registry.js';
 import { familyOfText, hostsOf, inSpan, largestPrefixWithout, one, poolOf, shimHosts, spanOf,
   subnetOf, subtract, toInt, toText, type Span } from './pool.js';
 import { placeOf } from '../config/place.js';
-import { shimAddressPlace } from './place.js';
+import { isRefusal, refusal, shimAddressPlace } from './place.js';
 
 /** A free address just past the range (or before it) for the fix text; null when the subnet has none. */
 function addressOutside(range: Span, subnet: string, taken: readonly Span[]): string | null {
@@ -51,11 +52,8 @@ function shimInPool(net: NetworkConfig, subnets: readonly string[]): void {
  * @throws FlatnetError when netavark 1.4 cannot make this network, or could hand out the shim's address
  */
 export function podmanNetworkCreateArgs(net: NetworkConfig, subnets: readonly string[]): string[] {
-  if (net.driver !== 'macvlan') {
-    throw new FlatnetError('unsupported',
-      'Podman\'s netavark backend (1.4, Debian 12) has no ipvlan driver; use Driver=macvlan for a Podman network, or Docker',
-      placeOf(net, 'Network.Driver', 'Driver', net.driver));
-  }
+  const options = driverKind(net.driver).engine.podman(net);
+  if (isRefusal(options)) throw refusal(net, options);
   if (subnets.length === 0) {
     throw new FlatnetError('invalid-value',
       `netavark's macvlan needs --subnet and ${effectiveParentName(net)} has no address to follow now; set Subnet=`,
@@ -80,7 +78,7 @@ export function podmanNetworkCreateArgs(net: NetworkConfig, subnets: readonly st
   });
   shimInPool(net, subnets);
 
-  const argv = ['podman', 'network', 'create', '-d', 'macvlan'];
+  const argv = ['podman', 'network', 'create', '-d', net.driver];
   const lastRange = ranges.reduce((last, r, i) => (r.length > 0 ? i : last), -1);
   subnets.forEach((s, i) => {
     argv.push(`--subnet=${s}`);
@@ -91,7 +89,8 @@ export function podmanNetworkCreateArgs(net: NetworkConfig, subnets: readonly st
     if (r !== undefined) argv.push(`--ip-range=${r}`);
   });
   if (subnets.some((s) => s.includes(':'))) argv.push('--ipv6');
-  argv.push('-o', `parent=${effectiveParentName(net)}`, '-o', `mode=${net.mode}`);
+  argv.push('-o', `parent=${effectiveParentName(net)}`);
+  for (const o of options) argv.push('-o', o);
   if (net.mtu !== null) argv.push('-o', `mtu=${net.mtu}`);
   argv.push(net.name);
   return argv;

@@ -8,6 +8,7 @@
 
 import type { Diagnostic, Place, Severity } from '../errors.js';
 import { cidr, containsAddr, parseAddr, parsePrefixText, prefixText } from '../config/ip.js';
+import { driverKind } from '../kinds/registry.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import type { EngineNetwork } from './types.js';
 
@@ -57,14 +58,7 @@ export function engineDrift(i: DriftInput): Diagnostic[] {
   const engineParent = engine.options['parent'] ?? '';
   if (engineParent !== parent) report('error', place('Network.VLAN', 'Network.Parent'), `${who} has parent=${engineParent || '(none)'}, the drop-in ${parent}`);
   if (engine.driver === net.driver) {
-    // Docker's defaults when the option is absent: bridge (macvlan), l2 and bridge (ipvlan).
-    const mode = net.driver === 'macvlan' ? engine.options['macvlan_mode'] ?? 'bridge' : engine.options['ipvlan_mode'] ?? 'l2';
-    if (mode !== net.mode) report('error', place('Network.Mode'), `${who} has ${net.driver}_mode=${mode}, the drop-in ${net.mode}`);
-    if (net.driver === 'ipvlan') {
-      const flag = engine.options['ipvlan_flag'] ?? 'bridge';
-      const want = net.ipvlanFlag ?? 'bridge';
-      if (flag !== want) report('error', place('Network.IPVlanFlag'), `${who} has ipvlan_flag=${flag}, the drop-in ${want}`);
-    }
+    for (const d of driverKind(net.driver).engine.drift(net, engine.options)) report('error', place(d.id), `${who} ${d.message}`);
   }
 
   const engineSubnets = engine.pools.map((p) => canonPrefix(p.subnet));

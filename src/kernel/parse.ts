@@ -7,6 +7,8 @@
 // still understood, for dumps a person captured without -N.
 
 import { FlatnetError } from '../errors.js';
+import { NO_ATTRS } from '../kinds/kind.js';
+import { kindOfInfo } from '../kinds/registry.js';
 import type { KernelEvent } from './kernel.js';
 import type { Observed, ObservedAddress, ObservedLink, ObservedRoute } from '../model/observed.js';
 import { ROUTE_PROTO } from '../model/ownership.js';
@@ -113,12 +115,6 @@ function carrierOf(flags: readonly string[], operstate: string | null): boolean 
   return operstate === null || operstate === 'UP' || operstate === 'UNKNOWN';
 }
 
-function ipvlanFlagOf(data: Json | null): string | null {
-  if (data === null) return null;
-  for (const f of ['private', 'vepa', 'bridge']) if (data[f] === true) return f;
-  return null;
-}
-
 /** Links from `ip -json -details link show` or `ip -json -details addr show`.
  *  `wireless` is always false: only /sys can tell (the backend fills it in).
  *  `known`: ifindexes of links outside this dump, for naming parents (a dump
@@ -137,16 +133,16 @@ export function parseLinks(dump: unknown, known: ReadonlyMap<string, number> = n
     const info = isObject(e['linkinfo']) ? e['linkinfo'] : null;
     const kind = info === null ? null : str(info, 'info_kind');
     const data = info !== null && isObject(info['info_data']) ? info['info_data'] : null;
-    const isVlan = kind === 'vlan';
-    const isIpvlan = kind === 'ipvlan' || kind === 'ipvtap';
+    // Each kind reads its own info_data (src/kinds/); a kind we never make (veth, bridge) has nothing to read.
+    const attrs = kindOfInfo(kind)?.readback.read(data) ?? NO_ATTRS;
     return {
       ifindex: needNum(e, 'ifindex', where),
       name,
       kind,
       parentIndex: linkOf(e, byName),
-      vlanId: isVlan && data !== null ? num(data, 'id') : null,
-      mode: data !== null && (isIpvlan || kind === 'macvlan' || kind === 'macvtap') ? str(data, 'mode') : null,
-      ipvlanFlag: isIpvlan ? ipvlanFlagOf(data) : null,
+      vlanId: attrs.vlanId,
+      mode: attrs.mode,
+      ipvlanFlag: attrs.ipvlanFlag,
       mtu: needNum(e, 'mtu', where),
       mac: (str(e, 'address') ?? '').toLowerCase(),
       up: flags.includes('UP'),

@@ -13,7 +13,7 @@
 // So every word we emit is checked here, and an op whose words ip could
 // misread is refused by name before anything reaches ip.
 
-import { linkKind } from '../kinds/registry.js';
+import { kindOf } from '../kinds/registry.js';
 import type { DesiredLink } from '../model/desired.js';
 import { LINK_GROUP, ROUTE_PROTO } from '../model/ownership.js';
 import { dispatchOp, type LinkChanges, type Op } from '../plan/ops.js';
@@ -79,7 +79,7 @@ function cidr(value: string): string {
 }
 
 /** The kind's own words (`type macvlan mode bridge`), from the kinds table. */
-export const defaultKindArgs: KindArgs = (link) => linkKind(link.kind).createArgs(link);
+export const defaultKindArgs: KindArgs = (link) => kindOf(link).createArgs(link);
 
 function linkSetLine(name: string, c: LinkChanges): string[] {
   const words = ['link', 'set', 'dev', checkIfName(name)];

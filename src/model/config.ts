@@ -3,11 +3,13 @@
 // say `path:line: Key=value: …`.
 
 import type { Place } from '../errors.js';
+import type { Driver, DriverMode } from '../kinds/registry.js';
+import type { IpvlanFlag } from '../kinds/ipvlan.js';
 
-export type Driver = 'macvlan' | 'ipvlan';
-export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
-export type IpvlanMode = 'l2' | 'l3' | 'l3s';
-export type IpvlanFlag = 'bridge' | 'private' | 'vepa';
+// Drivers, their modes and flags are declared by their kinds (src/kinds/).
+export type { Driver, DriverMode } from '../kinds/registry.js';
+export type { IpvlanFlag, IpvlanMode } from '../kinds/ipvlan.js';
+export type { MacvlanMode } from '../kinds/macvlan.js';
 
 /** A CIDR prefix in canonical text, e.g. `192.168.88.192/27`, `fd00:88::/64`. */
 export type Cidr = string;
@@ -35,7 +37,7 @@ export interface NetworkConfig {
   /** 802.1Q id; when set the effective parent is `<parent>.<vlan>`. */
   vlan: number | null;
   driver: Driver;
-  mode: MacvlanMode | IpvlanMode;
+  mode: DriverMode;
   ipvlanFlag: IpvlanFlag | null;
   /** Empty = follow the parent's current prefix(es). */
   subnets: Cidr[];

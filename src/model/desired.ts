@@ -2,7 +2,11 @@
 // their attributes, addresses and routes. Names, never ifindexes: an ifindex is
 // an observation.
 
-export type DesiredKind = 'vlan' | 'macvlan' | 'ipvlan' | 'dummy';
+// A desired link is one variant per kind, each declared in its kind's file
+// (kinds/vlan.ts's DesiredVlan…) and gathered by the registry.
+import type { DesiredLink } from '../kinds/registry.js';
+
+export type { DesiredKind, DesiredLink } from '../kinds/registry.js';
 
 export interface DesiredRoute {
   /** Destination prefix, canonical CIDR. */
@@ -13,14 +17,12 @@ export interface DesiredRoute {
   metric: number;
 }
 
-export interface DesiredLink {
+/** What every desired link has, whatever its kind. */
+export interface LinkCommon {
   name: string;
-  kind: DesiredKind;
+  kind: string;
   /** Lower link name (vlan/macvlan/ipvlan); null for dummy. */
   parent: string | null;
-  vlanId: number | null;
-  mode: string | null;
-  ipvlanFlag: string | null;
   /** null = leave as the kernel chooses (inherits the parent's). */
   mtu: number | null;
   /** null = leave the kernel's random one (vlan links inherit the parent's MAC). */

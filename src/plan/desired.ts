@@ -3,7 +3,8 @@
 // should exist. Names only; ifindexes are for diff.ts to match.
 
 import { createHash } from 'node:crypto';
-import { linkKind } from '../kinds/registry.js';
+import type { LinkBase } from '../kinds/kind.js';
+import { kindOf, parentKinds, shimKinds } from '../kinds/registry.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import type { Desired, DesiredLink, DesiredRoute } from '../model/desired.js';
 import type { Observed } from '../model/observed.js';
@@ -79,6 +80,15 @@ function hashMac(machineId: string, network: string): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
+/** The first non-null answer of `f` over `xs`. */
+function firstOf<T, R>(xs: readonly T[], f: (x: T) => R | null): R | null {
+  for (const x of xs) {
+    const r = f(x);
+    if (r !== null) return r;
+  }
+  return null;
+}
+
 function uniq<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
@@ -111,11 +121,11 @@ function followMetric(parent: string, prefix: string, observed: Observed): numbe
   return Math.max(FOLLOW_ROUTE_METRIC, highest + 1);
 }
 
-function newLink(partial: Pick<DesiredLink, 'name' | 'kind' | 'parent' | 'role'> & Partial<DesiredLink>): DesiredLink {
+/** The generic fields of a link, one shape for every link (the kinds add theirs). */
+function newBase(name: string, parent: string | null, role: LinkBase['role'], n: NetworkConfig, addresses: string[]): LinkBase {
   return {
-    vlanId: null, mode: null, ipvlanFlag: null, mtu: null, mac: null, promisc: null,
-    alias: '', networks: [], addresses: [], routes: [],
-    ...partial,
+    name, parent, role, mtu: n.mtu, mac: null, promisc: role === 'parent' ? n.promiscuous : null,
+    alias: '', networks: [n.name], addresses, routes: [],
   };
 }
 
@@ -163,18 +173,11 @@ function shimLink(n: NetworkConfig, machineId: string, observed: Observed, notes
   const shim = n.shim;
   if (shim === null) return null;
   const parent = effectiveParentName(n);
-  const link = newLink({
-    name: shim.name,
-    kind: n.driver,
-    parent,
-    role: 'shim',
-    mode: n.mode,
-    ipvlanFlag: n.driver === 'ipvlan' ? n.ipvlanFlag : null,
-    mtu: n.mtu,
-    networks: [n.name],
-    addresses: uniq(shim.addresses.map(canonical)),
-  });
-  if (linkKind(link.kind).ownMac(link)) {
+  const base = newBase(shim.name, parent, 'shim', n, uniq(shim.addresses.map(canonical)));
+  // Driver= names exactly one shim kind; the others answer null.
+  const link = firstOf(shimKinds(), (k) => k.desired(n, base));
+  if (link === null) return null;
+  if (kindOf(link).ownMac(link)) {
     link.mac = (shim.mac ?? stableMac(machineId, n.name)).toLowerCase();
     if (shim.mac === null) derived.add(link);
   }
@@ -208,12 +211,10 @@ export function buildDesired(input: DesiredInput): { desired: PlannedDesired; no
   for (const n of input.networks) {
     if (down.has(n.name) || frozen.has(n.name)) continue;
     const parent = effectiveParentName(n);
-    const ownsParent = n.parent === null || n.vlan !== null;
-    if (n.parent === null) {
-      add(newLink({ name: parent, kind: 'dummy', parent: null, role: 'parent', mtu: n.mtu, promisc: n.promiscuous, networks: [n.name] }), n.name);
-    } else if (n.vlan !== null) {
-      add(newLink({ name: parent, kind: 'vlan', parent: n.parent, vlanId: n.vlan, role: 'parent', mtu: n.mtu, promisc: n.promiscuous, networks: [n.name] }), n.name);
-    }
+    // A network's own parent (a VLAN link, a dummy) is the one parent kind that answers; none when it hangs off a NIC.
+    const own = firstOf(parentKinds(), (k) => k.desired(n, newBase(parent, n.parent, 'parent', n, [])));
+    const ownsParent = own !== null;
+    if (own !== null) add(own, n.name);
     if (!ownsParent && n.promiscuous !== null) {
       const f = foreign.get(parent);
       if (f === undefined) foreign.set(parent, { link: parent, promisc: n.promiscuous, networks: [n.name] });

@@ -4,7 +4,7 @@
 // parent's: a re-made parent takes its children with it in the kernel.
 
 import type { Diagnostic } from '../errors.js';
-import { linkKind } from '../kinds/registry.js';
+import { kindOf } from '../kinds/registry.js';
 import type { DesiredLink } from '../model/desired.js';
 import type { Observed, ObservedAddress, ObservedLink, ObservedRoute } from '../model/observed.js';
 import { aliasNamesAny, aliasNetworks, isOwnedAlias } from '../model/ownership.js';
@@ -173,7 +173,7 @@ export function decideFates(links: readonly DesiredLink[], k: KernelIndex, froze
     if (have === undefined) { fates.set(link.name, { is: 'create', reason: 'missing' }); continue; }
     if (isFrozen(have)) { fates.set(link.name, { is: 'frozen', have }); continue; }
     const owned = isOwnedAlias(have.alias);
-    const reason = parentRemade ?? linkKind(link.kind).recreateReason(link, have, parentIndex, nameOf);
+    const reason = parentRemade ?? kindOf(link).recreateReason(link, have, parentIndex, nameOf);
     if (reason === null) { fates.set(link.name, { is: 'keep', have, adopt: !owned }); continue; }
     if (!owned) {
       fates.set(link.name, { is: 'blocked' });

@@ -3,6 +3,7 @@
 // 192.168.88.192/32, route 192.168.88.192/27`. The single steps are logged
 // at debug level by the loop; this is the line for everyone else.
 
+import { kindOf } from '../kinds/registry.js';
 import { dispatchOp, type Op } from './ops.js';
 
 function words(kind: 'address' | 'route', items: readonly string[]): string {
@@ -24,9 +25,7 @@ export function summarizeOps(ops: readonly Op[]): string {
     dispatchOp<void>(op, {
       'link-add': (o) => {
         const l = o.link;
-        const what = l.kind === 'vlan' ? `vlan ${l.vlanId ?? '?'} on ${l.parent ?? '?'}`
-          : l.kind === 'dummy' ? 'dummy' : `${l.kind}${l.mode !== null ? ` ${l.mode}` : ''} on ${l.parent ?? '?'}`;
-        made.push(`${l.name} ${deleted.has(l.name) ? 'made again' : 'made'} (${what})`);
+        made.push(`${l.name} ${deleted.has(l.name) ? 'made again' : 'made'} (${kindOf(l).describe(l)})`);
         deleted.delete(l.name);
       },
       'link-set': (o) => {

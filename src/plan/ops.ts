@@ -2,6 +2,7 @@
 // planner, executed by a Kernel backend. Every op says which network(s) it is
 // for and why, so the daemon's log line is one readable sentence.
 
+import { kindOf } from '../kinds/registry.js';
 import type { DesiredLink, DesiredRoute } from '../model/desired.js';
 
 export interface LinkChanges {
@@ -58,10 +59,7 @@ export function describeOp(op: Op): string {
   return dispatchOp<string>(op, {
     'link-add': (o) => {
       const l = o.link;
-      const what = l.kind === 'vlan' ? `vlan ${l.vlanId ?? '?'} on ${l.parent ?? '?'}`
-        : l.kind === 'dummy' ? 'dummy'
-        : `${l.kind} ${l.mode ?? ''} on ${l.parent ?? '?'}`.replace('  ', ' ');
-      return `create ${l.name} (${what})${nets}${why}`;
+      return `create ${l.name} (${kindOf(l).describe(l)})${nets}${why}`;
     },
     'link-set': (o) => `set ${o.name} ${Object.entries(o.changes).map(([k, v]) => `${k} ${String(v)}`).join(' ')}${nets}${why}`,
     'link-del': (o) => `delete ${o.name}${nets}${why}`,

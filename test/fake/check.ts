@@ -13,7 +13,6 @@ import type { FakeLink } from './fake-net.js';
 
 type Status = 'ok' | 'blocked' | 'waiting' | 'frozen';
 
-const DEFAULT_MODE: Record<string, string> = { macvlan: 'bridge', ipvlan: 'l2' };
 
 function parentsFirst(links: readonly DesiredLink[]): DesiredLink[] {
   const names = new Set(links.map((l) => l.name));
@@ -36,8 +35,7 @@ function shapeMismatch(L: DesiredLink, o: FakeLink, parentIndex: number | null):
   if (o.kind !== L.kind) mismatch.push(`kind ${o.kind}`);
   if (o.parentIndex !== parentIndex) mismatch.push('parent');
   if (L.kind === 'vlan' && o.vlanId !== L.vlanId) mismatch.push(`vlan ${o.vlanId}`);
-  const wantMode = L.mode ?? DEFAULT_MODE[L.kind] ?? null;
-  if ((L.kind === 'macvlan' || L.kind === 'ipvlan') && o.mode !== wantMode) mismatch.push(`mode ${o.mode}`);
+  if ((L.kind === 'macvlan' || L.kind === 'ipvlan') && o.mode !== L.mode) mismatch.push(`mode ${o.mode}`);
   if (L.kind === 'ipvlan' && o.ipvlanFlag !== (L.ipvlanFlag ?? 'bridge')) mismatch.push(`flag ${o.ipvlanFlag}`);
   return mismatch;
 }

@@ -5,6 +5,7 @@
 // changes emit events but do not count as writes.
 
 import type { ApplyResult, Kernel, KernelEvent } from '../../src/kernel/kernel.js';
+import { kindOf } from '../../src/kinds/registry.js';
 import type { Observed } from '../../src/model/observed.js';
 import { kernelFailure, type KernelFailureCode } from '../../src/kernel/failure.js';
 import { ROUTE_PROTO } from '../../src/model/ownership.js';
@@ -90,8 +91,8 @@ export class FakeKernel implements Kernel {
     dispatchOp<void>(op, {
       'link-add': ({ link }) => {
         net.addLink({
-          name: link.name, kind: link.kind, parent: link.parent, vlanId: link.vlanId, mode: link.mode,
-          ipvlanFlag: link.ipvlanFlag, mtu: link.mtu, mac: link.mac, alias: link.alias,
+          name: link.name, kind: link.kind, parent: link.parent, ...kindOf(link).attrs(link),
+          mtu: link.mtu, mac: link.mac, alias: link.alias,
         });
       },
       'link-set': ({ name, changes }) => {

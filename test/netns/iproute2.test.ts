@@ -30,12 +30,13 @@ async function hostOnLan(t: HasAfter): Promise<Host> {
   return { sw, host, port, kernel };
 }
 
-function desiredLink(over: Partial<DesiredLink> = {}): DesiredLink {
+// Loose fields (any kind's) make any variant; the kinds read only their own.
+function desiredLink(over: Record<string, unknown> = {}): DesiredLink {
   return {
     name: 'docker-link', kind: 'macvlan', parent: 'eth0', vlanId: null, mode: 'bridge', ipvlanFlag: null,
     mtu: 1400, mac: SHIM_MAC, promisc: null, alias: 'flatnet:lan', networks: ['lan'], role: 'shim',
     addresses: [], routes: [], ...over,
-  };
+  } as DesiredLink;
 }
 
 const route = (dst: string, metric: number, dev = 'docker-link'): DesiredRoute => ({ dst, family: dst.includes(':') ? 6 : 4, dev, metric });

@@ -16,7 +16,7 @@ const base = { networks: ['lan'], reason: 'test' };
 
 function shim(name: string, mac: string): DesiredLink {
   return {
-    name, kind: 'macvlan', parent: 'eth0', vlanId: null, mode: 'bridge', ipvlanFlag: null, mtu: null, mac,
+    name, kind: 'macvlan', parent: 'eth0', mode: 'bridge', mtu: null, mac,
     promisc: null, alias: 'flatnet:lan', networks: ['lan'], role: 'shim', addresses: [], routes: [],
   };
 }

@@ -13,13 +13,14 @@ import { classifyIpFailure, type KernelFailureCode } from '../../../src/kernel/f
 
 const base = { networks: ['n'], reason: '' };
 
-function desired(over: Partial<DesiredLink> & { name: string }): DesiredLink {
+// Loose fields (any kind's) make any variant; the kinds read only their own.
+function desired(over: Record<string, unknown> & { name: string }): DesiredLink {
   return {
     kind: 'macvlan', parent: 'eth0', vlanId: null, mode: 'bridge', ipvlanFlag: null, mtu: null, mac: null, promisc: null,
     alias: 'flatnet:n', networks: ['n'], role: 'shim', addresses: [], routes: [], ...over,
-  };
+  } as DesiredLink;
 }
-const add = (over: Partial<DesiredLink> & { name: string }): Op => ({ ...base, op: 'link-add', link: desired(over) });
+const add = (over: Record<string, unknown> & { name: string }): Op => ({ ...base, op: 'link-add', link: desired(over) });
 const up = (name: string): Op => ({ ...base, op: 'link-set', name, changes: { up: true } });
 
 async function refusal(k: FakeKernel, op: Op): Promise<KernelFailureCode | undefined> {

@@ -9,12 +9,13 @@ import type { Op } from '../../../src/plan/ops.js';
 
 const base = { networks: ['lan'], reason: 'test' };
 
-function shim(over: Partial<DesiredLink> = {}): DesiredLink {
+// Loose fields (any kind's) make any variant; the kinds read only their own.
+function shim(over: Record<string, unknown> = {}): DesiredLink {
   return {
     name: 'docker-link', kind: 'macvlan', parent: 'enp3s0', vlanId: null, mode: 'bridge', ipvlanFlag: null,
     mtu: null, mac: null, promisc: null, alias: 'flatnet:lan', networks: ['lan'], role: 'shim',
     addresses: [], routes: [], ...over,
-  };
+  } as DesiredLink;
 }
 
 const route = (dst: string, metric = 0): DesiredRoute => ({ dst, family: dst.includes(':') ? 6 : 4, dev: 'docker-link', metric });

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { macvlan } from '../../../src/kinds/macvlan.js';
 import { linkKind } from '../../../src/kinds/registry.js';
 import type { DesiredLink } from '../../../src/model/desired.js';
 import type { ObservedLink } from '../../../src/model/observed.js';
 
-function want(over: Partial<DesiredLink>): DesiredLink {
+// Loose fields (any kind's) make any variant; the kinds read only their own.
+function want(over: Record<string, unknown>): DesiredLink {
   return {
     name: 'docker-link', kind: 'macvlan', parent: 'enp3s0', vlanId: null, mode: 'bridge', ipvlanFlag: null,
     mtu: null, mac: null, promisc: null, alias: 'flatnet:lan', networks: ['lan'], role: 'shim', addresses: [], routes: [],
     ...over,
-  };
+  } as DesiredLink;
 }
 
 function have(over: Partial<ObservedLink>): ObservedLink {
@@ -26,8 +28,8 @@ const nameOf = (i: number): string | null => names.get(i) ?? null;
 test('createArgs: the iproute2 words after `ip link add NAME [link PARENT]`', () => {
   assert.deepEqual(linkKind('macvlan').createArgs(want({})), ['type', 'macvlan', 'mode', 'bridge']);
   assert.deepEqual(linkKind('macvlan').createArgs(want({ mode: 'passthru' })), ['type', 'macvlan', 'mode', 'passthru']);
-  // No mode given still asks for bridge: the kernel's own default is vepa.
-  assert.deepEqual(linkKind('macvlan').createArgs(want({ mode: null })), ['type', 'macvlan', 'mode', 'bridge']);
+  // No Mode= still asks for bridge (the kernel's own default is vepa): a desired link always carries its mode.
+  assert.equal(macvlan.defaultMode, 'bridge');
   assert.deepEqual(linkKind('vlan').createArgs(want({ kind: 'vlan', vlanId: 200, mode: null })), ['type', 'vlan', 'id', '200']);
   assert.deepEqual(linkKind('ipvlan').createArgs(want({ kind: 'ipvlan', mode: 'l3', ipvlanFlag: 'bridge' })), ['type', 'ipvlan', 'mode', 'l3', 'bridge']);
   assert.deepEqual(linkKind('ipvlan').createArgs(want({ kind: 'ipvlan', mode: 'l2', ipvlanFlag: null })), ['type', 'ipvlan', 'mode', 'l2']);

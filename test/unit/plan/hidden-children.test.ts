@@ -29,7 +29,7 @@ test('a drop-in removed: its VLAN parent is kept while containers may use it fro
 
 test('a VLAN parent with the wrong id is not re-made while other namespaces exist', () => {
   const want: DesiredLink = {
-    name: 'enp3s0.200', kind: 'vlan', parent: 'enp3s0', vlanId: 201, mode: null, ipvlanFlag: null, mtu: null, mac: null,
+    name: 'enp3s0.200', kind: 'vlan', parent: 'enp3s0', vlanId: 201, mtu: null, mac: null,
     promisc: null, alias: 'flatnet:vlan200', networks: ['vlan200'], role: 'parent', addresses: [], routes: [],
   };
   const plan = planOps({ links: [want], frozen: [] }, observed(1));

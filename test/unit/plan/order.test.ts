@@ -7,7 +7,7 @@ import { orderOps, type Step } from '../../../src/plan/order.js';
 const link = (name: string, parent: string | null): DesiredLink => ({
   name, kind: parent === null ? 'dummy' : 'macvlan', parent, vlanId: null, mode: null, ipvlanFlag: null, mtu: null, mac: null,
   promisc: null, alias: 'flatnet:n', networks: ['n'], role: 'shim', addresses: [], routes: [],
-});
+}) as DesiredLink;
 const route = (dst: string, dev: string): DesiredRoute => ({ dst, dev, family: 4, metric: 0 });
 const base = { networks: ['n'], reason: '' };
 
