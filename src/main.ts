@@ -15,16 +15,23 @@ if (fdProblem !== null) {
   process.exit(1);
 }
 
+// Only what the first reconcile and READY=1 need: every module is resolved,
+// read and compiled before the first link is looked at. The bus, the drop-in
+// watch, the engines and the test hook below are loaded when they are used.
 const [
   { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
-  { KillAfterOpsKernel, faultKillAfterOps }, { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
-  { systemdNotifier }, { Daemon }, { debounce }, { systemBusAddress }, { packageVersion },
+  { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
+  { systemdNotifier }, { Daemon }, { debounce }, { packageVersion },
 ] = await Promise.all([
   import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
-  import('./kernel/fault.js'), import('./instance-lock.js'), import('./log.js'),
-  import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'), import('./bus/address.js'),
-  import('./version.js'),
+  import('./instance-lock.js'), import('./log.js'),
+  import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'), import('./version.js'),
 ]);
+
+/** The reliability tier's kill-after-k-ops hook (src/kernel/fault.ts), loaded only when its variable is set. */
+async function faultHook(env: NodeJS.ProcessEnv): Promise<typeof import('./kernel/fault.js') | null> {
+  return env['FLATNET_FAULT_KILL_AFTER_OPS'] === undefined ? null : import('./kernel/fault.js');
+}
 
 async function machineId(file: string, log: Logger): Promise<string> {
   try {
@@ -76,8 +83,9 @@ async function run(opts: DaemonOptions): Promise<void> {
   // living dump session, the writer started ahead): an orphaned `ip monitor`
   // would outlive us in the unit's cgroup or, without systemd, forever.
   process.on('exit', () => ipKernel.close());
-  const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
-  const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
+  const fault = await faultHook(process.env); // test hook (test/reliability), unset in production
+  const killAfter = fault === null ? null : fault.faultKillAfterOps(process.env);
+  const kernel = fault === null || killAfter === null ? ipKernel : new fault.KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
   // With the bus up, its name is taken before READY=1; a bus that does not
   // answer holds READY=1 back by at most a second (src/bus-attach.ts).
   let firstBusTry: () => void = () => undefined;
@@ -148,6 +156,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   // reconcile, READY=1 and every heal go ahead without it.
   // Imported only when wanted: dbus-next is a third of our start-up time.
   if (attach !== null) {
+    const { systemBusAddress } = await import('./bus/address.js');
     bus = attach.attachBus(daemon, log, { address: systemBusAddress(process.env), configDirs: opts.configDirs, onFirstTry: firstBusTry });
   }
   const readSince = Date.now();

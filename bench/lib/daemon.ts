@@ -35,6 +35,10 @@ export interface BenchNode {
   node: string;
   /** $CACHE_DIRECTORY for the compile cache (Node >= 22.1), or null for none. */
   cacheDir: string | null;
+  /** The daemon's entry to run (another build, e.g. an older commit's); default DAEMON_JS. */
+  entry?: string;
+  /** What that entry is, for the tables (`b6252fe`); absent for DAEMON_JS. */
+  entryLabel?: string;
 }
 
 export interface DaemonOptions {
@@ -69,7 +73,7 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   delete env['CACHE_DIRECTORY'];
   if (o.node?.cacheDir) env['CACHE_DIRECTORY'] = o.node.cacheDir;
   const args = [
-    o.node?.node ?? process.execPath, ...NODE_FLAGS, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
+    o.node?.node ?? process.execPath, ...NODE_FLAGS, o.node?.entry ?? DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
     '--log-level', o.logLevel ?? 'info', '--parent-wait', '5',
     ...(o.debounceMs !== undefined ? ['--debounce-ms', String(o.debounceMs)] : []),
     ...(o.extraArgs ?? []),
@@ -103,10 +107,10 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   };
 }
 
-/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running flatnetd.js. */
+/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running flatnetd.js (main.js in older builds). */
 export function isDaemonPid(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('src/flatnetd.js'));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('src/flatnetd.js') || a.endsWith('src/main.js'));
   } catch {
     return false;
   }

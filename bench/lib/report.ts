@@ -257,13 +257,13 @@ function byNodeSection(r: Results): string[] {
   const rows: string[][] = [];
   for (const c of cold) {
     for (const b of c.byNode ?? []) {
-      rows.push([String(c.n), b.node, spread(b.daemon), b.ratioSame ? `${x2(b.ratioSame.median)} (${x2(b.ratioSame.min)}–${x2(b.ratioSame.max)})` : '—',
+      rows.push([String(c.n), b.build !== undefined ? `${b.node}, build ${b.build}` : b.node, spread(b.daemon), b.ratioSame ? `${x2(b.ratioSame.median)} (${x2(b.ratioSame.min)}–${x2(b.ratioSame.max)})` : '—',
         x2(b.ratioFull?.median), ms(b.phases?.started), ms(b.bare?.median), spread(c.recipeSame)]);
     }
   }
   out.push(table(['N', 'Node', 'cold start → READY=1', 'ratio to recipe (same work)', 'ratio to full recipe', '`starting` logged', 'bare `node -e 0`', 'recipe (same work)'], rows), '');
   const goals: string[][] = [];
-  const on22 = (n: number): NodeCold | undefined => cold.find((c) => c.n === n)?.byNode?.find((b) => b.node.startsWith('v22.'));
+  const on22 = (n: number): NodeCold | undefined => cold.find((c) => c.n === n)?.byNode?.find((b) => b.node.startsWith('v22.') && b.build === undefined);
   const n1 = on22(1);
   if (n1?.daemon) goals.push(['N=1 on Node 22', `≤ ${NODE22_N1_MS} ms`, ms(n1.daemon.median), `**${verdict(n1.daemon.median <= NODE22_N1_MS)}**`]);
   const n100 = on22(100);

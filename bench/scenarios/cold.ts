@@ -30,6 +30,8 @@ type Kind = 'daemon' | 'recipeSame' | 'recipeFull';
 /** The daemon's cold start under one Node, against the same rounds' recipe. */
 export interface NodeCold {
   node: string;
+  /** Another build's daemon (`b6252fe`), or absent for this tree's. */
+  build?: string;
   /** Whether the unit's CacheDirectory= was given (the compile cache, where Node has one). */
   cache: boolean;
   samples: number[];
@@ -122,6 +124,8 @@ async function daemon(ctx: Ctx, n: number, phases: ColdPhases[], node?: BenchNod
   });
 }
 
+const label = (node: BenchNode): string => `${node.version}${node.entryLabel !== undefined ? ` @${node.entryLabel}` : ''}`;
+
 const ORDERS: Kind[][] = [
   ['recipeSame', 'daemon', 'recipeFull'],
   ['daemon', 'recipeFull', 'recipeSame'],
@@ -149,7 +153,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
         } catch (e) {
           // Wrong is recorded (and fails the run) but the other rounds still give their figures.
           if (!(e instanceof IncorrectError)) throw e;
-          failures.push(`round ${r + 1}, ${kind}${o ? ` (Node ${o.node.version})` : ''}: ${e.message}`);
+          failures.push(`round ${r + 1}, ${kind}${o ? ` (Node ${label(o.node)})` : ''}: ${e.message}`);
           o?.samples.push(NaN);
         }
       }
@@ -160,7 +164,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
       floorBatch.push(await oneBatch(ctx, n));
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');
-    const more = others.map((o) => `, under ${o.node.version} ${(o.samples[o.samples.length - 1] ?? NaN).toFixed(0)} ms`).join('');
+    const more = others.map((o) => `, under ${label(o.node)} ${(o.samples[o.samples.length - 1] ?? NaN).toFixed(0)} ms`).join('');
     ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}${more}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
   }
   const hasDaemon = samples.daemon.length > 0;
@@ -168,6 +172,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     const ok = s.filter((x) => Number.isFinite(x));
     return {
       node: node.version,
+      ...(node.entryLabel !== undefined ? { build: node.entryLabel } : {}),
       cache: node.cacheDir !== null,
       samples: s,
       daemon: ok.length > 0 ? summarize(ok) : null,

@@ -102,6 +102,10 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
     ]);
     await assertCorrect(`${o.tag}: at READY=1`, ns, nets, { owned: true });
     if (!isDaemonPid(d.pid)) throw new Error(`pid ${d.pid} is not flatnetd (ip netns exec forked?): RSS and CPU would be someone else's`);
+    // Without its addon (native/notify not built: `npm ci --ignore-scripts`) the daemon
+    // tells systemd through systemd-notify(1), a process per message: that is not what ships.
+    const fallback = d.log.find((l) => l.line.includes('the notify addon did not load'));
+    if (fallback !== undefined) throw new Error(`the daemon timed here is not the one that ships: ${fallback.line.replace(/^<\d>/, '')}; build it (npm run install)`);
     await monitor?.quiet(300);
     return await fn({ ns, dir, nets, daemon: d, notify, monitor, readyMs: ready.t - d.spawnedAt });
   } catch (e) {

@@ -7,12 +7,14 @@
 // the result back is a small part of the load.
 //
 // The first load, at boot, stays on the loop: nothing is running yet that
-// could wait, and a thread would add its start-up to the boot.
+// could wait, and a thread would add its start-up to the boot. For the same
+// reason node:worker_threads is loaded at the first reload, not with the
+// daemon: it is a built-in Node compiles afresh under NODE_FLAGS.
 
-import { Worker } from 'node:worker_threads';
 import { loadConfig, type ConfigSet } from './load.js';
 
-export function loadOnWorker(dirs: readonly string[]): Promise<ConfigSet> {
+export async function loadOnWorker(dirs: readonly string[]): Promise<ConfigSet> {
+  const { Worker } = await import('node:worker_threads');
   return new Promise((resolve, reject) => {
     let settled = false;
     const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: [...dirs] });

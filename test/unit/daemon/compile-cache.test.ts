@@ -28,10 +28,21 @@ async function runtime(major: number): Promise<NodeRuntime | string> {
   }
 }
 
-function startVersion(rt: NodeRuntime, env: NodeJS.ProcessEnv): void {
+/** Starts `flatnetd --version`; its stderr (Node's compile-cache debug lines when asked for). */
+function startVersion(rt: NodeRuntime, env: NodeJS.ProcessEnv): string {
   const r = spawnSync(rt.node, [...NODE_FLAGS, ENTRY, '--version'], { encoding: 'utf8', env: { ...process.env, ...env } });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), `flatnetd ${version}`);
+  return r.stderr;
+}
+
+/** Node's verdict on each of our modules' cache entries (NODE_DEBUG_NATIVE=COMPILE_CACHE; 22: `cache for file:…`, 24: `V8 code cache for ESM file:…`): `dist/src/main.js` → `accepted`. */
+function verdicts(stderr: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of stderr.matchAll(/cache for (?:ESM |CommonJS )?file:\/\/\S*?\/(dist\/src\/\S+) was (\w+)/g)) {
+    if (m[1] !== undefined && m[2] !== undefined) out.set(m[1], m[2]);
+  }
+  return out;
 }
 
 test('enableCompileCache: only with a directory and a Node that has the API; a failure is no failure', () => {
@@ -58,8 +69,12 @@ for (const major of [22, 24]) {
       // main.js and every module it imports statically (the start before READY=1).
       assert.ok(cached.length >= 30, `only ${cached.length} files cached: ${cached.join(', ')}`);
       assert.ok(readdirSync(dir).some((d) => d.startsWith(rt.version)), `${readdirSync(dir).join(', ')}: not keyed by ${rt.version}`);
-      startVersion(rt, { CACHE_DIRECTORY: dir });
+      const second = verdicts(startVersion(rt, { CACHE_DIRECTORY: dir, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }));
       assert.equal(files(dir).length, cached.length, 'the second start wrote nothing new: it read the cache');
+      // Hit, not merely present: Node checked each entry against the file and its own flags (NODE_FLAGS) and used it.
+      for (const m of ['dist/src/main.js', 'dist/src/reconcile/daemon.js', 'dist/src/kernel/iproute2.js']) assert.equal(second.get(m), 'accepted', `${m}: ${second.get(m) ?? 'not looked up'}`);
+      const missed = [...second].filter(([, v]) => v !== 'accepted');
+      assert.deepEqual(missed, [], 'every module of the start was served from the cache');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
