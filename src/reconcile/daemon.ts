@@ -9,10 +9,9 @@ import type { ConfigSet } from '../config/load.js';
 import type { NetworkConfig } from '../model/config.js';
 import { emptyObserved, type Observed } from '../model/observed.js';
 import type { DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
-import { buildDesired } from '../plan/desired.js';
-import { planOps } from '../plan/diff.js';
 import { describeOp, type Op } from '../plan/ops.js';
 import { summarizeOps } from '../plan/ops-summary.js';
+import { planRound } from '../plan/round.js';
 import { dockerNetworkCreateArgs } from '../docker/args.js';
 import { cniConflist } from '../emit/cni.js';
 import { podmanNetworkCreateArgs } from '../emit/podman.js';
@@ -396,8 +395,8 @@ export class Daemon implements DaemonApi {
   async plan(): Promise<Op[]> {
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const observed = await this.d.kernel.observe({ fresh: true });
-    const { desired } = buildDesired({ ...input, observed });
-    return planOps(desired, observed).ops;
+    // The loop's own first round: what Plan lists is what the next reconcile applies.
+    return planRound({ ...input, observed }).plan.ops;
   }
 
   /** The config in use for an emitter, with the subnets it follows now. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfigSet } from '../../../src/config/load.js';
-import { checkAgainstKernel } from '../../../src/config/kernel-checks.js';
+import { checkAgainstKernel } from '../../../src/plan/kernel-checks.js';
 import { formatDiagnostic } from '../../../src/errors.js';
 
 const net = (name: string, parent: string, mac: string): string =>

@@ -173,3 +173,12 @@ test('a link that vanishes between our look and our write is a stale view, not a
     assert.deepEqual(v4(h.kernel.addressesOf('docker-link')), ['192.168.88.192/32']);
   } finally { await h.daemon.stop(); }
 });
+
+test('Plan refuses what the loop refuses: MTU=9000 on a 1500 parent lists nothing, and the network is failed with 0 writes', async () => {
+  const h = await boot({ '/etc/flatnet.d/10-lan.conf': LAN.replace('[Network]\n', '[Network]\nMTU=9000\n') });
+  try {
+    assert.equal(h.kernel.writes, 0);
+    assert.equal(h.daemon.network('lan')?.state, 'failed');
+    assert.deepEqual(await h.daemon.plan(), [], 'the loop refuses it: the plan must not list a shim');
+  } finally { await h.daemon.stop(); }
+});

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkAgainstKernel } from '../../../src/config/kernel-checks.js';
+import { checkAgainstKernel } from '../../../src/plan/kernel-checks.js';
 import type { ObservedLink } from '../../../src/model/observed.js';
-import { shown, valid, LAN } from './helpers.js';
+import { shown, valid, LAN } from '../config/helpers.js';
 
 const link = (over: Partial<ObservedLink>): ObservedLink => ({
   ifindex: 2, name: 'enp3s0', kind: null, parentIndex: null, vlanId: null, mode: null, ipvlanFlag: null,
