@@ -8,9 +8,9 @@ import { DBusError, Message, MessageType, NameFlag, RequestNameReply, Variant, t
 import { readFileSync } from 'node:fs';
 import { describeError, FlatnetError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { DaemonApi, NetworkStatus } from '../model/status.js';
+import type { CandidateFile, DaemonApi, NetworkStatus } from '../model/status.js';
 import { blockedNetworks } from '../reconcile/status.js';
-import { blockedDict, planOpDict } from './dicts.js';
+import { blockedDict, diagnosticDict, planOpDict } from './dicts.js';
 import { findMethod, inSignature, INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES,
   introspectionXml, type InterfaceSpec, type ManagerView, type MethodSpec } from './api.js';
 import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpected, noSuchNetwork,
@@ -250,6 +250,10 @@ class Exporter implements Host {
           // Two out arguments: dbus-next sends an array as the reply's arguments.
           return [ops.map(planOpDict), blockedNetworks(api.networks()).map(blockedDict)];
         }
+        case 'PlanFiles': {
+          const planned = await api.planFiles(candidateFiles(args[0]));
+          return [planned.operations.map(planOpDict), planned.blocked.map(blockedDict), planned.diagnostics.map(diagnosticDict)];
+        }
         case 'DockerArgs': {
           const argv = api.dockerArgs(this.knownNetwork(args[0]));
           return argv.map(String);
@@ -409,4 +413,14 @@ export async function exportDaemon(bus: MessageBus, api: DaemonApi, opts: Export
   }
   exporter.announce();
   return exporter;
+}
+
+/** PlanFiles' a(ss): (path, text) pairs, as dbus-next hands them over. */
+function candidateFiles(arg: unknown): CandidateFile[] {
+  const bad = (): DBusError => new DBusError(BusErrors.InvalidArgs, 'files: expected a(ss), (path, text) pairs');
+  if (!Array.isArray(arg)) throw bad();
+  return arg.map((pair: unknown) => {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw bad();
+    return { path: pair[0], text: pair[1] };
+  });
 }

@@ -6,9 +6,10 @@
 import { FlatnetError, describeError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { ConfigSet } from '../config/load.js';
+import { MAX_DROPIN_BYTES, type DropInFile } from '../config/discover.js';
 import type { NetworkConfig } from '../model/config.js';
 import { emptyObserved, type Observed } from '../model/observed.js';
-import type { DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
+import type { CandidateFile, CandidatePlan, DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
 import { describeOp, type Op } from '../plan/ops.js';
 import { summarizeOps } from '../plan/ops-summary.js';
 import { planRound } from '../plan/round.js';
@@ -21,6 +22,7 @@ import type { Notifier } from '../notify.js';
 import { reconcileOnce, type RunResult } from './run.js';
 import { deriveStatus, followedSubnets, summaryLine } from './status.js';
 import { ConfigHolder } from './config-holder.js';
+import { candidateDiagnostics, dryRun } from './dry-run.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -35,7 +37,12 @@ export interface DaemonDeps {
   kernelDebounceMs: number;
   /** CLOCK_REALTIME in µs. */
   nowUsec: () => bigint;
+  /** The drop-ins as they would be with these candidates (config/load.ts loadConfigWith). */
+  loadCandidates?: (files: readonly DropInFile[]) => Promise<ConfigSet>;
 }
+
+/** What PlanFiles takes: a few drop-ins, each no larger than one the directories would read. */
+const MAX_CANDIDATES = 64;
 
 /** An event after this long without one, and this long after our own last
  *  write, is a lone change (a link deleted, a carrier lost), not part of a
@@ -399,6 +406,16 @@ export class Daemon implements DaemonApi {
     return planRound({ ...input, observed }).plan.ops;
   }
 
+  async planFiles(files: readonly CandidateFile[]): Promise<CandidatePlan> {
+    checkCandidates(files);
+    if (this.d.loadCandidates === undefined) throw new FlatnetError('unsupported', 'this daemon was started without a way to read its drop-ins beside candidates');
+    const set = await this.d.loadCandidates(files);
+    const preview = this.config.preview(set);
+    const observed = await this.d.kernel.observe({ fresh: true });
+    const { operations, blocked } = dryRun({ entries: preview.entries(), run: preview.runInput([...this.downSet], this.d.machineId), observed });
+    return { operations, blocked, diagnostics: candidateDiagnostics(set.diagnostics, files.map((f) => f.path)) };
+  }
+
   /** The config in use for an emitter, with the subnets it follows now. */
   private emitInput(name: string): { net: NetworkConfig; subnets: string[] } {
     const net: NetworkConfig | null = this.requireNetwork(name).net;
@@ -485,6 +502,22 @@ export class Daemon implements DaemonApi {
     const e = this.config.entry(name);
     if (e === undefined) throw new FlatnetError('not-found', `no network named "${name}" (see flatnetctl list)`, { object: name });
     return e;
+  }
+}
+
+/** A candidate the directories would never read as a drop-in is refused before anything is planned with it. */
+function checkCandidates(files: readonly CandidateFile[]): void {
+  if (files.length === 0) throw new FlatnetError('invalid-value', 'no candidate drop-in given');
+  if (files.length > MAX_CANDIDATES) throw new FlatnetError('invalid-value', `${files.length} candidate drop-ins; at most ${MAX_CANDIDATES} at once`);
+  const names = new Set<string>();
+  for (const f of files) {
+    const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+    const place = { file: f.path };
+    if (!name.endsWith('.conf') || name === '.conf') throw new FlatnetError('invalid-value', 'a drop-in\'s file name ends in .conf; the directories would ignore this one', place);
+    if (names.has(name)) throw new FlatnetError('duplicate', `two candidates named ${name}; one would hide the other`, place);
+    names.add(name);
+    if (Buffer.byteLength(f.text) > MAX_DROPIN_BYTES) throw new FlatnetError('unreadable', 'larger than 1 MiB', place);
+    if (f.text.includes('\0')) throw new FlatnetError('unreadable', 'binary file (a NUL byte)', place);
   }
 }
 

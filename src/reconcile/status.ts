@@ -4,7 +4,7 @@
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
-import type { NetworkState, NetworkStatus } from '../model/status.js';
+import type { BlockedNetwork, NetworkState, NetworkStatus } from '../model/status.js';
 import type { NetworkOutcome } from './run.js';
 import { followedPrefixes } from '../plan/desired.js';
 import { indexKernel } from '../plan/fate.js';
@@ -95,12 +95,7 @@ function liveAddresses(observed: Observed, ifindex: number | undefined): string[
   return addrs.filter((a) => !(a.family === 6 && a.scope === 'link')).map((a) => a.cidr);
 }
 
-/** A network that a plan will not (or cannot) make as its drop-in says, and why. */
-export interface BlockedNetwork {
-  name: string;
-  state: NetworkState;
-  reason: string;
-}
+export type { BlockedNetwork } from '../model/status.js';
 
 /** What keeps each network from being configured: for `flatnetctl plan` when it has nothing to do. */
 export function blockedNetworks(statuses: readonly NetworkStatus[]): BlockedNetwork[] {
