@@ -1,7 +1,8 @@
-// The daemon's state and its one loop. Everything that can change the kernel
-// goes through `request()`: runs never overlap, triggers that arrive during a
-// run are coalesced into one more run, and each run is the same idempotent
-// reconcile (reconcile/run.ts).
+// The daemon: its lifecycle (start, READY=1, watchdog, stop), the config in
+// force, and what each run publishes. Everything that can change the kernel
+// goes through `request()`; when runs happen (coalescing, debounce, back-off)
+// is reconcile/triggers.ts, and each run is the same idempotent reconcile
+// (reconcile/run.ts).
 
 import { FlatnetError, describeError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -22,6 +23,7 @@ import type { Notifier } from '../notify.js';
 import { reconcileOnce, type RunResult } from './run.js';
 import { deriveStatus, followedSubnets, summaryLine } from './status.js';
 import { ConfigHolder } from './config-holder.js';
+import { Triggers, type RunReport } from './triggers.js';
 import { candidateDiagnostics, dryRun } from './dry-run.js';
 
 export interface DaemonDeps {
@@ -43,16 +45,6 @@ export interface DaemonDeps {
 
 /** What PlanFiles takes: a few drop-ins, each no larger than one the directories would read. */
 const MAX_CANDIDATES = 64;
-
-/** An event after this long without one, and this long after our own last
- *  write, is a lone change (a link deleted, a carrier lost), not part of a
- *  stream nor the echo of our own writes: it is acted on after FIRST_EVENT_MS. */
-const QUIET_MS = 20;
-/** Long enough for the rest of one change's events (a deleted link's route,
- *  address and link lines arrive together), short enough to heal at once. */
-const FIRST_EVENT_MS = 1;
-const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 60_000;
 
 /** What the retry after a troubled run will try: the networks the kernel refused, and what is left over. */
 export function retryWhat(result: Pick<RunResult, 'outcomes' | 'leftover'>): string {
@@ -76,24 +68,11 @@ export class Daemon implements DaemonApi {
   private managerState: ManagerState = 'starting';
   private lastObserved: Observed = emptyObserved();
   private readonly listeners = new Set<(c: DaemonChange) => void>();
-  private running = false;
-  private pending = false;
-  private waiters: (() => void)[] = [];
-  private eventTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_MIN_MS;
   /** Drop-in problems already in the journal, so a reload logs only new ones. */
   private loggedDiagnostics = new Set<string>();
-  /** Epoch ms before which kernel events do not start a run (after a troubled one). */
-  private backoffUntil = 0;
   private readyTimer: NodeJS.Timeout | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private watchdogDue = false;
-  private lastEventAt = -Infinity;
-  /** The next run observes everything afresh: something other than a kernel event asked for it. */
-  private freshWanted = true;
-  /** When the last run that wrote to the kernel ended (performance.now()). */
-  private lastWroteAt = -Infinity;
   private ready = false;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
@@ -104,9 +83,18 @@ export class Daemon implements DaemonApi {
   /** Runs so far and kernel events seen (for tests, bench and Describe). */
   readonly counters = { runs: 0, events: 0, resyncs: 0, writes: 0 };
 
+  /** When the loop runs (triggers, debounce, back-off); what a run does is runOnce. */
+  private readonly triggers: Triggers;
+
   constructor(deps: DaemonDeps) {
     this.d = deps;
     this.version = deps.version;
+    this.triggers = new Triggers({
+      run: (fresh) => this.runOnce(fresh),
+      log: deps.log,
+      kernelDebounceMs: deps.kernelDebounceMs,
+      betweenRuns: () => { if (this.watchdogDue) this.watchdogTick(); },
+    });
   }
 
   // ---- lifecycle -------------------------------------------------------
@@ -118,10 +106,7 @@ export class Daemon implements DaemonApi {
         this.counters.resyncs++;
         this.d.log.warning('kernel event monitor restarted: re-reading everything');
       }
-      const now = performance.now();
-      const lone = !this.running && now - this.lastEventAt >= QUIET_MS && now - this.lastWroteAt >= QUIET_MS;
-      this.lastEventAt = now;
-      this.scheduleSoon(lone);
+      this.triggers.kernelEvent();
     });
     await this.loadConfig();
     const wd = this.d.notifier.watchdogIntervalMs();
@@ -139,66 +124,23 @@ export class Daemon implements DaemonApi {
     this.stopped = true;
     this.setManagerState('stopping');
     this.d.notifier.stopping();
-    for (const t of [this.eventTimer, this.retryTimer, this.readyTimer]) if (t) clearTimeout(t);
+    if (this.readyTimer) clearTimeout(this.readyTimer);
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.unsubscribe?.();
-    // Wait for a run in flight: never leave a batch half-applied on purpose.
-    if (this.running) await new Promise<void>((res) => this.waiters.push(res));
+    await this.triggers.stop();
     this.d.log.info('stopping; every link stays in place');
   }
 
   // ---- the loop --------------------------------------------------------
 
-  /** Resolves after a full reconcile that started after this call. Only kernel
-   *  events pass fresh = false: their run may use the backend's event-fed view. */
-  private request(fresh = true): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (fresh) this.freshWanted = true;
-    return new Promise((res) => {
-      this.waiters.push(res);
-      this.pending = true;
-      if (!this.running) void this.loop();
-    });
-  }
-
-  private scheduleSoon(lone: boolean): void {
-    if (this.eventTimer !== undefined || this.stopped) return;
-    // A stream of events (a carrier storm, a script at work) is coalesced by
-    // the debounce; a lone one is acted on at once, which is what a heal is.
-    // After a troubled run our own writes come back as events: without the
-    // back-off a network that cannot converge would re-run at the debounce
-    // rate, so events then wait it out like the retry does.
-    const debounce = lone ? Math.min(FIRST_EVENT_MS, this.d.kernelDebounceMs) : this.d.kernelDebounceMs;
-    const wait = Math.max(debounce, this.backoffUntil - Date.now());
-    this.eventTimer = setTimeout(() => {
-      this.eventTimer = undefined;
-      void this.request(false);
-    }, wait);
-  }
-
-  private async loop(): Promise<void> {
-    this.running = true;
-    while (this.pending && !this.stopped) {
-      this.pending = false;
-      const waiters = this.waiters;
-      this.waiters = [];
-      try {
-        await this.runOnce();
-      } catch (e) {
-        this.d.log.error(`reconcile failed: ${describeError(e)}`);
-        this.scheduleRetry();
-      }
-      for (const w of waiters) w();
-      if (this.watchdogDue) this.watchdogTick();
-    }
-    this.running = false;
-    for (const w of this.waiters.splice(0)) w();
+  private request(): Promise<void> {
+    return this.triggers.request();
   }
 
   private watchdogTick(): void {
     // Sent only when the loop is idle: a loop stuck in a run starves it and
     // systemd restarts us (WatchdogSec=).
-    if (this.running) {
+    if (this.triggers.running) {
       this.watchdogDue = true;
       return;
     }
@@ -206,49 +148,28 @@ export class Daemon implements DaemonApi {
     this.d.notifier.watchdog();
   }
 
-  /** @param what what the next try will attempt, for its log line */
-  private scheduleRetry(what = 'the whole reconcile'): void {
-    if (this.retryTimer !== undefined || this.stopped) return;
-    const ms = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-    this.d.log.info(`will try again in ${Math.round(ms / 1000)} s: ${what}`);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.request();
-    }, ms);
-  }
-
-  private async runOnce(): Promise<void> {
+  private async runOnce(fresh: boolean): Promise<RunReport | null> {
     // Until the drop-ins are read nothing is known to be wanted: a run then (a
     // kernel event or a D-Bus Reconcile during start-up) deleted every owned
     // link as "no longer wanted" (found by test/reliability/kill9). start()
     // asks for the first run once they are read.
-    if (!this.configLoaded) return;
+    if (!this.configLoaded) return null;
     this.counters.runs++;
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const writesBefore = this.d.kernel.writes;
     const t0 = performance.now();
-    const fresh = this.freshWanted;
-    this.freshWanted = false;
     const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh });
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
-    if (writes > 0) this.lastWroteAt = performance.now();
     const ms = performance.now() - t0;
     this.d.log.debug(`reconcile run ${this.counters.runs}: ${writes} write${writes === 1 ? '' : 's'}, ${result.rounds} round${result.rounds === 1 ? '' : 's'}, ${ms.toFixed(1)} ms`);
     this.lastObserved = result.observed;
     this.publish(result);
-    const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
-    if (troubled) {
-      this.backoffUntil = Date.now() + this.retryMs;
-      this.scheduleRetry(retryWhat(result));
-    } else {
-      this.retryMs = RETRY_MIN_MS;
-      this.backoffUntil = 0;
-    }
     if (!this.ready && ![...this.statuses.values()].some((s) => s.state === 'waiting-for-parent')) {
       this.becomeReady('first reconcile done');
     }
+    const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
+    return { troubled, retryWhat: retryWhat(result), wrote: writes > 0 };
   }
 
   private publish(result: RunResult): void {
