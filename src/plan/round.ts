@@ -11,7 +11,7 @@ import type { NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
 import { buildDesired, type PlannedDesired } from './desired.js';
 import { planOps, type Plan } from './diff.js';
-import { indexKernel, type KernelIndex } from './fate.js';
+import { indexKernel, type KernelIndex } from '../model/observed-index.js';
 import { checkAgainstKernel, type HostAddress } from './kernel-checks.js';
 
 export interface RoundInput {

@@ -6,14 +6,9 @@ import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
 import type { BlockedNetwork, NetworkState, NetworkStatus } from '../model/status.js';
 import type { NetworkOutcome } from './run.js';
-import { followedPrefixes } from '../plan/desired.js';
-import { indexKernel } from '../plan/fate.js';
+import { indexKernel } from '../model/observed-index.js';
+import { followedSubnets } from '../plan/subnets.js';
 import { nearest, parentCandidates } from '../config/suggest.js';
-
-/** The network's subnets: Subnet=, or the parent's current prefixes when it follows them. */
-export function followedSubnets(net: NetworkConfig, observed: Observed): string[] {
-  return net.subnets.length > 0 ? net.subnets : followedPrefixes(effectiveParentName(net), observed);
-}
 
 export interface StatusInput {
   name: string;
