@@ -7,11 +7,11 @@
 import { FlatnetError, describeError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { ConfigSet } from '../config/load.js';
-import { MAX_DROPIN_BYTES, type DropInFile } from '../config/discover.js';
+import type { DropInFile } from '../config/discover.js';
 import type { NetworkConfig } from '../model/config.js';
 import { emptyObserved, type Observed } from '../model/observed.js';
 import type { CandidateFile, CandidatePlan, DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
-import { describeOp, type Op } from '../plan/ops.js';
+import type { Op } from '../plan/ops.js';
 import { summarizeOps } from '../plan/ops-summary.js';
 import { planRound } from '../plan/round.js';
 import { dockerNetworkCreateArgs } from '../docker/args.js';
@@ -20,12 +20,12 @@ import { podmanNetworkCreateArgs } from '../emit/podman.js';
 import { routerHints } from '../emit/router.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify.js';
-import { reconcileOnce, type RunResult } from './run.js';
-import { deriveStatus, summaryLine } from './status.js';
+import { reconcileOnce, retryWhat, type RunResult } from './run.js';
+import { deriveStatus, sameStatus, summaryLine } from './status.js';
 import { followedSubnets } from '../plan/subnets.js';
 import { ConfigHolder } from './config-holder.js';
 import { Triggers, type RunReport } from './triggers.js';
-import { candidateDiagnostics, dryRun } from './dry-run.js';
+import { candidateDiagnostics, checkCandidates, dryRun } from './dry-run.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -44,20 +44,6 @@ export interface DaemonDeps {
   loadCandidates?: (files: readonly DropInFile[]) => Promise<ConfigSet>;
 }
 
-/** What PlanFiles takes: a few drop-ins, each no larger than one the directories would read. */
-const MAX_CANDIDATES = 64;
-
-/** What the retry after a troubled run will try: the networks the kernel refused, and what is left over. */
-export function retryWhat(result: Pick<RunResult, 'outcomes' | 'leftover'>): string {
-  const failed = [...result.outcomes.entries()].filter(([, o]) => o.failed);
-  const parts = failed.map(([name, o]) => {
-    const first = o.errors[0];
-    return `${name} again${first !== undefined ? ` (last time: ${first.message})` : ''}`;
-  });
-  const left = result.leftover[0];
-  if (left !== undefined) parts.push(`${describeOp(left)}${result.leftover.length > 1 ? ` and ${result.leftover.length - 1} more` : ''}`);
-  return parts.length > 0 ? parts.join('; ') : 'the whole reconcile';
-}
 
 export class Daemon implements DaemonApi {
   readonly version: string;
@@ -425,35 +411,4 @@ export class Daemon implements DaemonApi {
     if (e === undefined) throw new FlatnetError('not-found', `no network named "${name}" (see flatnetctl list)`, { object: name });
     return e;
   }
-}
-
-/** A candidate the directories would never read as a drop-in is refused before anything is planned with it. */
-function checkCandidates(files: readonly CandidateFile[]): void {
-  if (files.length === 0) throw new FlatnetError('invalid-value', 'no candidate drop-in given');
-  if (files.length > MAX_CANDIDATES) throw new FlatnetError('invalid-value', `${files.length} candidate drop-ins; at most ${MAX_CANDIDATES} at once`);
-  const names = new Set<string>();
-  for (const f of files) {
-    const name = f.path.slice(f.path.lastIndexOf('/') + 1);
-    const place = { file: f.path };
-    if (!name.endsWith('.conf') || name === '.conf') throw new FlatnetError('invalid-value', 'a drop-in\'s file name ends in .conf; the directories would ignore this one', place);
-    if (names.has(name)) throw new FlatnetError('duplicate', `two candidates named ${name}; one would hide the other`, place);
-    names.add(name);
-    if (Buffer.byteLength(f.text) > MAX_DROPIN_BYTES) throw new FlatnetError('unreadable', 'larger than 1 MiB', place);
-    if (f.text.includes('\0')) throw new FlatnetError('unreadable', 'binary file (a NUL byte)', place);
-  }
-}
-
-/** Field by field (every field is a primitive or a list of strings): a JSON
- *  text of both, per network per run, was most of a run's status cost. */
-function sameStatus(a: NetworkStatus, b: NetworkStatus): boolean {
-  for (const key of Object.keys(a) as (keyof NetworkStatus)[]) {
-    const x = a[key];
-    const y = b[key];
-    if (Array.isArray(x) && Array.isArray(y)) {
-      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
-    } else if (x !== y) {
-      return false;
-    }
-  }
-  return Object.keys(a).length === Object.keys(b).length;
 }

@@ -3,7 +3,9 @@
 // candidates would make, and each network's state as the loop would then
 // publish it. Pure; the daemon reads the files and the kernel.
 
-import type { Diagnostic } from '../errors.js';
+import { FlatnetError, type Diagnostic } from '../errors.js';
+import { MAX_DROPIN_BYTES } from '../config/discover.js';
+import type { CandidateFile } from '../model/status.js';
 import type { Observed } from '../model/observed.js';
 import type { Op } from '../plan/ops.js';
 import { planRound, type Verdict } from '../plan/round.js';
@@ -43,4 +45,23 @@ export function dryRun(i: DryRunInput): DryRun {
 export function candidateDiagnostics(all: readonly Diagnostic[], paths: readonly string[]): Diagnostic[] {
   const mine = new Set(paths);
   return all.filter((d) => d.file !== undefined && mine.has(d.file));
+}
+
+/** What PlanFiles takes: a few drop-ins, each no larger than one the directories would read. */
+const MAX_CANDIDATES = 64;
+
+/** A candidate the directories would never read as a drop-in is refused before anything is planned with it. */
+export function checkCandidates(files: readonly CandidateFile[]): void {
+  if (files.length === 0) throw new FlatnetError('invalid-value', 'no candidate drop-in given');
+  if (files.length > MAX_CANDIDATES) throw new FlatnetError('invalid-value', `${files.length} candidate drop-ins; at most ${MAX_CANDIDATES} at once`);
+  const names = new Set<string>();
+  for (const f of files) {
+    const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+    const place = { file: f.path };
+    if (!name.endsWith('.conf') || name === '.conf') throw new FlatnetError('invalid-value', 'a drop-in\'s file name ends in .conf; the directories would ignore this one', place);
+    if (names.has(name)) throw new FlatnetError('duplicate', `two candidates named ${name}; one would hide the other`, place);
+    names.add(name);
+    if (Buffer.byteLength(f.text) > MAX_DROPIN_BYTES) throw new FlatnetError('unreadable', 'larger than 1 MiB', place);
+    if (f.text.includes('\0')) throw new FlatnetError('unreadable', 'binary file (a NUL byte)', place);
+  }
 }

@@ -149,3 +149,15 @@ function record(outcomes: Map<string, NetworkOutcome>, verdicts: ReadonlyMap<str
     o.warnings.push(...v.warnings);
   }
 }
+
+/** What the retry after a troubled run will try: the networks the kernel refused, and what is left over. */
+export function retryWhat(result: Pick<RunResult, 'outcomes' | 'leftover'>): string {
+  const failed = [...result.outcomes.entries()].filter(([, o]) => o.failed);
+  const parts = failed.map(([name, o]) => {
+    const first = o.errors[0];
+    return `${name} again${first !== undefined ? ` (last time: ${first.message})` : ''}`;
+  });
+  const left = result.leftover[0];
+  if (left !== undefined) parts.push(`${describeOp(left)}${result.leftover.length > 1 ? ` and ${result.leftover.length - 1} more` : ''}`);
+  return parts.length > 0 ? parts.join('; ') : 'the whole reconcile';
+}

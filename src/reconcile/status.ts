@@ -155,3 +155,18 @@ export function summaryLine(statuses: readonly NetworkStatus[]): string {
   if (noCarrier) parts.push(`${noCarrier} without carrier`);
   return parts.join(', ');
 }
+
+/** Field by field (every field is a primitive or a list of strings): a JSON
+ *  text of both, per network per run, was most of a run's status cost. */
+export function sameStatus(a: NetworkStatus, b: NetworkStatus): boolean {
+  for (const key of Object.keys(a) as (keyof NetworkStatus)[]) {
+    const x = a[key];
+    const y = b[key];
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
+    } else if (x !== y) {
+      return false;
+    }
+  }
+  return Object.keys(a).length === Object.keys(b).length;
+}
