@@ -415,12 +415,16 @@ export async function exportDaemon(bus: MessageBus, api: DaemonApi, opts: Export
   return exporter;
 }
 
-/** PlanFiles' a(ss): (path, text) pairs, as dbus-next hands them over. */
+/** PlanFiles' a{ss}: path → text, as dbus-next hands it over (an object). A
+ *  path is only a name to show diagnostics under, but it is shown: no control
+ *  characters, and no longer than a path may be. */
 function candidateFiles(arg: unknown): CandidateFile[] {
-  const bad = (): DBusError => new DBusError(BusErrors.InvalidArgs, 'files: expected a(ss), (path, text) pairs');
-  if (!Array.isArray(arg)) throw bad();
-  return arg.map((pair: unknown) => {
-    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw bad();
-    return { path: pair[0], text: pair[1] };
+  if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) throw new DBusError(BusErrors.InvalidArgs, 'files: expected a{ss}, path → text');
+  return Object.entries(arg).map(([path, text]: [string, unknown]) => {
+    if (typeof text !== 'string') throw new DBusError(BusErrors.InvalidArgs, 'files: expected a{ss}, path → text');
+    if (path === '' || Buffer.byteLength(path) > 4096 || /[\u0000-\u001f\u007f-\u009f]/.test(path)) {
+      throw new DBusError(BusErrors.InvalidArgs, `files: ${quoteCaller(path)} is not a path a drop-in could have`);
+    }
+    return { path, text };
   });
 }

@@ -111,33 +111,33 @@ export async function change(member: 'Up' | 'Down' | 'Reload' | 'Reconcile', arg
 
 /** `plan`: what a reconcile would change now; `plan PATH…`: what it would change with these drop-ins installed. */
 export async function plan(io: Io, paths: readonly string[] = []): Promise<number> {
-  const candidates: [string, string][] = [];
+  const candidates = new Map<string, string>();
   for (const p of paths) {
     const path = resolve(p);
     try {
-      candidates.push([path, await readFile(path, 'utf8')]);
+      candidates.set(path, await readFile(path, 'utf8'));
     } catch (e) {
       io.err(`${path}: ${describeError(e)}`);
       return EXIT.failure;
     }
   }
   return withClient(async (c) => {
-    const body = candidates.length === 0 ? await c.call(MANAGER_PATH, MANAGER_IFACE, 'Plan')
-      : await c.call(MANAGER_PATH, MANAGER_IFACE, 'PlanFiles', 'a(ss)', [candidates]);
+    const body = candidates.size === 0 ? await c.call(MANAGER_PATH, MANAGER_IFACE, 'Plan')
+      : await c.call(MANAGER_PATH, MANAGER_IFACE, 'PlanFiles', 'a{ss}', [Object.fromEntries(candidates)]);
     const { operations, blocked } = planFromBus(body);
-    const diagnostics = candidates.length === 0 ? [] : diagnosticsFromBus(body[2]);
+    const diagnostics = candidates.size === 0 ? [] : diagnosticsFromBus(body[2]);
     // As check: an unknown key is ignored by the daemon, which is rarely what the author meant (`Adress=`).
     const failed = diagnostics.some((d) => d.severity === 'error' || d.code === 'unknown-key');
     if (io.json) {
       // The bus's own keys, as status --json has them.
       io.out(toJson({ Operations: operations.map((o) => o.fields),
         Blocked: blocked.map((b) => ({ Network: b.network, State: b.state, Reason: b.reason })),
-        ...(candidates.length === 0 ? {} : { Diagnostics: diagnostics.map((d) => pascalKeys({ ...d, text: formatDiagnostic(d) })) }) }, 2));
+        ...(candidates.size === 0 ? {} : { Diagnostics: diagnostics.map((d) => pascalKeys({ ...d, text: formatDiagnostic(d) })) }) }, 2));
       return failed ? EXIT.failure : EXIT.ok;
     }
     if (diagnostics.length > 0) io.err(diagnostics.map((d) => renderDiagnostic(io.style, d)).join('\n'));
     const lines = operations.map((o) => o.description);
-    const none = candidates.length === 0 ? 'none applied.' : 'none applied (the drop-ins are not installed).';
+    const none = candidates.size === 0 ? 'none applied.' : 'none applied (the drop-ins are not installed).';
     if (operations.length > 0) lines.push('', `${plural(operations.length, 'operation')} planned, ${none}`);
     if (blocked.length > 0) {
       if (lines.length > 0) lines.push('');
@@ -145,7 +145,7 @@ export async function plan(io: Io, paths: readonly string[] = []): Promise<numbe
     }
     if (operations.length === 0) {
       lines.push(...(blocked.length > 0 ? ['', `Nothing to do for the ${plural(blocked.length, 'network')} above until that changes.`]
-        : [candidates.length === 0 ? 'Nothing to do: every network is as its drop-in says.' : 'Nothing to do: the kernel already is as these drop-ins say.']));
+        : [candidates.size === 0 ? 'Nothing to do: every network is as its drop-in says.' : 'Nothing to do: the kernel already is as these drop-ins say.']));
     }
     io.out(lines.join('\n'));
     return failed ? EXIT.failure : EXIT.ok;
