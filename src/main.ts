@@ -101,6 +101,8 @@ async function run(opts: DaemonOptions): Promise<void> {
     parentWaitMs: opts.parentWaitMs,
     kernelDebounceMs: opts.kernelDebounceMs,
     nowUsec: () => BigInt(Date.now()) * 1000n,
+    // A dry run reads a few drop-ins beside the candidates, on the loop (no worker to start).
+    loadCandidates: async (files) => (await import('./config/load.js')).loadConfigWith(opts.configDirs, files),
   });
   log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
 

@@ -65,6 +65,7 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     m('GetNetwork', [a('name', 's')], [a('path', 'o')]),
     m('Describe', [], [a('json', 's')]),
     m('Plan', [], [a('operations', 'aa{sv}'), a('blocked', 'aa{sv}')]),
+    m('PlanFiles', [a('files', 'a{ss}')], [a('operations', 'aa{sv}'), a('blocked', 'aa{sv}'), a('diagnostics', 'aa{sv}')]),
     m('DockerArgs', [a('name', 's')], [a('argv', 'as')]),
     m('PodmanArgs', [a('name', 's')], [a('argv', 'as')]),
     m('CniConfig', [a('name', 's')], [a('json', 's')]),

@@ -8,9 +8,9 @@ import { DBusError, Message, MessageType, NameFlag, RequestNameReply, Variant, t
 import { readFileSync } from 'node:fs';
 import { describeError, FlatnetError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { DaemonApi, NetworkStatus } from '../model/status.js';
+import type { CandidateFile, DaemonApi, NetworkStatus } from '../model/status.js';
 import { blockedNetworks } from '../reconcile/status.js';
-import { blockedDict, planOpDict } from './dicts.js';
+import { blockedDict, diagnosticDict, planOpDict } from './dicts.js';
 import { findMethod, inSignature, INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES,
   introspectionXml, type InterfaceSpec, type ManagerView, type MethodSpec } from './api.js';
 import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpected, noSuchNetwork,
@@ -251,6 +251,10 @@ class Exporter implements Host {
           // Two out arguments: dbus-next sends an array as the reply's arguments.
           return [ops.map(planOpDict), blockedNetworks(api.networks()).map(blockedDict)];
         }
+        case 'PlanFiles': {
+          const planned = await api.planFiles(candidateFiles(args[0]));
+          return [planned.operations.map(planOpDict), planned.blocked.map(blockedDict), planned.diagnostics.map(diagnosticDict)];
+        }
         case 'DockerArgs': {
           const argv = api.dockerArgs(this.knownNetwork(args[0]));
           return argv.map(String);
@@ -411,4 +415,18 @@ export async function exportDaemon(bus: MessageBus, api: DaemonApi, opts: Export
   }
   exporter.announce();
   return exporter;
+}
+
+/** PlanFiles' a{ss}: path → text, as dbus-next hands it over (an object). A
+ *  path is only a name to show diagnostics under, but it is shown: no control
+ *  characters, and no longer than a path may be. */
+function candidateFiles(arg: unknown): CandidateFile[] {
+  if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) throw new DBusError(BusErrors.InvalidArgs, 'files: expected a{ss}, path → text');
+  return Object.entries(arg).map(([path, text]: [string, unknown]) => {
+    if (typeof text !== 'string') throw new DBusError(BusErrors.InvalidArgs, 'files: expected a{ss}, path → text');
+    if (path === '' || Buffer.byteLength(path) > 4096 || /[\u0000-\u001f\u007f-\u009f]/.test(path)) {
+      throw new DBusError(BusErrors.InvalidArgs, `files: ${quoteCaller(path)} is not a path a drop-in could have`);
+    }
+    return { path, text };
+  });
 }

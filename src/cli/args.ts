@@ -27,7 +27,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'down', usage: 'NAME', summary: 'Remove what flatnetd made for a network until "up" or a reload', min: 1, max: 1, read: false },
   { name: 'reload', usage: '', summary: 'Re-read /etc/flatnet.d and reconcile', min: 0, max: 0, read: false },
   { name: 'reconcile', usage: '', summary: 'Put every network right now', min: 0, max: 0, read: false },
-  { name: 'plan', usage: '', summary: 'Show what a reconcile would change now (changes nothing)', min: 0, max: 0, read: true },
+  { name: 'plan', usage: '[PATH…]', summary: 'Show what a reconcile would change now, or with these drop-ins installed (changes nothing)', min: 0, max: Infinity, read: true },
   { name: 'check', usage: '[PATH…]', summary: 'Validate drop-ins offline (default /etc/flatnet.d); no daemon needed', min: 0, max: Infinity, read: true },
   { name: 'docker-args', usage: 'NAME', summary: 'Print the matching "docker network create" command', min: 1, max: 1, read: true },
   { name: 'podman-args', usage: 'NAME', summary: 'Print the matching "podman network create" command (netavark)', min: 1, max: 1, read: true },

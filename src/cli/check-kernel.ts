@@ -6,7 +6,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { checkAgainstKernel } from '../config/kernel-checks.js';
+import { checkAgainstKernel } from '../plan/kernel-checks.js';
 import { placeOf } from '../config/place.js';
 import { nearest, parentCandidates } from '../config/suggest.js';
 import type { Diagnostic } from '../errors.js';

@@ -60,7 +60,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'down': return await change('Down', args);
       case 'reload': return await change('Reload', args);
       case 'reconcile': return await change('Reconcile', args);
-      case 'plan': return await plan(io);
+      case 'plan': return await plan(io, args);
       case 'check': return await check(io, args, options.kernel);
       case 'docker-args': return await engineArgs(io, 'DockerArgs', args);
       case 'podman-args': return await engineArgs(io, 'PodmanArgs', args);

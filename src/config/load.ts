@@ -6,7 +6,7 @@ import type { NetworkConfig } from '../model/config.js';
 import { discoverDropIns, type DirState, type DropInFile } from './discover.js';
 import { fileStem, networkFromUnit } from './network.js';
 import { parseUnitFile } from './unitfile.js';
-import { compareFiles, validateSet } from './validate.js';
+import { baseName, compareFiles, validateSet } from './validate.js';
 
 export interface ConfigSet {
   /** Valid networks, in lexical order of their files. */
@@ -61,13 +61,26 @@ export function buildConfigSet(files: readonly DropInFile[]): ConfigSet {
 }
 
 /** @param uid besides root, whose files a symlinked drop-in may lead to (discoverDropIns) */
-export async function loadConfig(dirs: readonly string[], uid = 0): Promise<ConfigSet> {
+export function loadConfig(dirs: readonly string[], uid = 0): Promise<ConfigSet> {
+  return loadConfigWith(dirs, [], uid);
+}
+
+/**
+ * The drop-ins as they would be with these candidates (`flatnetctl plan
+ * PATH…`): a candidate replaces the drop-in of its file name, wherever that
+ * lives in the directories, or is added. Each keeps its own path, so its
+ * diagnostics name the file the user is editing.
+ */
+export async function loadConfigWith(dirs: readonly string[], candidates: readonly DropInFile[], uid = 0): Promise<ConfigSet> {
   const found = await discoverDropIns(dirs, uid);
-  const set = buildConfigSet(found.files);
+  const replaced = new Set(candidates.map((c) => baseName(c.path)));
+  const set = buildConfigSet([...found.files.filter((f) => !replaced.has(baseName(f.path))), ...candidates]);
   // A drop-in that exists but cannot be read is invalid, not absent: absent
   // would delete its links, invalid keeps its last good state.
-  for (const file of found.unreadable) set.invalid.push({ name: fileStem(file), file });
-  set.diagnostics = sortDiagnostics([...found.diagnostics, ...set.diagnostics]);
+  for (const file of found.unreadable) {
+    if (!replaced.has(baseName(file))) set.invalid.push({ name: fileStem(file), file });
+  }
+  set.diagnostics = sortDiagnostics([...found.diagnostics.filter((d) => d.file === undefined || !replaced.has(baseName(d.file))), ...set.diagnostics]);
   set.dirs = found.dirs;
   return set;
 }

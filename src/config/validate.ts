@@ -21,7 +21,8 @@ export interface ValidatedSet {
   diagnostics: Diagnostic[];
 }
 
-const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+/** A drop-in's file name: what names it across the config directories. */
+export const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 /** Lexical order of file names (byte order, as systemd sorts drop-ins), then full path. */
 export function compareFiles(a: string, b: string): number {

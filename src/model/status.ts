@@ -100,6 +100,27 @@ export interface DaemonCounters {
   writes: number;
 }
 
+/** A network that a plan will not (or cannot) make as its drop-in says, and why. */
+export interface BlockedNetwork {
+  name: string;
+  state: NetworkState;
+  reason: string;
+}
+
+/** A candidate drop-in for PlanFiles: the path it is shown under, and its text. */
+export interface CandidateFile {
+  path: string;
+  text: string;
+}
+
+/** What candidate drop-ins would change against the running kernel (nothing applied). */
+export interface CandidatePlan {
+  operations: Op[];
+  blocked: BlockedNetwork[];
+  /** The candidates' own errors and warnings, at path:line. */
+  diagnostics: Diagnostic[];
+}
+
 export interface DaemonApi {
   readonly version: string;
   readonly counters: Readonly<DaemonCounters>;
@@ -111,6 +132,8 @@ export interface DaemonApi {
   describe(): unknown;
   /** Ops a reconcile would make now; nothing applied. */
   plan(): Promise<Op[]>;
+  /** What the drop-ins would change with these candidates in the config directory; nothing applied. */
+  planFiles(files: readonly CandidateFile[]): Promise<CandidatePlan>;
   /** `docker network create` argv for a network; throws FlatnetError('not-found') when no such network,
    *  'invalid-value' when its drop-in is invalid with no last good version. */
   dockerArgs(name: string): string[];

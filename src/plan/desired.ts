@@ -9,8 +9,9 @@ import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import type { Desired, DesiredLink, DesiredRoute } from '../model/desired.js';
 import type { Observed } from '../model/observed.js';
 import { aliasNetworks, ownerAlias } from '../model/ownership.js';
-import { canonical, familyOf, isLinkLocal6, kernelPrefixRoute, networkOf } from './cidr.js';
-import { indexKernel } from './fate.js';
+import { canonical, familyOf, kernelPrefixRoute, networkOf } from './cidr.js';
+import { followedPrefixes } from './subnets.js';
+import { indexKernel } from '../model/observed-index.js';
 import { chooseMacs } from './mac.js';
 import { memo } from './memo.js';
 
@@ -97,18 +98,6 @@ function noteFor(notes: Map<string, string[]>, network: string, text: string): v
   const list = notes.get(network);
   if (list === undefined) notes.set(network, [text]);
   else if (!list.includes(text)) list.push(text);
-}
-
-/** Global prefixes on a link now, v4 first: what a network without Subnet= follows. */
-export function followedPrefixes(link: string, observed: Observed): string[] {
-  const k = indexKernel(observed);
-  const l = k.byName.get(link);
-  if (l === undefined) return [];
-  const out = (k.addresses.get(l.ifindex) ?? [])
-    .filter((a) => a.scope === 'global' && !isLinkLocal6(a.cidr))
-    .map((a) => kernelPrefixRoute(a.cidr))
-    .filter((p): p is string => p !== null);
-  return uniq(out).sort((a, b) => familyOf(a) - familyOf(b));
 }
 
 function followMetric(parent: string, prefix: string, observed: Observed): number {

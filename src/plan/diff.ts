@@ -13,7 +13,8 @@ import type { Observed, ObservedLink, ObservedRoute } from '../model/observed.js
 import { aliasNamesAny, aliasNetworks, isOwnedAlias, ROUTE_PROTO, ROUTE_PROTO_KERNEL } from '../model/ownership.js';
 import { canonical, isLinkLocal6, kernelPrefixRoute } from './cidr.js';
 import type { ForeignPromisc } from './desired.js';
-import { conflictDiagnostics, decideFates, dependents, indexKernel, observedDepth, type KernelIndex } from './fate.js';
+import { indexKernel, type KernelIndex } from '../model/observed-index.js';
+import { conflictDiagnostics, decideFates, dependents, observedDepth } from './fate.js';
 import { macHolders } from './mac.js';
 import type { LinkChanges, Op } from './ops.js';
 import { orderOps, type Step } from './order.js';

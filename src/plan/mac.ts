@@ -17,7 +17,7 @@
 import type { DesiredLink } from '../model/desired.js';
 import type { ObservedLink } from '../model/observed.js';
 import { aliasNetworks, isOwnedAlias } from '../model/ownership.js';
-import type { KernelIndex } from './fate.js';
+import type { KernelIndex } from '../model/observed-index.js';
 
 /** A macvlan with a MAC of its own (a passthru child has its parent's). */
 function ownsMac(l: ObservedLink): boolean {

@@ -57,6 +57,16 @@ export class ConfigHolder {
     this.built = null;
   }
 
+  /** The holder as update(loaded) would leave it, this one unchanged: what a
+   *  dry run of candidate drop-ins plans with (last good versions included). */
+  preview(loaded: ConfigSet): ConfigHolder {
+    const h = new ConfigHolder();
+    for (const [key, n] of this.lastGood) h.lastGood.set(key, n);
+    for (const dir of this.listedDirs) h.listedDirs.add(dir);
+    h.update(loaded);
+    return h;
+  }
+
   /**
    * A directory that cannot be listed (permissions, I/O error) hides its
    * drop-ins, and one that was listed before in this run and is now missing or

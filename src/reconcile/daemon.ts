@@ -1,27 +1,31 @@
-// The daemon's state and its one loop. Everything that can change the kernel
-// goes through `request()`: runs never overlap, triggers that arrive during a
-// run are coalesced into one more run, and each run is the same idempotent
-// reconcile (reconcile/run.ts).
+// The daemon: its lifecycle (start, READY=1, watchdog, stop), the config in
+// force, and what each run publishes. Everything that can change the kernel
+// goes through `request()`; when runs happen (coalescing, debounce, back-off)
+// is reconcile/triggers.ts, and each run is the same idempotent reconcile
+// (reconcile/run.ts).
 
 import { FlatnetError, describeError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { ConfigSet } from '../config/load.js';
+import type { DropInFile } from '../config/discover.js';
 import type { NetworkConfig } from '../model/config.js';
 import { emptyObserved, type Observed } from '../model/observed.js';
-import type { DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
-import { buildDesired } from '../plan/desired.js';
-import { planOps } from '../plan/diff.js';
-import { describeOp, type Op } from '../plan/ops.js';
+import type { CandidateFile, CandidatePlan, DaemonApi, DaemonChange, EngineSummary, EngineView, ManagerState, NetworkStatus } from '../model/status.js';
+import type { Op } from '../plan/ops.js';
 import { summarizeOps } from '../plan/ops-summary.js';
+import { planRound } from '../plan/round.js';
 import { dockerNetworkCreateArgs } from '../docker/args.js';
 import { cniConflist } from '../emit/cni.js';
 import { podmanNetworkCreateArgs } from '../emit/podman.js';
 import { routerHints } from '../emit/router.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify.js';
-import { reconcileOnce, type RunResult } from './run.js';
-import { deriveStatus, followedSubnets, summaryLine } from './status.js';
+import { reconcileOnce, retryWhat, type RunResult } from './run.js';
+import { deriveStatus, sameStatus, summaryLine } from './status.js';
+import { followedSubnets } from '../plan/subnets.js';
 import { ConfigHolder } from './config-holder.js';
+import { Triggers, type RunReport } from './triggers.js';
+import { candidateDiagnostics, checkCandidates, dryRun } from './dry-run.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -36,29 +40,10 @@ export interface DaemonDeps {
   kernelDebounceMs: number;
   /** CLOCK_REALTIME in µs. */
   nowUsec: () => bigint;
+  /** The drop-ins as they would be with these candidates (config/load.ts loadConfigWith). */
+  loadCandidates?: (files: readonly DropInFile[]) => Promise<ConfigSet>;
 }
 
-/** An event after this long without one, and this long after our own last
- *  write, is a lone change (a link deleted, a carrier lost), not part of a
- *  stream nor the echo of our own writes: it is acted on after FIRST_EVENT_MS. */
-const QUIET_MS = 20;
-/** Long enough for the rest of one change's events (a deleted link's route,
- *  address and link lines arrive together), short enough to heal at once. */
-const FIRST_EVENT_MS = 1;
-const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 60_000;
-
-/** What the retry after a troubled run will try: the networks the kernel refused, and what is left over. */
-export function retryWhat(result: Pick<RunResult, 'outcomes' | 'leftover'>): string {
-  const failed = [...result.outcomes.entries()].filter(([, o]) => o.failed);
-  const parts = failed.map(([name, o]) => {
-    const first = o.errors[0];
-    return `${name} again${first !== undefined ? ` (last time: ${first.message})` : ''}`;
-  });
-  const left = result.leftover[0];
-  if (left !== undefined) parts.push(`${describeOp(left)}${result.leftover.length > 1 ? ` and ${result.leftover.length - 1} more` : ''}`);
-  return parts.length > 0 ? parts.join('; ') : 'the whole reconcile';
-}
 
 export class Daemon implements DaemonApi {
   readonly version: string;
@@ -70,24 +55,11 @@ export class Daemon implements DaemonApi {
   private managerState: ManagerState = 'starting';
   private lastObserved: Observed = emptyObserved();
   private readonly listeners = new Set<(c: DaemonChange) => void>();
-  private running = false;
-  private pending = false;
-  private waiters: (() => void)[] = [];
-  private eventTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_MIN_MS;
   /** Drop-in problems already in the journal, so a reload logs only new ones. */
   private loggedDiagnostics = new Set<string>();
-  /** Epoch ms before which kernel events do not start a run (after a troubled one). */
-  private backoffUntil = 0;
   private readyTimer: NodeJS.Timeout | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private watchdogDue = false;
-  private lastEventAt = -Infinity;
-  /** The next run observes everything afresh: something other than a kernel event asked for it. */
-  private freshWanted = true;
-  /** When the last run that wrote to the kernel ended (performance.now()). */
-  private lastWroteAt = -Infinity;
   private ready = false;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
@@ -98,9 +70,18 @@ export class Daemon implements DaemonApi {
   /** Runs so far and kernel events seen (for tests, bench and Describe). */
   readonly counters = { runs: 0, events: 0, resyncs: 0, writes: 0 };
 
+  /** When the loop runs (triggers, debounce, back-off); what a run does is runOnce. */
+  private readonly triggers: Triggers;
+
   constructor(deps: DaemonDeps) {
     this.d = deps;
     this.version = deps.version;
+    this.triggers = new Triggers({
+      run: (fresh) => this.runOnce(fresh),
+      log: deps.log,
+      kernelDebounceMs: deps.kernelDebounceMs,
+      betweenRuns: () => { if (this.watchdogDue) this.watchdogTick(); },
+    });
   }
 
   // ---- lifecycle -------------------------------------------------------
@@ -112,10 +93,7 @@ export class Daemon implements DaemonApi {
         this.counters.resyncs++;
         this.d.log.warning('kernel event monitor restarted: re-reading everything');
       }
-      const now = performance.now();
-      const lone = !this.running && now - this.lastEventAt >= QUIET_MS && now - this.lastWroteAt >= QUIET_MS;
-      this.lastEventAt = now;
-      this.scheduleSoon(lone);
+      this.triggers.kernelEvent();
     });
     await this.loadConfig();
     const wd = this.d.notifier.watchdogIntervalMs();
@@ -133,66 +111,23 @@ export class Daemon implements DaemonApi {
     this.stopped = true;
     this.setManagerState('stopping');
     this.d.notifier.stopping();
-    for (const t of [this.eventTimer, this.retryTimer, this.readyTimer]) if (t) clearTimeout(t);
+    if (this.readyTimer) clearTimeout(this.readyTimer);
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.unsubscribe?.();
-    // Wait for a run in flight: never leave a batch half-applied on purpose.
-    if (this.running) await new Promise<void>((res) => this.waiters.push(res));
+    await this.triggers.stop();
     this.d.log.info('stopping; every link stays in place');
   }
 
   // ---- the loop --------------------------------------------------------
 
-  /** Resolves after a full reconcile that started after this call. Only kernel
-   *  events pass fresh = false: their run may use the backend's event-fed view. */
-  private request(fresh = true): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (fresh) this.freshWanted = true;
-    return new Promise((res) => {
-      this.waiters.push(res);
-      this.pending = true;
-      if (!this.running) void this.loop();
-    });
-  }
-
-  private scheduleSoon(lone: boolean): void {
-    if (this.eventTimer !== undefined || this.stopped) return;
-    // A stream of events (a carrier storm, a script at work) is coalesced by
-    // the debounce; a lone one is acted on at once, which is what a heal is.
-    // After a troubled run our own writes come back as events: without the
-    // back-off a network that cannot converge would re-run at the debounce
-    // rate, so events then wait it out like the retry does.
-    const debounce = lone ? Math.min(FIRST_EVENT_MS, this.d.kernelDebounceMs) : this.d.kernelDebounceMs;
-    const wait = Math.max(debounce, this.backoffUntil - Date.now());
-    this.eventTimer = setTimeout(() => {
-      this.eventTimer = undefined;
-      void this.request(false);
-    }, wait);
-  }
-
-  private async loop(): Promise<void> {
-    this.running = true;
-    while (this.pending && !this.stopped) {
-      this.pending = false;
-      const waiters = this.waiters;
-      this.waiters = [];
-      try {
-        await this.runOnce();
-      } catch (e) {
-        this.d.log.error(`reconcile failed: ${describeError(e)}`);
-        this.scheduleRetry();
-      }
-      for (const w of waiters) w();
-      if (this.watchdogDue) this.watchdogTick();
-    }
-    this.running = false;
-    for (const w of this.waiters.splice(0)) w();
+  private request(): Promise<void> {
+    return this.triggers.request();
   }
 
   private watchdogTick(): void {
     // Sent only when the loop is idle: a loop stuck in a run starves it and
     // systemd restarts us (WatchdogSec=).
-    if (this.running) {
+    if (this.triggers.running) {
       this.watchdogDue = true;
       return;
     }
@@ -200,49 +135,28 @@ export class Daemon implements DaemonApi {
     this.d.notifier.watchdog();
   }
 
-  /** @param what what the next try will attempt, for its log line */
-  private scheduleRetry(what = 'the whole reconcile'): void {
-    if (this.retryTimer !== undefined || this.stopped) return;
-    const ms = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-    this.d.log.info(`will try again in ${Math.round(ms / 1000)} s: ${what}`);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.request();
-    }, ms);
-  }
-
-  private async runOnce(): Promise<void> {
+  private async runOnce(fresh: boolean): Promise<RunReport | null> {
     // Until the drop-ins are read nothing is known to be wanted: a run then (a
     // kernel event or a D-Bus Reconcile during start-up) deleted every owned
     // link as "no longer wanted" (found by test/reliability/kill9). start()
     // asks for the first run once they are read.
-    if (!this.configLoaded) return;
+    if (!this.configLoaded) return null;
     this.counters.runs++;
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const writesBefore = this.d.kernel.writes;
     const t0 = performance.now();
-    const fresh = this.freshWanted;
-    this.freshWanted = false;
     const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh });
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
-    if (writes > 0) this.lastWroteAt = performance.now();
     const ms = performance.now() - t0;
     this.d.log.debug(`reconcile run ${this.counters.runs}: ${writes} write${writes === 1 ? '' : 's'}, ${result.rounds} round${result.rounds === 1 ? '' : 's'}, ${ms.toFixed(1)} ms`);
     this.lastObserved = result.observed;
     this.publish(result);
-    const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
-    if (troubled) {
-      this.backoffUntil = Date.now() + this.retryMs;
-      this.scheduleRetry(retryWhat(result));
-    } else {
-      this.retryMs = RETRY_MIN_MS;
-      this.backoffUntil = 0;
-    }
     if (!this.ready && ![...this.statuses.values()].some((s) => s.state === 'waiting-for-parent')) {
       this.becomeReady('first reconcile done');
     }
+    const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
+    return { troubled, retryWhat: retryWhat(result), wrote: writes > 0 };
   }
 
   private publish(result: RunResult): void {
@@ -396,8 +310,18 @@ export class Daemon implements DaemonApi {
   async plan(): Promise<Op[]> {
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const observed = await this.d.kernel.observe({ fresh: true });
-    const { desired } = buildDesired({ ...input, observed });
-    return planOps(desired, observed).ops;
+    // The loop's own first round: what Plan lists is what the next reconcile applies.
+    return planRound({ ...input, observed }).plan.ops;
+  }
+
+  async planFiles(files: readonly CandidateFile[]): Promise<CandidatePlan> {
+    checkCandidates(files);
+    if (this.d.loadCandidates === undefined) throw new FlatnetError('unsupported', 'this daemon was started without a way to read its drop-ins beside candidates');
+    const set = await this.d.loadCandidates(files);
+    const preview = this.config.preview(set);
+    const observed = await this.d.kernel.observe({ fresh: true });
+    const { operations, blocked } = dryRun({ entries: preview.entries(), run: preview.runInput([...this.downSet], this.d.machineId), observed });
+    return { operations, blocked, diagnostics: candidateDiagnostics(set.diagnostics, files.map((f) => f.path)) };
   }
 
   /** The config in use for an emitter, with the subnets it follows now. */
@@ -487,19 +411,4 @@ export class Daemon implements DaemonApi {
     if (e === undefined) throw new FlatnetError('not-found', `no network named "${name}" (see flatnetctl list)`, { object: name });
     return e;
   }
-}
-
-/** Field by field (every field is a primitive or a list of strings): a JSON
- *  text of both, per network per run, was most of a run's status cost. */
-function sameStatus(a: NetworkStatus, b: NetworkStatus): boolean {
-  for (const key of Object.keys(a) as (keyof NetworkStatus)[]) {
-    const x = a[key];
-    const y = b[key];
-    if (Array.isArray(x) && Array.isArray(y)) {
-      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
-    } else if (x !== y) {
-      return false;
-    }
-  }
-  return Object.keys(a).length === Object.keys(b).length;
 }

@@ -9,11 +9,8 @@ import type { NetworkConfig } from '../model/config.js';
 import type { Desired } from '../model/desired.js';
 import type { Observed } from '../model/observed.js';
 import { aliasNetworks } from '../model/ownership.js';
-import { checkAgainstKernel, type HostAddress } from '../config/kernel-checks.js';
-import { buildDesired } from '../plan/desired.js';
-import { planOps } from '../plan/diff.js';
-import { indexKernel } from '../plan/fate.js';
 import { describeOp, opLink, type Op } from '../plan/ops.js';
+import { planRound, type Verdict } from '../plan/round.js';
 import type { Logger } from '../log.js';
 
 export interface RunInput {
@@ -68,22 +65,6 @@ function networksWithLinks(observed: Observed): Set<string> {
   return s;
 }
 
-/** Addresses by link name. Only parents and VLAN links are looked up in it,
- *  never a shim (validate.ts keeps their names apart). */
-function hostAddressesOf(observed: Observed): Map<string, HostAddress[]> {
-  const names = new Map<number, string>();
-  for (const l of observed.links) names.set(l.ifindex, l.name);
-  const out = new Map<string, HostAddress[]>();
-  for (const a of observed.addresses) {
-    const link = names.get(a.ifindex);
-    if (link === undefined) continue;
-    const list = out.get(link);
-    if (list === undefined) out.set(link, [{ link, cidr: a.cidr }]);
-    else list.push({ link, cidr: a.cidr });
-  }
-  return out;
-}
-
 export interface RunOptions {
   /** Observe everything afresh first (see ObserveOptions); a run started by kernel events alone need not. */
   fresh?: boolean;
@@ -92,52 +73,25 @@ export interface RunOptions {
 export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger, opts: RunOptions = {}): Promise<RunResult> {
   const outcomes = new Map<string, NetworkOutcome>();
   for (const n of input.networks) outcomeFor(outcomes, n.name);
-  const frozen = new Set(input.frozen);
-  // Networks dropped from desired for this run: new networks whose creation the
-  // kernel refused, so what was made of them is rolled back (never half-applied).
+  // What the kernel refused in this run: an existing network is then left as
+  // it was, and a new one is rolled back (never half-applied).
+  const refusedFrozen = new Set<string>();
   const rolledBack = new Set<string>();
   const applied: Op[] = [];
   const staleRetried = new Set<string>();
   let observed = await kernel.observe({ fresh: opts.fresh ?? true });
   const existedAtStart = networksWithLinks(observed);
 
-  // Checks that need the kernel (MTU above the parent's, macvlan on Wi-Fi) keep
-  // the kernel from ever seeing a value it would reject.
-  const hostAddresses = hostAddressesOf(observed);
-  for (const net of input.networks) {
-    if (net.parent === null) continue;
-    const lower = indexKernel(observed).byName.get(net.parent);
-    const onParent = [...(hostAddresses.get(net.parent) ?? []), ...(net.vlan === null ? [] : hostAddresses.get(`${net.parent}.${net.vlan}`) ?? [])];
-    const problems = checkAgainstKernel(net, lower, onParent).filter((d) => d.severity === 'error');
-    if (problems.length > 0) {
-      outcomeFor(outcomes, net.name).errors.push(...problems);
-      frozen.add(net.name);
-    }
-  }
-
   let rounds = 0;
   let leftover: Op[] = [];
   let desired: Desired = { links: [], frozen: [] };
   for (;;) {
     rounds++;
-    const live = input.networks.filter((n) => !rolledBack.has(n.name));
-    const built = buildDesired({
-      networks: live,
-      frozen: [...frozen],
-      down: [...input.down, ...rolledBack],
-      machineId: input.machineId,
-      observed,
-    });
-    desired = built.desired;
-    const plan = planOps(desired, observed);
-    if (rounds === 1 || plan.ops.length === 0) {
-      for (const [name, notes] of built.notes) outcomeFor(outcomes, name).notes = notes;
-      for (const w of plan.waiting) outcomeFor(outcomes, w.network).waitingFor = w.parent;
-      for (const c of plan.conflicts) {
-        const o = outcomeFor(outcomes, c.network ?? '');
-        (c.severity === 'error' ? o.errors : o.warnings).push(c);
-      }
-    }
+    const round = planRound({ ...input, observed, refused: { frozen: [...refusedFrozen], rolledBack: [...rolledBack] } });
+    desired = round.desired;
+    const { plan } = round;
+    const last = plan.ops.length === 0 || rounds > MAX_ROUNDS;
+    if (rounds === 1 || last) record(outcomes, round.verdicts, rounds === 1);
     for (const name of plan.adopted) log.notice(`adopted hand-made link ${name}: it matches the drop-in exactly`);
     if (plan.ops.length === 0) break;
     if (rounds > MAX_ROUNDS) {
@@ -171,18 +125,36 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
         const o = outcomeFor(outcomes, n);
         o.failed = true;
         o.errors.push({ severity: 'error', code: 'kernel', network: n, object: opLink(op), message: `${describeOp(op)}: ${message}` });
-        if (existedAtStart.has(n)) frozen.add(n);
+        if (existedAtStart.has(n)) refusedFrozen.add(n);
         else rolledBack.add(n);
       }
     }
     observed = await kernel.observe();
   }
-  // A network with nothing of its own to make (no VLAN, no shim) still waits
-  // for its parent: Docker cannot use `-o parent=` before it exists.
-  for (const net of input.networks) {
-    const o = outcomeFor(outcomes, net.name);
-    if (o.waitingFor === null && net.parent !== null && !indexKernel(observed).byName.has(net.parent)) o.waitingFor = net.parent;
-  }
   return { observed, desired, outcomes, applied, rounds, leftover };
 }
 
+/** A round's verdicts into the run's outcomes: the first round's, and the last
+ *  round's (what the kernel is left with); the kernel checks' once. */
+function record(outcomes: Map<string, NetworkOutcome>, verdicts: ReadonlyMap<string, Verdict>, first: boolean): void {
+  for (const [name, v] of verdicts) {
+    const o = outcomeFor(outcomes, name);
+    if (first) o.errors.push(...v.refused);
+    if (v.notes.length > 0) o.notes = v.notes;
+    if (v.waitingFor !== null) o.waitingFor = v.waitingFor;
+    o.errors.push(...v.errors);
+    o.warnings.push(...v.warnings);
+  }
+}
+
+/** What the retry after a troubled run will try: the networks the kernel refused, and what is left over. */
+export function retryWhat(result: Pick<RunResult, 'outcomes' | 'leftover'>): string {
+  const failed = [...result.outcomes.entries()].filter(([, o]) => o.failed);
+  const parts = failed.map(([name, o]) => {
+    const first = o.errors[0];
+    return `${name} again${first !== undefined ? ` (last time: ${first.message})` : ''}`;
+  });
+  const left = result.leftover[0];
+  if (left !== undefined) parts.push(`${describeOp(left)}${result.leftover.length > 1 ? ` and ${result.leftover.length - 1} more` : ''}`);
+  return parts.length > 0 ? parts.join('; ') : 'the whole reconcile';
+}

@@ -4,16 +4,11 @@
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
-import type { NetworkState, NetworkStatus } from '../model/status.js';
+import type { BlockedNetwork, NetworkState, NetworkStatus } from '../model/status.js';
 import type { NetworkOutcome } from './run.js';
-import { followedPrefixes } from '../plan/desired.js';
-import { indexKernel } from '../plan/fate.js';
+import { indexKernel } from '../model/observed-index.js';
+import { followedSubnets } from '../plan/subnets.js';
 import { nearest, parentCandidates } from '../config/suggest.js';
-
-/** The network's subnets: Subnet=, or the parent's current prefixes when it follows them. */
-export function followedSubnets(net: NetworkConfig, observed: Observed): string[] {
-  return net.subnets.length > 0 ? net.subnets : followedPrefixes(effectiveParentName(net), observed);
-}
 
 export interface StatusInput {
   name: string;
@@ -95,12 +90,7 @@ function liveAddresses(observed: Observed, ifindex: number | undefined): string[
   return addrs.filter((a) => !(a.family === 6 && a.scope === 'link')).map((a) => a.cidr);
 }
 
-/** A network that a plan will not (or cannot) make as its drop-in says, and why. */
-export interface BlockedNetwork {
-  name: string;
-  state: NetworkState;
-  reason: string;
-}
+export type { BlockedNetwork } from '../model/status.js';
 
 /** What keeps each network from being configured: for `flatnetctl plan` when it has nothing to do. */
 export function blockedNetworks(statuses: readonly NetworkStatus[]): BlockedNetwork[] {
@@ -164,4 +154,19 @@ export function summaryLine(statuses: readonly NetworkStatus[]): string {
   const noCarrier = count('no-carrier').length;
   if (noCarrier) parts.push(`${noCarrier} without carrier`);
   return parts.join(', ');
+}
+
+/** Field by field (every field is a primitive or a list of strings): a JSON
+ *  text of both, per network per run, was most of a run's status cost. */
+export function sameStatus(a: NetworkStatus, b: NetworkStatus): boolean {
+  for (const key of Object.keys(a) as (keyof NetworkStatus)[]) {
+    const x = a[key];
+    const y = b[key];
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
+    } else if (x !== y) {
+      return false;
+    }
+  }
+  return Object.keys(a).length === Object.keys(b).length;
 }

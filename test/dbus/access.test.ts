@@ -49,7 +49,8 @@ for (const policy of ['system', 'permissive'] as Policy[]) {
       await busctlJson(bus, ['call', BUS_NAME, MANAGER[0], 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects'], nobody);
       await busctlJson(bus, ['call', BUS_NAME, MANAGER[0], 'org.freedesktop.DBus.Peer', 'Ping'], nobody);
       for (const [member, ...args] of [['ListNetworks'], ['GetNetwork', 's', 'lan'], ['Describe'], ['Plan'], ['DockerArgs', 's', 'lan'],
-        ['PodmanArgs', 's', 'lan'], ['CniConfig', 's', 'lan'], ['RouterHints', 'ss', 'lan', 'openwrt'], ['Check', 'ss', '99-new.conf', '[Network]\nName=x\n']]) {
+        ['PodmanArgs', 's', 'lan'], ['CniConfig', 's', 'lan'], ['RouterHints', 'ss', 'lan', 'openwrt'], ['Check', 'ss', '99-new.conf', '[Network]\nName=x\n'],
+        ['PlanFiles', 'a{ss}', '1', '/tmp/10-lan.conf', '[Network]\nName=lan\nParent=enp3s0\n']]) {
         const r = await busctl(bus, ['--json=short', 'call', BUS_NAME, ...MANAGER, member ?? '', ...args], nobody);
         assert.equal(r.code, 0, `${member ?? ''}: ${r.stderr}`);
       }

@@ -1,12 +1,13 @@
-// observe → desired → plan → apply, repeated, against a FakeKernel: what the
-// reconcile loop does, without its logging and bookkeeping, for tests of the
-// planner's convergence.
+// observe → plan → apply, repeated, against a FakeKernel: what the reconcile
+// loop does with the same planning round (plan/round.ts), without its logging
+// and bookkeeping, for tests of the planner's convergence.
 
 import type { NetworkConfig } from '../../src/model/config.js';
 import type { Observed } from '../../src/model/observed.js';
-import { buildDesired, type PlannedDesired } from '../../src/plan/desired.js';
-import { planOps, type Plan } from '../../src/plan/diff.js';
+import type { PlannedDesired } from '../../src/plan/desired.js';
+import type { Plan } from '../../src/plan/diff.js';
 import { describeOp, type Op } from '../../src/plan/ops.js';
+import { planRound, type Verdict } from '../../src/plan/round.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { MACHINE_ID } from './scenarios.js';
 
@@ -21,19 +22,22 @@ export interface Planned {
   observed: Observed;
   desired: PlannedDesired;
   notes: Map<string, string[]>;
+  verdicts: Map<string, Verdict>;
   plan: Plan;
 }
 
 export async function planNow(k: FakeKernel, input: DriveInput): Promise<Planned> {
   const observed = await k.observe();
-  const { desired, notes } = buildDesired({
+  // The loop's own planning round (plan/round.ts), kernel checks included.
+  const { desired, plan, verdicts } = planRound({
     networks: input.networks,
     frozen: input.frozen ?? [],
     down: input.down ?? [],
     machineId: input.machineId ?? MACHINE_ID,
     observed,
   });
-  return { observed, desired, notes, plan: planOps(desired, observed) };
+  const notes = new Map([...verdicts].filter(([, v]) => v.notes.length > 0).map(([name, v]) => [name, v.notes]));
+  return { observed, desired, notes, verdicts, plan };
 }
 
 export interface DriveResult extends Planned {

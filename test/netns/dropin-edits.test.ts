@@ -160,6 +160,24 @@ describe('drop-in edits against the real daemon (issue 12)', { skip: isRoot ? fa
     assert.deepEqual(churn(from), []);
   });
 
+  // Issue 12 (a rename is a remove and an add): the drop-in's file name is
+  // not part of what it asks for, so a rename with the same Name= is no change.
+  test('10-lan.conf renamed to 20-lan.conf, Name= the same: docker-link untouched, no kernel write; and back', async () => {
+    const before = await current();
+    const writes = (from: number): string[] => (d?.log.slice(from) ?? []).filter((l) => /\breconcile run \d+: [1-9]\d* writes?\b/.test(l));
+    for (const [a, b] of [['10-lan.conf', '20-lan.conf'], ['20-lan.conf', '10-lan.conf']] as const) {
+      const from = logLen();
+      renameSync(join(dir, a), join(dir, b));
+      await logged(/reloading drop-ins/, from, `${a} → ${b}: reloaded`);
+      await logged(/\breconcile run \d+: /, from, `${a} → ${b}: reconciled`);
+      await sleep(1500); // a second reload, had the remove and the add been taken apart, would have run by now
+      assert.equal((await shim())?.ifindex, before.ifindex, `${a} → ${b}: docker-link kept (same ifindex)`);
+      assert.deepEqual(churn(from), [], `${a} → ${b}: nothing deleted or re-made`);
+      assert.deepEqual(writes(from), [], `${a} → ${b}: no kernel write:\n${d?.log.slice(from).join('\n') ?? ''}`);
+      assert.ok(!d?.log.slice(from).some((l) => /macvlan1: \S+ → /.test(l)), `${a} → ${b}: macvlan1's state never changed`);
+    }
+  });
+
   test('SIGHUP does not wait for the settle time', async () => {
     const from = logLen();
     writeFileSync(join(dir, '10-lan.conf'), dropIn('macvlan1', '192.168.88.195'));

@@ -76,7 +76,9 @@ function calls(): [string, string, string[], Kind][] {
   for (const [path, spec] of [[MANAGER_PATH, MANAGER], [NET_PATH, NETWORK]] as const) {
     for (const m of spec.methods) {
       const args = m.name === 'RouterHints' ? ['string:lan', 'string:openwrt']
-        : m.name === 'Check' ? ['string:99-lan.conf', 'string:[Network]'] : m.in.map(() => 'string:lan');
+        : m.name === 'Check' ? ['string:99-lan.conf', 'string:[Network]']
+        : m.name === 'PlanFiles' ? ['dict:string:string:/tmp/10-lan.conf,[Network]']
+        : m.in.map(() => 'string:lan');
       out.push([path, `${spec.name}.${m.name}`, args, m.mutating ? 'mutation' : 'read']);
     }
     for (const p of spec.properties) {

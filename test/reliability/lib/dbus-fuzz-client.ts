@@ -151,7 +151,8 @@ export async function fuzz(address: string, seed: number, count: number, budgetM
       else if (twist === 1) t.member = r.pick(['Nope', 'describe', 'Describe_', 'GetAll', 'Up', 'Set', 'Introspect', 'X']);
       else if (twist === 2) t.iface = r.chance(0.2) ? undefined : r.pick(['org.example.Nope', MANAGER.name, NETWORK.name, PROPERTIES.name]);
       else if (twist === 3) t.path = r.pick(['/', '/org', '/org/flatnet/flatnet1/network', '/org/flatnet/flatnet1/network/nope', `${MANAGER_PATH}/x`]);
-      else if (twist === 4 && t.signature.length > 0) t.signature = t.signature.slice(0, -1) + r.pick(['i', 'as', 'v', 's', 'ss']);
+      // (Not after a container's closing bracket: that would be no signature at all, which dbus-next refuses to send.)
+      else if (twist === 4 && /[^)}]$/.test(t.signature)) t.signature = t.signature.slice(0, -1) + r.pick(['i', 'as', 'v', 's', 'ss']);
       let msg: Message;
       try {
         // dbus-next never gets a message over ~256 KiB out (its connection just

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkAgainstKernel } from '../../../src/config/kernel-checks.js';
+import { checkAgainstKernel } from '../../../src/plan/kernel-checks.js';
 import { buildConfigSet } from '../../../src/config/load.js';
 import { formatDiagnostic } from '../../../src/errors.js';
 import type { ObservedLink } from '../../../src/model/observed.js';

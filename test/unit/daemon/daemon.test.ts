@@ -173,3 +173,41 @@ test('a link that vanishes between our look and our write is a stale view, not a
     assert.deepEqual(v4(h.kernel.addressesOf('docker-link')), ['192.168.88.192/32']);
   } finally { await h.daemon.stop(); }
 });
+
+test('Plan refuses what the loop refuses: MTU=9000 on a 1500 parent lists nothing, and the network is failed with 0 writes', async () => {
+  const h = await boot({ '/etc/flatnet.d/10-lan.conf': LAN.replace('[Network]\n', '[Network]\nMTU=9000\n') });
+  try {
+    assert.equal(h.kernel.writes, 0);
+    assert.equal(h.daemon.network('lan')?.state, 'failed');
+    assert.deepEqual(await h.daemon.plan(), [], 'the loop refuses it: the plan must not list a shim');
+  } finally { await h.daemon.stop(); }
+});
+
+test('planFiles: a candidate replaces the drop-in of its name; its typo shows the removal and its line; the kernel is left alone', async () => {
+  const kernel = new FakeKernel();
+  kernel.addNic('enp3s0');
+  const files = new Map([['/etc/flatnet.d/10-lan.conf', LAN]]);
+  const daemon = new Daemon({
+    kernel, machineId: 'f00dfeedf00dfeedf00dfeedf00dfeed', log: silentLogger, version: 'test', parentWaitMs: 50, kernelDebounceMs: 1,
+    notifier: { ready: () => undefined, reloading: () => undefined, stopping: () => undefined, status: () => undefined, watchdog: () => undefined, watchdogIntervalMs: () => 0 },
+    loadConfig: async () => buildConfigSet([...files].map(([path, text]) => ({ path, text }))),
+    loadCandidates: async (cands) => {
+      const names = new Set(cands.map((c) => c.path.slice(c.path.lastIndexOf('/') + 1)));
+      return buildConfigSet([...[...files].map(([path, text]) => ({ path, text })).filter((f) => !names.has(f.path.slice(f.path.lastIndexOf('/') + 1))), ...cands]);
+    },
+    nowUsec: () => BigInt(Date.now()) * 1000n,
+  });
+  await daemon.start();
+  try {
+    const writes = kernel.writes;
+    const typo = await daemon.planFiles([{ path: '/home/me/10-lan.conf', text: LAN.replace('Address=', 'Adress=') }]);
+    assert.deepEqual(typo.operations.map((o) => `${o.op} ${'cidr' in o ? o.cidr : ''}`), ['addr-del 192.168.88.192/32']);
+    assert.deepEqual(typo.diagnostics.map((d) => `${d.file ?? ''}:${d.line ?? 0} ${d.code}`), ['/home/me/10-lan.conf:9 unknown-key']);
+    const added = await daemon.planFiles([{ path: '/home/me/20-other.conf', text: '[Network]\nName=other\nParent=enp3s0\nVLAN=5000\n' }]);
+    assert.deepEqual(added.operations, [], 'lan is as its drop-in says; the broken new one makes nothing');
+    assert.deepEqual(added.blocked.map((b) => `${b.name}: ${b.state}`), ['other: invalid']);
+    await assert.rejects(daemon.planFiles([{ path: '/home/me/lan.txt', text: LAN }]), /ends in \.conf/);
+    assert.equal(kernel.writes, writes, 'a dry run writes nothing');
+    assert.equal(daemon.network('lan')?.state, 'configured');
+  } finally { await daemon.stop(); }
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deriveStatus, followedSubnets, summaryLine } from '../../../src/reconcile/status.js';
+import { deriveStatus, summaryLine } from '../../../src/reconcile/status.js';
+import { followedSubnets } from '../../../src/plan/subnets.js';
 import type { Observed, ObservedLink } from '../../../src/model/observed.js';
 import type { NetworkStatus } from '../../../src/model/status.js';
 import { readmeLan } from '../../fake/scenarios.js';

@@ -268,15 +268,18 @@ test('Promiscuous= on a NIC: one link-set of promisc, the only change to a link 
   assert.deepEqual(lines(after.plan.ops), ['delete docker-link for lan: no longer wanted']);
 });
 
-test('MTU raised on a VLAN and its shim: the parent first, so the child may follow', async () => {
+test('MTU raised on a VLAN and its shim: refused while the NIC is at 1500; then the parent first, so the child may follow', async () => {
   const k = host();
   await converge(k, { networks: [vlan10()] }, 1);
+  const refused = await planNow(k, { networks: [{ ...vlan10(), mtu: 9000 }] });
+  assert.deepEqual(lines(refused.plan.ops), [], 'the kernel checks hold the network as it is, as the loop does');
+  assert.match(refused.verdicts.get('v10')?.refused[0]?.message ?? '', /above the MTU of the parent enp3s0 \(1500\)/);
+  k.setMtu('enp3s0', 9216);
   const { plan } = await planNow(k, { networks: [{ ...vlan10(), mtu: 9000 }] });
   assert.deepEqual(lines(plan.ops), [
     'set enp3s0.10 mtu 9000 for v10: mtu 1500, want 9000',
     'set shim10 mtu 9000 for v10: mtu 1500, want 9000',
   ]);
-  k.setMtu('enp3s0', 9216);
   await converge(k, { networks: [{ ...vlan10(), mtu: 9000 }] }, 1);
 });
 

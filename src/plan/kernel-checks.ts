@@ -1,12 +1,13 @@
-// Checks that need the kernel as it is now, run by the daemon on every
-// reconcile (a parent's MTU or the NIC behind a name can change at any time),
-// so the kernel never sees a value it would refuse.
+// Checks that need the kernel as it is now, part of every planning round
+// (plan/round.ts: a parent's MTU or the NIC behind a name can change at any
+// time), so the kernel never sees a value it would refuse and a dry run
+// refuses what the loop refuses.
 
 import type { Diagnostic } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
 import type { ObservedLink } from '../model/observed.js';
-import { parsePrefixText } from './ip.js';
-import { placeOf } from './place.js';
+import { parsePrefixText } from '../config/ip.js';
+import { placeOf } from '../config/place.js';
 
 /** An address the host has on the network's parent (or its VLAN link), as observed. */
 export interface HostAddress {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkAgainstKernel } from '../../../src/config/kernel-checks.js';
+import { checkAgainstKernel } from '../../../src/plan/kernel-checks.js';
 import type { ObservedLink } from '../../../src/model/observed.js';
 import { shown, valid, LAN } from '../../support/config.js';
 
