@@ -14,6 +14,8 @@ export interface DaemonOptions {
   configDebounceMs: number;
   viewMinLinks: number;
   bus: boolean;
+  /** Ask the LAN (ARP probe) before assigning a shim's IPv4 address. */
+  arpProbe: boolean;
   logLevel: Level;
   machineIdFile: string;
   netns: string | undefined;
@@ -33,6 +35,8 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
   --view-min-links N   from N links on (default 100), a run started by kernel
                        events re-reads only the links they touched
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
+  --no-arp-probe       assign shim IPv4 addresses without asking the LAN first
+                       (RFC 5227 probe with arping; about 1 s at boot)
   --log-level LEVEL    debug, info, notice, warning or error (default info)
   --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)
   --version            print the version
@@ -61,6 +65,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
         'debounce-ms': { type: 'string' },
         'view-min-links': { type: 'string' },
         'no-bus': { type: 'boolean' },
+        'no-arp-probe': { type: 'boolean' },
         'log-level': { type: 'string' },
         'machine-id': { type: 'string' },
         netns: { type: 'string' },
@@ -82,6 +87,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     configDebounceMs: 200,
     viewMinLinks: number('view-min-links', v['view-min-links'], VIEW_MIN_LINKS, 0, 1_000_000),
     bus: v['no-bus'] !== true,
+    arpProbe: v['no-arp-probe'] !== true,
     logLevel: level as Level,
     machineIdFile: v['machine-id'] ?? '/etc/machine-id',
     netns: v.netns,

@@ -12,6 +12,8 @@ import { createLogger, type Logger } from './log.js';
 import { systemdNotifier } from './notify.js';
 import { Daemon } from './reconcile/daemon.js';
 import { debounce } from './watch/debounce.js';
+import { ArpingArp } from './lan/arping.js';
+import { AddressGuard } from './lan/guard.js';
 
 async function packageVersion(): Promise<string> {
   try {
@@ -57,6 +59,7 @@ async function run(opts: DaemonOptions): Promise<void> {
     parentWaitMs: opts.parentWaitMs,
     kernelDebounceMs: opts.kernelDebounceMs,
     nowUsec: () => BigInt(Date.now()) * 1000n,
+    ...(opts.arpProbe ? { guard: new AddressGuard(new ArpingArp(opts.netns !== undefined ? { netns: opts.netns } : {}), log) } : {}),
   });
   log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
 

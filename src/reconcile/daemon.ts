@@ -18,6 +18,7 @@ import type { Notifier } from '../notify.js';
 import { reconcileOnce, type RunResult } from './run.js';
 import { deriveStatus, followedSubnets, summaryLine } from './status.js';
 import { ConfigHolder } from './config-holder.js';
+import type { AddressGuard } from '../lan/guard.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -32,6 +33,8 @@ export interface DaemonDeps {
   kernelDebounceMs: number;
   /** CLOCK_REALTIME in µs. */
   nowUsec: () => bigint;
+  /** Asks the LAN before a shim's IPv4 address is assigned; absent = assign unasked. */
+  guard?: AddressGuard;
 }
 
 /** An event after this long without one, and this long after our own last
@@ -203,7 +206,11 @@ export class Daemon implements DaemonApi {
     const t0 = performance.now();
     const fresh = this.freshWanted;
     this.freshWanted = false;
-    const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh });
+    const guard = this.d.guard;
+    // A held address is asked about again only in a run someone asked for, never for a kernel event.
+    guard?.beginRun(fresh);
+    const vet = guard === undefined ? {} : { vet: guard.vet.bind(guard) };
+    const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh, ...vet });
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
     if (writes > 0) this.lastWroteAt = performance.now();
