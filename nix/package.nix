@@ -12,6 +12,7 @@
 , makeWrapper
 , systemd
 , iproute2
+, iputils
 , coreutils
 }:
 
@@ -50,11 +51,11 @@ buildNpmPackage {
     cp -r package.json node_modules $lib/
     cp -r dist/src $lib/dist/
 
-    # The daemon runs `ip` from PATH.
+    # The daemon runs `ip` and `arping` (iputils: ARP probes before a shim's address is used) from PATH.
     # Node flags as in src/node-flags.ts.
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetd \
       --add-flags "--max-semi-space-size=1 $lib/dist/src/main.js" \
-      --prefix PATH : ${lib.makeBinPath [ iproute2 ]}
+      --prefix PATH : ${lib.makeBinPath [ iproute2 iputils ]}
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetctl \
       --add-flags $lib/dist/src/cli/flatnetctl.js \
       --prefix PATH : ${lib.makeBinPath [ iproute2 ]}
