@@ -47,8 +47,11 @@ export class AddressGuard {
     const ask: Claim[] = [];
     for (const c of claims) {
       if (c.assigned) {
+        // Newly ours (probed free, or found on the shim: a restart, a MAC
+        // changed in place): neighbours' caches are told the shim's MAC.
+        const known = this.learnt.get(c.key)?.kind === 'ours';
         this.learnt.set(c.key, { kind: 'ours' });
-        if (this.toAnnounce.delete(c.key)) this.announce(c);
+        if (this.toAnnounce.delete(c.key) || !known) this.announce(c);
         continue;
       }
       const l = this.learnt.get(c.key);
@@ -88,7 +91,8 @@ export class AddressGuard {
     const was = this.learnt.get(c.key);
     const a = await this.arp.probe(c.parent, c.addr);
     if (a.kind === 'held') {
-      if (was?.kind !== 'held' || was.mac !== a.mac) this.log.warning(`${c.network}: ${c.addr} is in use on the LAN by ${a.mac} (answered an ARP probe on ${c.parent}); not assigning it to ${c.shim}`);
+      // The network's state line says so (with the drop-in's place); this is the detail.
+      if (was?.kind !== 'held' || was.mac !== a.mac) this.log.debug(`${c.network}: ${c.addr} is in use on the LAN by ${a.mac} (answered an ARP probe on ${c.parent}); not assigning it to ${c.shim}`);
       this.learnt.set(c.key, { kind: 'held', mac: a.mac });
       return;
     }
