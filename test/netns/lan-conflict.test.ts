@@ -13,22 +13,12 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { waitUntil } from '../support/wait.js';
-import { addrs4, foreignHost, type ForeignHost } from './lan-lib.js';
+import { addrs4, foreignHost, SEED000, type ForeignHost } from './lan-lib.js';
 
 const isRoot = process.getuid?.() === 0;
 const FOREIGN_MAC = '02:fe:00:00:00:01';
 const NET_PATH = '/org/flatnet/flatnet1/network/_310_2dlan';
 
-export const SEED000 = `[Network]
-Parent=enp3s0
-Subnet=${LAN.subnet}
-Gateway=${LAN.gateway}
-IPRange=${LAN.range}
-
-[Shim]
-Name=docker-link
-Address=${LAN.shim}
-`;
 
 describe('a shim address another host holds (ARP probe before use)', { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
   let lab: Lab, bus: DemoBus, daemon: DaemonProcess | undefined, dir: string, notify: NotifySocket, foreign: ForeignHost;

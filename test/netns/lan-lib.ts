@@ -1,7 +1,19 @@
 // Extra hosts on the lab's LAN switch for the LAN tests: a "foreign host" is a
 // namespace with a veth into the lab's bridge, an address and a known MAC.
 
-import { exec, nsRun, type Lab } from '../support/lab.js';
+import { exec, LAN, nsRun, type Lab } from '../support/lab.js';
+
+/** Seed 000 as network `10-lan`: shim docker-link with 192.168.88.192 on enp3s0. */
+export const SEED000 = `[Network]
+Parent=enp3s0
+Subnet=${LAN.subnet}
+Gateway=${LAN.gateway}
+IPRange=${LAN.range}
+
+[Shim]
+Name=docker-link
+Address=${LAN.shim}
+`;
 
 export interface ForeignHost { ns: string; dev: string; mac: string; leave(): Promise<void> }
 
