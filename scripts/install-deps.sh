@@ -3,11 +3,12 @@
 # libsystemd-dev: the sd-notify addon links libsystemd.  iproute2: the kernel
 # backend.  dbus, systemd: a private dbus-daemon, busctl, systemd-analyze.
 # iputils-arping: ARP probes before a shim's address is used (the daemon runs it).
+# radvd: an IPv6 router in the namespace tests' router namespace (never started on the host).
 # python3: the tests' NOTIFY_SOCKET reader.  strace: the reliability tier's
 # sandbox proof.  pandoc, debhelper, lintian, nix-bin: the packaging tier.
 set -euo pipefail
 CORE=(
-  build-essential python3 libsystemd-dev iproute2 iputils-ping iputils-arping dbus dbus-daemon dbus-bin systemd udev man-db
+  build-essential python3 libsystemd-dev iproute2 iputils-ping iputils-arping radvd dbus dbus-daemon dbus-bin systemd udev man-db
   procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin
 )
 # The VM tier: qemu and what its guest runs. docker.io is only installed here

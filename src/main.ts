@@ -14,6 +14,8 @@ import { Daemon } from './reconcile/daemon.js';
 import { debounce } from './watch/debounce.js';
 import { ArpingArp } from './lan/arping.js';
 import { AddressGuard } from './lan/guard.js';
+import { RaPolicy } from './lan/ra.js';
+import { ProcSysIpv6Conf } from './lan/proc-sys.js';
 
 async function packageVersion(): Promise<string> {
   try {
@@ -59,7 +61,11 @@ async function run(opts: DaemonOptions): Promise<void> {
     parentWaitMs: opts.parentWaitMs,
     kernelDebounceMs: opts.kernelDebounceMs,
     nowUsec: () => BigInt(Date.now()) * 1000n,
-    ...(opts.arpProbe ? { guard: new AddressGuard(new ArpingArp(opts.netns !== undefined ? { netns: opts.netns } : {}), log) } : {}),
+    guard: new AddressGuard(
+      opts.arpProbe ? new ArpingArp(opts.netns !== undefined ? { netns: opts.netns } : {}) : null,
+      log,
+      new RaPolicy(new ProcSysIpv6Conf(opts.netns), log),
+    ),
   });
   log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
 

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   notify: NotifySocket;
   logLevel?: 'debug' | 'info';
   debounceMs?: number;
+  /** More flatnetd options (the cold start's `--no-arp-probe` try). */
+  extraArgs?: string[];
 }
 
 export interface BenchDaemon {
@@ -58,6 +60,7 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
     process.execPath, ...NODE_FLAGS, DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
     '--log-level', o.logLevel ?? 'info', '--parent-wait', '5',
     ...(o.debounceMs !== undefined ? ['--debounce-ms', String(o.debounceMs)] : []),
+    ...(o.extraArgs ?? []),
   ];
   const [cmd = 'ip', ...pre] = nsExec(ns);
   const spawnedAt = performance.now();

@@ -8,6 +8,8 @@
 //                     work flatnetd does here (it cannot create a veth; on a
 //                     real host it would also create the 802.1Q parent)
 //   flatnetd          node dist/src/main.js → READY=1 on our NOTIFY_SOCKET
+//   flatnetd, no ARP  the same with --no-arp-probe: what asking the LAN before
+//                     assigning shim addresses (RFC 5227, issue 17) costs
 //   floor             what no Node daemon writing through iproute2 can beat:
 //                     Node starting and exiting (`node -e 0`, same flags),
 //                     plus one `ip -batch` of exactly the same writes
@@ -21,7 +23,7 @@ import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
 import { createParents, networks, settle, shimLines } from '../lib/topology.js';
 import { mustBaseline, withSession, type Ctx } from './common.js';
 
-type Kind = 'daemon' | 'recipeSame' | 'recipeFull';
+type Kind = 'daemon' | 'daemonNoProbe' | 'recipeSame' | 'recipeFull';
 
 export interface ColdResult {
   n: number;
@@ -33,6 +35,9 @@ export interface ColdResult {
   /** flatnetd / recipe (same work), per round. */
   ratioSame: Summary | null;
   ratioFull: Summary | null;
+  /** flatnetd without the ARP probe, and flatnetd / that per round (absent in results from before issue 17). */
+  noProbe?: Summary | null;
+  probeRatio?: Summary | null;
   /** Tries that left the kernel wrong (the run fails; the other tries' figures stand). */
   failures: string[];
   /** Medians of the daemon's phases (ms after the spawn). */
@@ -94,8 +99,8 @@ export interface ColdPhases {
   ready: number;
 }
 
-async function daemon(ctx: Ctx, n: number, phases: ColdPhases[]): Promise<number> {
-  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false }, async (s) => {
+async function daemon(ctx: Ctx, n: number, phases: ColdPhases[], extraArgs: string[] = []): Promise<number> {
+  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false, extraArgs }, async (s) => {
     const at = (re: RegExp): number => (s.daemon.log.find((l) => re.test(l.line))?.t ?? NaN) - s.daemon.spawnedAt;
     phases.push({ started: at(/ starting; /), firstWrite: at(WRITE_LINE_RE), ready: s.readyMs });
     return s.readyMs;
@@ -103,22 +108,24 @@ async function daemon(ctx: Ctx, n: number, phases: ColdPhases[]): Promise<number
 }
 
 const ORDERS: Kind[][] = [
-  ['recipeSame', 'daemon', 'recipeFull'],
-  ['daemon', 'recipeFull', 'recipeSame'],
-  ['recipeFull', 'recipeSame', 'daemon'],
+  ['recipeSame', 'daemon', 'recipeFull', 'daemonNoProbe'],
+  ['daemon', 'daemonNoProbe', 'recipeFull', 'recipeSame'],
+  ['recipeFull', 'daemonNoProbe', 'recipeSame', 'daemon'],
 ];
 
 export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<ColdResult> {
-  const samples: Record<Kind, number[]> = { daemon: [], recipeSame: [], recipeFull: [] };
+  const samples: Record<Kind, number[]> = { daemon: [], daemonNoProbe: [], recipeSame: [], recipeFull: [] };
   const floorNode: number[] = [];
   const floorBatch: number[] = [];
   const phases: ColdPhases[] = [];
+  const noProbePhases: ColdPhases[] = [];
   const failures: string[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const kind of ORDERS[r % ORDERS.length] ?? []) {
-      if (kind === 'daemon' && ctx.baselineOnly) continue;
+      if ((kind === 'daemon' || kind === 'daemonNoProbe') && ctx.baselineOnly) continue;
       try {
         const ms = kind === 'daemon' ? await daemon(ctx, n, phases)
+          : kind === 'daemonNoProbe' ? await daemon(ctx, n, noProbePhases, ['--no-arp-probe'])
           : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
         samples[kind].push(ms);
       } catch (e) {
@@ -132,7 +139,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
       floorBatch.push(await oneBatch(ctx, n));
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');
-    ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
+    ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')} (no ARP probe ${last('daemonNoProbe')}), recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
   }
   const hasDaemon = samples.daemon.length > 0;
   return {
@@ -145,6 +152,8 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     recipeFull: summarize(samples.recipeFull),
     ratioSame: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeSame)) : null,
     ratioFull: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeFull)) : null,
+    noProbe: samples.daemonNoProbe.length > 0 ? summarize(samples.daemonNoProbe) : null,
+    probeRatio: hasDaemon && samples.daemonNoProbe.length > 0 ? summarize(pairedRatios(samples.daemon, samples.daemonNoProbe)) : null,
     phases: hasDaemon ? {
       started: summarize(phases.map((p) => p.started)).median,
       firstWrite: summarize(phases.map((p) => p.firstWrite)).median,

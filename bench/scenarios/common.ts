@@ -60,6 +60,7 @@ export interface SessionOptions {
   logLevel?: 'debug' | 'info';
   /** Run the bench's own `ip monitor` (default true; cold start goes without, as the recipe does). */
   monitor?: boolean;
+  extraArgs?: string[];
 }
 
 /**
@@ -83,6 +84,7 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
       configDir: dir, notify,
       ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
       ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+      ...(o.extraArgs !== undefined ? { extraArgs: o.extraArgs } : {}),
     });
     const d = daemon;
     const ready = await Promise.race([

@@ -55,6 +55,33 @@ export function claimsOf(networks: readonly NetworkConfig[], observed: Observed)
   return out;
 }
 
+/** A shim IPv6 address the kernel's own DAD found duplicated (`dadfailed`). */
+export interface DadFailure { network: string; shim: string; cidr: string; addr: string }
+
+export function dadFailures(networks: readonly NetworkConfig[], observed: Observed): DadFailure[] {
+  const k = indexKernel(observed);
+  const out: DadFailure[] = [];
+  for (const n of networks) {
+    if (n.shim === null) continue;
+    const s = k.byName.get(n.shim.name);
+    if (s === undefined) continue;
+    const want = new Set(n.shim.addresses.map(canonical));
+    for (const a of k.addresses.get(s.ifindex) ?? []) {
+      if (a.dadFailed === true && want.has(canonical(a.cidr))) out.push({ network: n.name, shim: n.shim.name, cidr: canonical(a.cidr), addr: bare(a.cidr) });
+    }
+  }
+  return out;
+}
+
+export function dadDiagnostic(net: NetworkConfig | undefined, f: DadFailure): Diagnostic {
+  const where = net?.where['Shim.Address'];
+  return {
+    ...(where === undefined ? { object: f.shim } : { ...where, value: f.addr }),
+    severity: 'error', code: 'address-in-use', network: f.network,
+    message: `${f.addr} failed duplicate address detection on ${f.shim}: another host on the LAN has it (the kernel keeps it unused); \`flatnetctl reconcile\` tries again`,
+  };
+}
+
 /** The networks with the withheld addresses taken out of their shims (new objects; the input is not touched). */
 export function withhold(networks: readonly NetworkConfig[], withheld: ReadonlyMap<string, ReadonlySet<string>>): NetworkConfig[] {
   return networks.map((n) => {

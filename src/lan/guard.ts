@@ -10,7 +10,8 @@ import type { NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
 import type { Logger } from '../log.js';
 import type { Arp } from './arp.js';
-import { claimsOf, heldDiagnostic, withhold, type Claim } from './claims.js';
+import type { RaPolicy } from './ra.js';
+import { claimsOf, dadDiagnostic, dadFailures, heldDiagnostic, withhold, type Claim } from './claims.js';
 
 type Learnt = { kind: 'ours' } | { kind: 'held'; mac: string };
 
@@ -33,7 +34,8 @@ export class AddressGuard {
   /** Probes sent so far (for tests, bench and Describe). */
   probes = 0;
 
-  constructor(private readonly arp: Arp, private readonly log: Logger) {}
+  /** `arp` null: IPv4 addresses are assigned unasked (--no-arp-probe); IPv6 DAD and RAs are still minded. */
+  constructor(private readonly arp: Arp | null, private readonly log: Logger, private readonly ra?: RaPolicy) {}
 
   /** A new run: `reprobe` when someone asked for it (not a kernel event). */
   beginRun(reprobe: boolean): void {
@@ -42,7 +44,8 @@ export class AddressGuard {
   }
 
   async vet(networks: readonly NetworkConfig[], observed: Observed): Promise<Vetted> {
-    const claims = claimsOf(networks, observed);
+    await this.ra?.apply(networks, observed);
+    const claims = this.arp === null ? [] : claimsOf(networks, observed);
     this.forgetGone(claims);
     const ask: Claim[] = [];
     for (const c of claims) {
@@ -77,7 +80,29 @@ export class AddressGuard {
         errors.set(c.network, list);
       }
     }
+    this.vetDad(networks, observed, byName, withheld, errors);
     return { networks: withhold(networks, withheld), errors };
+  }
+
+  /** IPv6 is the kernel's own business (RFC 4862 DAD); its verdict is reported
+   *  like a held IPv4 address. In a run someone asked for, a failed address
+   *  is taken off for one round and put back, so the kernel asks again. */
+  private vetDad(networks: readonly NetworkConfig[], observed: Observed, byName: ReadonlyMap<string, NetworkConfig>,
+    withheld: Map<string, Set<string>>, errors: Map<string, Diagnostic[]>): void {
+    for (const f of dadFailures(networks, observed)) {
+      const key = `dad\0${f.network}\0${f.shim}\0${f.cidr}`;
+      if (this.reprobe && !this.askedThisRun.has(key)) {
+        this.askedThisRun.add(key);
+        const set = withheld.get(f.network) ?? new Set<string>();
+        set.add(f.cidr);
+        withheld.set(f.network, set);
+        this.log.info(`${f.network}: ${f.addr} failed duplicate address detection on ${f.shim}; adding it again so the kernel asks again`);
+        continue;
+      }
+      const list = errors.get(f.network) ?? [];
+      list.push(dadDiagnostic(byName.get(f.network), f));
+      errors.set(f.network, list);
+    }
   }
 
   /** Resolves when every announcement sent so far is done. */
@@ -89,6 +114,7 @@ export class AddressGuard {
     this.askedThisRun.add(c.key);
     this.probes++;
     const was = this.learnt.get(c.key);
+    if (this.arp === null) return;
     const a = await this.arp.probe(c.parent, c.addr);
     if (a.kind === 'held') {
       // The network's state line says so (with the drop-in's place); this is the detail.
@@ -108,6 +134,7 @@ export class AddressGuard {
   }
 
   private announce(c: Claim): void {
+    if (this.arp === null) return;
     const p = this.arp.announce(c.shim, c.addr).catch(() => undefined);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));

@@ -4,7 +4,8 @@
 // shim named `$(reboot)`) and a symlink out of the config directory, it
 // - never opens a file outside its config directories as a drop-in,
 // - never writes, creates, renames, deletes or binds a path outside its
-//   runtime dir (/run/flatnetd) — it writes nowhere at all,
+//   runtime dir (/run/flatnetd) — it writes nowhere at all but a shim's own
+//   /proc/sys/net/ipv6/conf/<shim>/accept_ra,
 // - never executes anything but `ip` (argv arrays, no shell), and nothing
 //   from a drop-in runs: no file appears, and a shim named `$(reboot)` is a
 //   link of exactly that name.
@@ -67,7 +68,9 @@ const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/;
 
 /** Paths a process may write: its runtime dir, and the usual character devices. */
 function writable(path: string): boolean {
-  return path === '/dev/null' || path.startsWith(`${RUNTIME_DIR}/`) || path === RUNTIME_DIR || /^\/dev\/(tty|pts\/)/.test(path);
+  return path === '/dev/null' || path.startsWith(`${RUNTIME_DIR}/`) || path === RUNTIME_DIR || /^\/dev\/(tty|pts\/)/.test(path)
+    // A shim's own accept_ra (issue 17: shims take no router advertisements); one path element for the link name.
+    || /^\/proc\/sys\/net\/ipv6\/conf\/[^/]+\/accept_ra$/.test(path);
 }
 
 describe('what flatnetd does to the host', { skip: !isRoot ? 'needs root for network namespaces' : !hasStrace ? 'needs strace (apt-get install -y strace)' : false }, () => {
