@@ -46,10 +46,12 @@ test('a free address is asked about once out of the parent, assigned, then annou
   try {
     assert.deepEqual(h.arp.probes, [{ dev: 'enp3s0', addr: SHIM }]);
     assert.deepEqual(v4(h.kernel, 'docker-link'), [`${SHIM}/32`]);
+    await h.guard.settled();
     assert.deepEqual(h.arp.announcements, [{ dev: 'docker-link', addr: SHIM }]);
     assert.equal(h.daemon.network('lan')?.state, 'configured');
     await h.daemon.reconcile();
     assert.equal(h.arp.probes.length, 1, 'an address on the shim is ours: never asked again');
+    await h.guard.settled();
     assert.equal(h.arp.announcements.length, 1);
   } finally { await h.daemon.stop(); }
 });
@@ -67,6 +69,7 @@ test('a held address is withheld; the rest is made; the status names the MAC; RE
     assert.match(s?.lastError ?? '', /10-lan\.conf:\d+: Address=192\.168\.88\.192:/, 'the drop-in line is named');
     assert.ok(h.notes.includes('READY=1'));
     assert.equal(h.lines.filter((l) => l.startsWith('W ') && l.includes('in use on the LAN')).length, 1);
+    await h.guard.settled();
     assert.equal(h.arp.announcements.length, 0);
   } finally { await h.daemon.stop(); }
 });
@@ -90,6 +93,7 @@ test('kernel events never ask again; reconcile does; a host that left frees the 
     assert.deepEqual(v4(h.kernel, 'docker-link'), [`${SHIM}/32`]);
     assert.equal(h.daemon.network('lan')?.state, 'configured');
     assert.ok(h.lines.some((l) => l.includes('192.168.88.192 is free on the LAN again')));
+    await h.guard.settled();
     assert.deepEqual(arp.announcements, [{ dev: 'docker-link', addr: SHIM }]);
   } finally { await h.daemon.stop(); }
 });
@@ -110,6 +114,7 @@ test('a heal of the same shim does not ask; an edited address does; a new MAC is
     // The kernel changes a macvlan's MAC in place: the address never left the shim, so it is not
     // probed (it is in use), but announced again so neighbours follow the new MAC.
     assert.deepEqual(h.arp.probes.map((p) => p.addr), [SHIM, '192.168.88.222']);
+    await h.guard.settled();
     assert.deepEqual(h.arp.announcements.map((a) => a.addr), [SHIM, '192.168.88.222', '192.168.88.222']);
   } finally { await h.daemon.stop(); }
 });
