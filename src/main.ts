@@ -15,6 +15,8 @@ import { debounce } from './watch/debounce.js';
 import { ArpingArp } from './lan/arping.js';
 import { AddressGuard } from './lan/guard.js';
 import { RaPolicy } from './lan/ra.js';
+import type { ScanPlan } from './lan/scan.js';
+import { runScan } from './lan/scanner.js';
 import { ProcSysIpv6Conf } from './lan/proc-sys.js';
 
 async function packageVersion(): Promise<string> {
@@ -51,6 +53,8 @@ async function run(opts: DaemonOptions): Promise<void> {
   const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l) });
   const killAfter = faultKillAfterOps(process.env); // test hook (test/reliability), unset in production
   const kernel = killAfter === null ? ipKernel : new KillAfterOpsKernel(ipKernel, { ops: killAfter, onKill: (l) => log.warning(l) });
+  const netnsOpt = opts.netns !== undefined ? { netns: opts.netns } : {};
+  const arp = opts.arpProbe ? new ArpingArp(netnsOpt) : null;
   const daemon = new Daemon({
     kernel,
     loadConfig: () => loadConfig(opts.configDirs),
@@ -61,11 +65,8 @@ async function run(opts: DaemonOptions): Promise<void> {
     parentWaitMs: opts.parentWaitMs,
     kernelDebounceMs: opts.kernelDebounceMs,
     nowUsec: () => BigInt(Date.now()) * 1000n,
-    guard: new AddressGuard(
-      opts.arpProbe ? new ArpingArp(opts.netns !== undefined ? { netns: opts.netns } : {}) : null,
-      log,
-      new RaPolicy(new ProcSysIpv6Conf(opts.netns), log),
-    ),
+    guard: new AddressGuard(arp, log, new RaPolicy(new ProcSysIpv6Conf(opts.netns), log)),
+    ...(arp !== null ? { scan: (plan: ScanPlan) => runScan(arp, plan) } : {}),
   });
   log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
 

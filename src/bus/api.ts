@@ -69,6 +69,7 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     m('Describe', [], [a('json', 's')]),
     m('Plan', [], [a('json', 's')]),
     m('DockerArgs', [a('name', 's')], [a('argv', 'as')]),
+    m('Probe', [a('name', 's'), a('force', 'b')], [a('json', 's')], true),
     m('Reload', [], [], true),
     m('Reconcile', [], [], true),
     m('Up', [a('name', 's')], [], true),

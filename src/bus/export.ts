@@ -250,6 +250,11 @@ class Exporter implements Host {
           const argv = api.dockerArgs(this.knownNetwork(args[0]));
           return argv.map(String);
         }
+        case 'Probe': {
+          const name = this.knownNetwork(args[0]);
+          if (api.probe === undefined) throw new DBusError(BusErrors.UnknownMethod, 'this daemon does not scan the LAN');
+          return toJson(await api.probe(name, args[1] === true));
+        }
         case 'Reload': return api.reload();
         case 'Reconcile': return api.reconcile();
         case 'Up': return api.up(this.knownNetwork(args[0]));

@@ -22,13 +22,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'plan', usage: '', summary: 'Show what a reconcile would change now (changes nothing)', min: 0, max: 0, read: true },
   { name: 'check', usage: '[PATH…]', summary: 'Validate drop-ins offline (default /etc/flatnet.d); no daemon needed', min: 0, max: Infinity, read: true },
   { name: 'docker-args', usage: 'NAME', summary: 'Print the matching "docker network create" command', min: 1, max: 1, read: true },
+  { name: 'probe', usage: 'NAME', summary: 'Scan the network\'s IPRange= on the LAN: who answers, this host or another (--force beyond a /22)', min: 1, max: 1, read: true },
   { name: 'monitor', usage: '', summary: 'Follow changes as they happen, one line each', min: 0, max: 0, read: true },
 ];
 
 export type Parsed =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean }
+  | { kind: 'run'; command: CommandSpec; args: string[]; json: boolean; force: boolean }
   | { kind: 'usage'; message: string };
 
 export function helpText(version: string): string {
@@ -43,11 +44,12 @@ export function helpText(version: string): string {
     '',
     'Options:',
     '  --json     Print JSON (read commands)',
+    '  --force    probe: scan a range larger than a /22',
     '  -h --help  Show this help',
     '  --version  Show the version',
     '',
     'Exit status: 0 ok, 1 failure (check: errors found), 2 usage, 3 flatnetd not running.',
-    'up, down, reload and reconcile need root.',
+    'up, down, reload, reconcile and probe need root.',
   ].join('\n');
 }
 
@@ -58,7 +60,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: { json: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
     });
   } catch (e) {
     return { kind: 'usage', message: e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e) };
@@ -76,5 +78,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (args.length > command.max) {
     return { kind: 'usage', message: command.max === 0 ? `${name} takes no arguments` : `${name} takes ${command.usage}, not ${args.length} arguments` };
   }
-  return { kind: 'run', command, args, json };
+  const force = values.force === true;
+  if (force && name !== 'probe') return { kind: 'usage', message: '--force is for probe' };
+  return { kind: 'run', command, args, json, force };
 }

@@ -100,6 +100,26 @@ export async function dockerArgs(io: Io, args: string[]): Promise<number> {
   });
 }
 
+/** A /22 at 24 addresses a probe wait apart is about 45 s; forced, larger ranges take longer still. */
+const PROBE_TIMEOUT_MS = 600_000;
+
+export async function probe(io: Io, args: string[], force: boolean): Promise<number> {
+  return withClient(async (c) => {
+    const text = String(await c.manager('Probe', 'sb', [args[0] ?? '', force], PROBE_TIMEOUT_MS));
+    if (io.json) { io.out(text); return EXIT.ok; }
+    const r = JSON.parse(text) as { network?: string; scanned?: number; occupants?: { address: string; mac: string; owner: string; detail: string }[]; errors?: string[] };
+    const rows = r.occupants ?? [];
+    const lines = rows.map((o) => `${o.address.padEnd(15)}  ${o.mac}  ${(o.owner === 'foreign' ? 'FOREIGN' : 'this host').padEnd(9)}  ${o.detail}`);
+    const foreign = rows.filter((o) => o.owner === 'foreign').length;
+    io.out([
+      ...(lines.length > 0 ? [`${'ADDRESS'.padEnd(15)}  ${'MAC'.padEnd(17)}  ${'OWNER'.padEnd(9)}  DETAIL`, ...lines, ''] : []),
+      `${r.network ?? args[0] ?? ''}: ${plural(r.scanned ?? 0, 'address', 'addresses')} scanned, ${rows.length} answered, ${foreign} foreign.`,
+      ...(r.errors ?? []).map((e) => `could not probe: ${e}`),
+    ].join('\n'));
+    return EXIT.ok;
+  });
+}
+
 export async function check(io: Io, paths: string[]): Promise<number> {
   // Loaded on demand: only `check` needs the config parser.
   const { checkPaths } = await import('../config/check.js');

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
 import { helpText, parseCommandLine } from './args.js';
-import { change, check, dockerArgs, EXIT, list, monitor, plan, status, type Io } from './commands.js';
+import { change, check, dockerArgs, EXIT, list, monitor, plan, probe, status, type Io } from './commands.js';
 
 function version(): string {
   try {
@@ -60,6 +60,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'plan': return await plan(io);
       case 'check': return await check(io, args);
       case 'docker-args': return await dockerArgs(io, args);
+      case 'probe': return await probe(io, args, parsed.force);
       case 'monitor': return await monitor(io);
       default: err(`flatnetctl: ${command.name} is not implemented`); return EXIT.failure;
     }

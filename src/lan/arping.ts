@@ -20,8 +20,10 @@ export interface ArpingOptions {
 
 interface Ran { code: number; stdout: string; stderr: string }
 
-// `Unicast reply from 192.168.88.192 [02:11:22:33:44:55]  0.527ms`
-const REPLY_RE = /reply from \S+ \[([0-9A-Fa-f:]{17})\]/;
+// `Unicast reply from 192.168.88.192 [02:11:22:33:44:55]  0.527ms`; a host that
+// claims the address while we listen (its own ARP request, a gratuitous one)
+// counts too: `Broadcast request from …`.
+const REPLY_RE = /(?:reply|request) from \S+ \[([0-9A-Fa-f:]{17})\]/;
 
 export function parseProbe(r: Ran): ProbeAnswer {
   if (r.code === 0) return { kind: 'free' };

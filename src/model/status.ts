@@ -62,6 +62,8 @@ export interface DaemonApi {
   reconcile(): Promise<void>;
   up(name: string): Promise<void>;
   down(name: string): Promise<void>;
+  /** Scan the network's IPRange= and gateways on the LAN (ARP); `force` for more than a /22. Absent: not offered. */
+  probe?(name: string, force: boolean): Promise<unknown>;
   /** Called after every change of the manager state, the network set or any network's status. */
   onChange(listener: (change: DaemonChange) => void): () => void;
 }

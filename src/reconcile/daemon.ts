@@ -19,6 +19,8 @@ import { reconcileOnce, type RunResult } from './run.js';
 import { deriveStatus, followedSubnets, summaryLine } from './status.js';
 import { ConfigHolder } from './config-holder.js';
 import type { AddressGuard } from '../lan/guard.js';
+import { planScan, type ScanPlan } from '../lan/scan.js';
+import type { ScanReport } from '../lan/scanner.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -33,6 +35,8 @@ export interface DaemonDeps {
   kernelDebounceMs: number;
   /** CLOCK_REALTIME in µs. */
   nowUsec: () => bigint;
+  /** Runs a range scan (flatnetctl probe); absent = not offered. */
+  scan?: (plan: ScanPlan) => Promise<ScanReport>;
   /** Asks the LAN before a shim's IPv4 address is assigned; absent = assign unasked. */
   guard?: AddressGuard;
 }
@@ -351,6 +355,26 @@ export class Daemon implements DaemonApi {
     const net: NetworkConfig | null = this.requireNetwork(name).net;
     if (net === null) throw new FlatnetError('invalid-value', `network "${name}" has an invalid drop-in and no last good version; run flatnetctl check`, { object: name });
     return dockerNetworkCreateArgs(net, followedSubnets(net, this.lastObserved));
+  }
+
+  /** One scan at a time: a scan is ARP traffic on someone's LAN. */
+  private scanning = false;
+
+  async probe(name: string, force: boolean): Promise<ScanReport> {
+    const scan = this.d.scan;
+    const net = this.requireNetwork(name).net;
+    if (scan === undefined) throw new FlatnetError('unsupported', 'this flatnetd does not scan the LAN (started with --no-arp-probe)', { object: name });
+    if (net === null) throw new FlatnetError('invalid-value', `network "${name}" has an invalid drop-in and no last good version; run flatnetctl check`, { object: name });
+    if (this.scanning) throw new FlatnetError('conflict', 'a scan is already running; try again when it is done', { object: name });
+    this.scanning = true;
+    try {
+      const plan = planScan(net, await this.d.kernel.observe({ fresh: true }), force);
+      if ('code' in plan) throw new FlatnetError(plan.code === 'too-large' ? 'invalid-value' : 'unsupported', plan.message, { object: name });
+      this.d.log.info(`${name}: scanning ${plan.targets.length} address${plan.targets.length === 1 ? '' : 'es'} on the LAN (flatnetctl probe)`);
+      return await scan(plan);
+    } finally {
+      this.scanning = false;
+    }
   }
 
   async reload(): Promise<void> {
