@@ -65,7 +65,8 @@ test('busctl (a parser none of us wrote) reads every member with its signature',
   assert.equal(rows.get('ListNetworks'), 'method - a(sso)');
   assert.equal(rows.get('Reload'), 'method - -');
   assert.equal(rows.get('Diagnostics'), 'property a(sssusssss)');
-  assert.equal(rows.size, 13);
+  assert.equal(rows.get('Probe'), 'method sb s');
+  assert.equal(rows.size, 14);
   const flags = r.stdout.split('\n').filter((l) => l.startsWith('.Version') || l.startsWith('.State'));
   assert.match(flags.find((l) => l.startsWith('.Version')) ?? '', /\bconst$/);
   assert.match(flags.find((l) => l.startsWith('.State')) ?? '', /\bemits-change$/);
