@@ -139,7 +139,7 @@ test('the key table has one row per Section.Key and covers what the man page doc
   assert.deepEqual(ids, [
     'Network.Name', 'Network.Parent', 'Network.VLAN', 'Network.Driver', 'Network.Mode', 'Network.IPVlanFlag',
     'Network.Subnet', 'Network.Gateway', 'Network.IPRange', 'Network.MTU', 'Network.Promiscuous',
-    'Shim.Name', 'Shim.Address', 'Shim.Route', 'Shim.MACAddress',
+    'Shim.Name', 'Shim.Address', 'Shim.Route', 'Shim.MACAddress', 'Shim.IPv6AcceptRA',
   ]);
   assert.deepEqual(KEYS.filter((k) => k.list).map((k) => `${k.section}.${k.key}`),
     ['Network.Subnet', 'Network.Gateway', 'Network.IPRange', 'Shim.Address', 'Shim.Route']);
@@ -155,7 +155,7 @@ test('the man page documents every key of the table, under its section, and no o
   };
   for (const section of ['Network', 'Shim'] as const) {
     const text = sectionOf(section);
-    const documented = [...text.matchAll(/^\*\*([A-Za-z]+)=\*\*$/gm)].map((m) => m[1]);
+    const documented = [...text.matchAll(/^\*\*([A-Za-z0-9]+)=\*\*$/gm)].map((m) => m[1]);
     assert.deepEqual(documented, KEYS.filter((k) => k.section === section).map((k) => k.key), section);
   }
 });
