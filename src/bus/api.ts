@@ -69,6 +69,7 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     m('PodmanArgs', [a('name', 's')], [a('argv', 'as')]),
     m('CniConfig', [a('name', 's')], [a('json', 's')]),
     m('RouterHints', [a('name', 's'), a('router', 's')], [a('text', 's')]),
+    m('Probe', [a('name', 's'), a('force', 'b')], [a('json', 's')], true),
     m('Reload', [], [], true),
     m('Reconcile', [], [], true),
     m('Up', [a('name', 's')], [], true),

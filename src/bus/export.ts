@@ -257,6 +257,11 @@ class Exporter implements Host {
         case 'PodmanArgs': return api.podmanArgs(this.knownNetwork(args[0])).map(String);
         case 'CniConfig': return api.cniConfig(this.knownNetwork(args[0]));
         case 'RouterHints': return api.routerHints(this.knownNetwork(args[0]), String(args[1]));
+        case 'Probe': {
+          const name = this.knownNetwork(args[0]);
+          if (api.probe === undefined) throw new DBusError(BusErrors.UnknownMethod, 'this daemon does not scan the LAN');
+          return toJson(await api.probe(name, args[1] === true));
+        }
         case 'Reload': return api.reload();
         case 'Reconcile': return api.reconcile();
         case 'Up': return api.up(this.knownNetwork(args[0]));

@@ -147,6 +147,7 @@ export const KEYS: readonly KeySpec[] = [
   { section: 'Shim', key: 'Address', list: true, type: 'address[/length]', parse: parseHostAddress, field: 'shim.addresses' },
   { section: 'Shim', key: 'Route', list: true, type: 'prefix', parse: parsePrefix, field: 'shim.routes' },
   { section: 'Shim', key: 'MACAddress', list: false, type: 'unicast MAC', parse: parseMac, field: 'shim.mac' },
+  { section: 'Shim', key: 'IPv6AcceptRA', list: false, type: 'boolean', parse: parseBool, field: 'shim.acceptRA' },
   { section: 'Engine', key: 'Reattach', list: false, type: 'boolean', parse: parseBool, field: 'engine.reattach' },
   { section: 'Engine', key: 'Create', list: false, type: 'boolean', parse: parseBool, field: 'engine.create' },
 ];

@@ -125,6 +125,8 @@ export interface DaemonApi {
   down(name: string): Promise<void>;
   /** The container engines followed (none: an empty list); optional for stand-ins. */
   engines?(): EngineSummary[];
+  /** Scan the network's IPRange= and gateways on the LAN (ARP); `force` for more than a /22. Absent: not offered. */
+  probe?(name: string, force: boolean): Promise<unknown>;
   /** Called after every change of the manager state, the network set or any network's status. */
   onChange(listener: (change: DaemonChange) => void): () => void;
 }

@@ -22,6 +22,9 @@ import type { Notifier } from '../notify.js';
 import { reconcileOnce, type RunResult } from './run.js';
 import { deriveStatus, followedSubnets, summaryLine } from './status.js';
 import { ConfigHolder } from './config-holder.js';
+import type { AddressGuard } from '../lan/guard.js';
+import { planScan, type ScanPlan } from '../lan/scan.js';
+import type { ScanReport } from '../lan/scanner.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -36,6 +39,10 @@ export interface DaemonDeps {
   kernelDebounceMs: number;
   /** CLOCK_REALTIME in µs. */
   nowUsec: () => bigint;
+  /** Runs a range scan (flatnetctl probe); absent = not offered. */
+  scan?: (plan: ScanPlan) => Promise<ScanReport>;
+  /** Asks the LAN before a shim's IPv4 address is assigned; absent = assign unasked. */
+  guard?: AddressGuard;
 }
 
 /** An event after this long without one, and this long after our own last
@@ -224,7 +231,11 @@ export class Daemon implements DaemonApi {
     const t0 = performance.now();
     const fresh = this.freshWanted;
     this.freshWanted = false;
-    const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh });
+    const guard = this.d.guard;
+    // A held address is asked about again only in a run someone asked for, never for a kernel event.
+    guard?.beginRun(fresh);
+    const vet = guard === undefined ? {} : { vet: guard.vet.bind(guard) };
+    const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh, ...vet });
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
     if (writes > 0) this.lastWroteAt = performance.now();
@@ -405,6 +416,26 @@ export class Daemon implements DaemonApi {
     const net: NetworkConfig | null = this.requireNetwork(name).net;
     if (net === null) throw new FlatnetError('invalid-value', `network "${name}" has an invalid drop-in and no last good version; run flatnetctl check`, { object: name });
     return { net, subnets: followedSubnets(net, this.lastObserved) };
+  }
+
+  /** One scan at a time: a scan is ARP traffic on someone's LAN. */
+  private scanning = false;
+
+  async probe(name: string, force: boolean): Promise<ScanReport> {
+    const scan = this.d.scan;
+    const net = this.requireNetwork(name).net;
+    if (scan === undefined) throw new FlatnetError('unsupported', 'this flatnetd does not scan the LAN (started with --no-arp-probe)', { object: name });
+    if (net === null) throw new FlatnetError('invalid-value', `network "${name}" has an invalid drop-in and no last good version; run flatnetctl check`, { object: name });
+    if (this.scanning) throw new FlatnetError('conflict', 'a scan is already running; try again when it is done', { object: name });
+    this.scanning = true;
+    try {
+      const plan = planScan(net, await this.d.kernel.observe({ fresh: true }), force);
+      if ('code' in plan) throw new FlatnetError(plan.code === 'too-large' ? 'invalid-value' : 'unsupported', plan.message, { object: name });
+      this.d.log.info(`${name}: scanning ${plan.targets.length} address${plan.targets.length === 1 ? '' : 'es'} on the LAN (flatnetctl probe)`);
+      return await scan(plan);
+    } finally {
+      this.scanning = false;
+    }
   }
 
   dockerArgs(name: string): string[] {

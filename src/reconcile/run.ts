@@ -90,6 +90,9 @@ function hostAddressesOf(observed: Observed): Map<string, HostAddress[]> {
 export interface RunOptions {
   /** Observe everything afresh first (see ObserveOptions); a run started by kernel events alone need not. */
   fresh?: boolean;
+  /** Asked each round before planning (src/lan/guard.ts): the networks to make
+   *  true with the shim addresses not to assign yet taken out, and why. */
+  vet?: (networks: NetworkConfig[], observed: Observed) => Promise<{ networks: NetworkConfig[]; errors: Map<string, Diagnostic[]> }>;
 }
 
 export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger, opts: RunOptions = {}): Promise<RunResult> {
@@ -121,9 +124,17 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   let rounds = 0;
   let leftover: Op[] = [];
   let desired: Desired = { links: [], frozen: [] };
+  let lanErrors = new Map<string, Diagnostic[]>();
   for (;;) {
     rounds++;
-    const live = input.networks.filter((n) => !rolledBack.has(n.name));
+    let live = input.networks.filter((n) => !rolledBack.has(n.name));
+    if (opts.vet !== undefined) {
+      const skip = new Set([...input.down, ...frozen]);
+      const vetted = await opts.vet(live.filter((n) => !skip.has(n.name)), observed);
+      const byName = new Map(vetted.networks.map((n) => [n.name, n] as const));
+      live = live.map((n) => byName.get(n.name) ?? n);
+      lanErrors = vetted.errors;
+    }
     const built = buildDesired({
       networks: live,
       frozen: [...frozen],
@@ -180,6 +191,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
     }
     observed = await kernel.observe();
   }
+  for (const [name, errs] of lanErrors) outcomeFor(outcomes, name).errors.push(...errs);
   // A network with nothing of its own to make (no VLAN, no shim) still waits
   // for its parent: Docker cannot use `-o parent=` before it exists.
   for (const net of input.networks) {

@@ -75,7 +75,7 @@ function calls(): [string, string, string[], Kind][] {
   const out: [string, string, string[], Kind][] = [];
   for (const [path, spec] of [[MANAGER_PATH, MANAGER], [NET_PATH, NETWORK]] as const) {
     for (const m of spec.methods) {
-      const args = m.name === 'RouterHints' ? ['string:lan', 'string:openwrt'] : m.in.map(() => 'string:lan');
+      const args = m.name === 'RouterHints' ? ['string:lan', 'string:openwrt'] : m.in.map((x) => (x.type === 'b' ? 'boolean:false' : 'string:lan'));
       out.push([path, `${spec.name}.${m.name}`, args, m.mutating ? 'mutation' : 'read']);
     }
     for (const p of spec.properties) {
