@@ -46,7 +46,7 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
   --no-engine          do not follow any container engine
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
   --no-arp-probe       assign shim IPv4 addresses without asking the LAN first
-                       (RFC 5227 probe with arping; about 1 s at boot)
+                       (RFC 5227 probe with arping; it never delays READY=1)
   --log-level LEVEL    debug, info, notice, warning or error (default info)
   --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)
   --version            print the version

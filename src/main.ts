@@ -20,12 +20,12 @@ const [
   { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
   { KillAfterOpsKernel, faultKillAfterOps }, { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
   { systemdNotifier }, { Daemon }, { debounce }, { systemBusAddress },
-  { ArpingArp }, { AddressGuard }, { RaPolicy }, { runScan }, { ProcSysIpv6Conf },
+  { ArpingArp }, { BoundedArp }, { AddressGuard }, { RaPolicy }, { runScan }, { ProcSysIpv6Conf },
 ] = await Promise.all([
   import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
   import('./kernel/fault.js'), import('./instance-lock.js'), import('./log.js'),
   import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'), import('./bus/address.js'),
-  import('./lan/arping.js'), import('./lan/guard.js'), import('./lan/ra.js'), import('./lan/scanner.js'), import('./lan/proc-sys.js'),
+  import('./lan/arping.js'), import('./lan/bounded.js'), import('./lan/guard.js'), import('./lan/ra.js'), import('./lan/scanner.js'), import('./lan/proc-sys.js'),
 ]);
 
 async function packageVersion(): Promise<string> {
@@ -95,7 +95,8 @@ async function run(opts: DaemonOptions): Promise<void> {
   const busTried = new Promise<void>((resolve) => { firstBusTry = resolve; });
   const attach = opts.bus ? await import('./bus-attach.js') : null;
   const netnsOpt = opts.netns !== undefined ? { netns: opts.netns } : {};
-  const arp = opts.arpProbe ? new ArpingArp(netnsOpt) : null;
+  // One gate for the probes before use, the announcements and flatnetctl probe's scans.
+  const arp = opts.arpProbe ? new BoundedArp(new ArpingArp(netnsOpt)) : null;
   const daemon = new Daemon({
     kernel,
     loadConfig: bootThenOffLoop(opts.configDirs, (why) => log.warning(`reading the drop-ins on a thread of their own failed (${why}); read on the main loop instead`)),

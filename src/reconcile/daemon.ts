@@ -124,6 +124,8 @@ export class Daemon implements DaemonApi {
       this.lastEventAt = now;
       this.scheduleSoon(lone);
     });
+    // A probe's answer only says "look again"; the run it starts asks nothing new.
+    this.d.guard?.onAnswer(() => void this.request(false));
     await this.loadConfig();
     const wd = this.d.notifier.watchdogIntervalMs();
     if (wd > 0) {
@@ -317,7 +319,8 @@ export class Daemon implements DaemonApi {
   }
 
   private healthState(): ManagerState {
-    const bad = [...this.statuses.values()].some((s) => s.state !== 'configured' && s.state !== 'down');
+    // probing is a second's wait for the LAN's answer, not something wrong.
+    const bad = [...this.statuses.values()].some((s) => s.state !== 'configured' && s.state !== 'down' && s.state !== 'probing');
     return bad ? 'degraded' : 'running';
   }
 
@@ -477,7 +480,20 @@ export class Daemon implements DaemonApi {
     this.d.notifier.ready();
   }
 
-  reconcile(): Promise<void> { return this.request(); }
+  /** Returns once the probes this run started have answered and what they
+   *  freed is assigned: `flatnetctl reconcile` then shows the outcome. */
+  async reconcile(): Promise<void> {
+    const asked = this.d.guard?.probes ?? 0;
+    await this.request();
+    await this.lanAnswered(asked);
+  }
+
+  private async lanAnswered(askedBefore: number): Promise<void> {
+    const guard = this.d.guard;
+    if (guard === undefined || guard.probes === askedBefore) return;
+    await guard.settled();
+    await this.request(false);
+  }
 
   async up(name: string): Promise<void> {
     this.requireNetwork(name);
@@ -485,7 +501,9 @@ export class Daemon implements DaemonApi {
       this.d.log.info(`${name}: up requested`);
       this.config.forgetConfigured(name);
     }
+    const asked = this.d.guard?.probes ?? 0;
     await this.request();
+    await this.lanAnswered(asked);
   }
 
   async down(name: string): Promise<void> {

@@ -38,6 +38,8 @@ export interface NetworkOutcome {
   applied: Op[];
   /** The kernel refused an op and the network was rolled back (new) or left as it was (existing). */
   failed: boolean;
+  /** Shim IPv4 addresses held back while the LAN is asked about them (src/lan/guard.ts). */
+  probing?: string[];
 }
 
 export interface RunResult {
@@ -92,7 +94,7 @@ export interface RunOptions {
   fresh?: boolean;
   /** Asked each round before planning (src/lan/guard.ts): the networks to make
    *  true with the shim addresses not to assign yet taken out, and why. */
-  vet?: (networks: NetworkConfig[], observed: Observed) => Promise<{ networks: NetworkConfig[]; errors: Map<string, Diagnostic[]> }>;
+  vet?: (networks: NetworkConfig[], observed: Observed) => Promise<{ networks: NetworkConfig[]; errors: Map<string, Diagnostic[]>; probing: Map<string, string[]> }>;
 }
 
 export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger, opts: RunOptions = {}): Promise<RunResult> {
@@ -125,6 +127,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   let leftover: Op[] = [];
   let desired: Desired = { links: [], frozen: [] };
   let lanErrors = new Map<string, Diagnostic[]>();
+  let lanProbing = new Map<string, string[]>();
   for (;;) {
     rounds++;
     let live = input.networks.filter((n) => !rolledBack.has(n.name));
@@ -134,6 +137,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
       const byName = new Map(vetted.networks.map((n) => [n.name, n] as const));
       live = live.map((n) => byName.get(n.name) ?? n);
       lanErrors = vetted.errors;
+      lanProbing = vetted.probing;
     }
     const built = buildDesired({
       networks: live,
@@ -192,6 +196,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
     observed = await kernel.observe();
   }
   for (const [name, errs] of lanErrors) outcomeFor(outcomes, name).errors.push(...errs);
+  for (const [name, addrs] of lanProbing) outcomeFor(outcomes, name).probing = addrs;
   // A network with nothing of its own to make (no VLAN, no shim) still waits
   // for its parent: Docker cannot use `-o parent=` before it exists.
   for (const net of input.networks) {

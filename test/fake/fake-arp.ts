@@ -11,10 +11,33 @@ export class FakeArp implements Arp {
   readonly broken = new Set<string>();
   readonly probes: { dev: string; addr: string }[] = [];
   readonly announcements: { dev: string; addr: string }[] = [];
+  /** While set, probes wait for it: the LAN's answer is late (a probe's wait). */
+  private gate: Promise<void> | null = null;
+  private open: () => void = () => undefined;
+  /** Probes waiting for their answer now, and the most at once. */
+  inFlight = 0;
+  most = 0;
+
+  /** Answers wait until release(). */
+  hold(): void {
+    this.gate = new Promise((res) => { this.open = res; });
+  }
+
+  release(): void {
+    this.gate = null;
+    this.open();
+  }
 
   async probe(dev: string, addr: string): Promise<ProbeAnswer> {
     this.probes.push({ dev, addr });
-    await Promise.resolve();
+    this.inFlight++;
+    this.most = Math.max(this.most, this.inFlight);
+    try {
+      await Promise.resolve();
+      if (this.gate !== null) await this.gate;
+    } finally {
+      this.inFlight--;
+    }
     if (this.broken.has(dev)) return { kind: 'error', message: `arping exit 2: Interface "${dev}" is down` };
     const mac = this.holders.get(addr);
     return mac === undefined ? { kind: 'free' } : { kind: 'held', mac };

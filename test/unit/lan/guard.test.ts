@@ -1,5 +1,6 @@
 // The address guard in the whole daemon on the fake kernel and a scripted LAN
-// (FakeArp): when it asks, what it withholds, what it says, when it asks again.
+// (FakeArp): when it asks, what it withholds, what it says, when it asks again,
+// and that no run (READY=1 least of all) waits for the LAN's answer.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,8 @@ import { buildConfigSet } from '../../../src/config/load.js';
 import { silentLogger, type Logger } from '../../../src/log.js';
 import type { Notifier } from '../../../src/notify.js';
 import { AddressGuard } from '../../../src/lan/guard.js';
+import { BoundedArp } from '../../../src/lan/bounded.js';
+import type { Arp } from '../../../src/lan/arp.js';
 import { parseProbe } from '../../../src/lan/arping.js';
 import { FakeKernel } from '../../fake/fake-kernel.js';
 import { FakeArp } from '../../fake/fake-arp.js';
@@ -16,9 +19,12 @@ import { LAN_DROPIN } from '../../support/dropins.js';
 const SHIM = '192.168.88.192';
 const FOREIGN = '02:fe:00:00:00:01';
 
+const v4 = (k: FakeKernel, dev: string): string[] => k.addressesOf(dev).filter((a) => !a.includes(':'));
+const settle = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 interface H { kernel: FakeKernel; arp: FakeArp; daemon: Daemon; guard: AddressGuard; lines: string[]; files: Map<string, string>; notes: string[] }
 
-async function boot(arp = new FakeArp(), files: Record<string, string> = { '/etc/flatnet.d/10-lan.conf': LAN_DROPIN }): Promise<H> {
+async function boot(arp = new FakeArp(), files: Record<string, string> = { '/etc/flatnet.d/10-lan.conf': LAN_DROPIN }, gate: Arp = arp): Promise<H> {
   const kernel = new FakeKernel();
   kernel.addNic('enp3s0');
   const lines: string[] = [];
@@ -28,25 +34,43 @@ async function boot(arp = new FakeArp(), files: Record<string, string> = { '/etc
     ready: () => notes.push('READY=1'), reloading: () => undefined, stopping: () => undefined,
     status: (s) => notes.push(`STATUS=${s}`), watchdog: () => undefined, watchdogIntervalMs: () => 0,
   };
-  const guard = new AddressGuard(arp, log);
+  const guard = new AddressGuard(gate, log);
   const map = new Map(Object.entries(files));
   const daemon = new Daemon({
     kernel, machineId: 'f00dfeedf00dfeedf00dfeedf00dfeed', log, notifier, version: 'test',
     loadConfig: async () => buildConfigSet([...map].map(([path, text]) => ({ path, text }))),
     parentWaitMs: 50, kernelDebounceMs: 1, nowUsec: () => BigInt(Date.now()) * 1000n, guard,
   });
-  await daemon.start();
+  // start() resolves after the first reconcile; a start that waited for the
+  // LAN's answer (the arping's second) would hang here on a held answer.
+  const started = await Promise.race([daemon.start().then(() => true), settle(1000).then(() => false)]);
+  assert.ok(started, 'the first reconcile waited for the LAN to answer');
   return { kernel, arp, daemon, guard, lines, files: map, notes };
 }
-const v4 = (k: FakeKernel, dev: string): string[] => k.addressesOf(dev).filter((a) => !a.includes(':'));
-const settle = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Every probe answered and the run each answer asked for is done. */
+async function answered(h: H): Promise<void> {
+  await h.guard.settled();
+  await settle(30);
+}
 
-test('a free address is asked about once out of the parent, assigned, then announced out of the shim', async () => {
-  const h = await boot();
+test('READY=1, the shim and its routes come before the LAN answers; the network is probing; then the address is assigned and announced', async () => {
+  const arp = new FakeArp();
+  arp.hold();
+  const h = await boot(arp);
   try {
     assert.deepEqual(h.arp.probes, [{ dev: 'enp3s0', addr: SHIM }]);
+    assert.ok(h.notes.includes('READY=1'), 'READY=1 before the answer');
+    assert.equal(h.kernel.link('docker-link')?.up, true, 'the shim is made and up');
+    assert.deepEqual(v4(h.kernel, 'docker-link'), [], 'the address waits for the answer');
+    assert.equal(h.kernel.routeGet('192.168.88.200')?.dev, 'docker-link', 'routes do not need the address');
+    const s = h.daemon.network('lan');
+    assert.equal(s?.state, 'probing');
+    assert.equal(s?.lastError, '');
+    assert.equal(h.daemon.state(), 'running', 'a second\'s wait is not the manager degraded');
+    assert.ok(h.notes.some((n) => /STATUS=.*1 probing the LAN/.test(n)), h.notes.join('\n'));
+    arp.release();
+    await answered(h);
     assert.deepEqual(v4(h.kernel, 'docker-link'), [`${SHIM}/32`]);
-    await h.guard.settled();
     assert.deepEqual(h.arp.announcements, [{ dev: 'docker-link', addr: SHIM }]);
     assert.equal(h.daemon.network('lan')?.state, 'configured');
     await h.daemon.reconcile();
@@ -61,6 +85,7 @@ test('a held address is withheld; the rest is made; the status names the MAC; RE
   arp.holders.set(SHIM, FOREIGN);
   const h = await boot(arp);
   try {
+    await answered(h);
     assert.deepEqual(v4(h.kernel, 'docker-link'), []);
     assert.equal(h.kernel.routeGet('192.168.88.200')?.dev, 'docker-link', 'routes do not need the address');
     const s = h.daemon.network('lan');
@@ -79,6 +104,7 @@ test('kernel events never ask again; reconcile does; a host that left frees the 
   arp.holders.set(SHIM, FOREIGN);
   const h = await boot(arp);
   try {
+    await answered(h);
     const asked = arp.probes.length;
     for (let i = 0; i < 5; i++) { h.kernel.setMtu('docker-link', 1400 + i); await settle(); }
     h.kernel.deleteLink('docker-link');
@@ -98,24 +124,30 @@ test('kernel events never ask again; reconcile does; a host that left frees the 
   } finally { await h.daemon.stop(); }
 });
 
-test('a heal of the same shim does not ask; an edited address does; a new MAC is announced', async () => {
+test('a heal of the same shim does not ask; an edited address does; a MAC changed in place is not asked about', async () => {
   const h = await boot();
   try {
+    await answered(h);
     h.kernel.deleteLink('docker-link');
     await settle(50);
     await h.daemon.reconcile();
     assert.deepEqual(v4(h.kernel, 'docker-link'), [`${SHIM}/32`]);
     assert.equal(h.arp.probes.length, 1, 'the same shim re-made: the address was ours a moment ago');
     h.files.set('/etc/flatnet.d/10-lan.conf', LAN_DROPIN.replace(`Address=${SHIM}`, 'Address=192.168.88.222'));
+    h.arp.hold();
     await h.daemon.reload();
     assert.deepEqual(h.arp.probes.map((p) => p.addr), [SHIM, '192.168.88.222']);
+    assert.equal(h.daemon.network('lan')?.state, 'probing', 'reload returns without waiting for the answer');
+    h.arp.release();
+    await answered(h);
+    assert.deepEqual(v4(h.kernel, 'docker-link'), ['192.168.88.222/32']);
     h.files.set('/etc/flatnet.d/10-lan.conf', LAN_DROPIN.replace(`Address=${SHIM}/32`, 'Address=192.168.88.222/32\nMACAddress=02:00:00:00:00:42'));
     await h.daemon.reload();
     // The kernel changes a macvlan's MAC in place: the address never left the shim, so it is not
-    // probed (it is in use), but announced again so neighbours follow the new MAC.
+    // probed (it is in use); the kernel backend announces the new MAC (src/kernel/announce.ts).
     assert.deepEqual(h.arp.probes.map((p) => p.addr), [SHIM, '192.168.88.222']);
     await h.guard.settled();
-    assert.deepEqual(h.arp.announcements.map((a) => a.addr), [SHIM, '192.168.88.222', '192.168.88.222']);
+    assert.deepEqual(h.arp.announcements.map((a) => a.addr), [SHIM, '192.168.88.222']);
   } finally { await h.daemon.stop(); }
 });
 
@@ -124,30 +156,47 @@ test('a probe that cannot be sent (link down) assigns the address unprobed, with
   arp.broken.add('enp3s0');
   const h = await boot(arp);
   try {
+    await answered(h);
     assert.deepEqual(v4(h.kernel, 'docker-link'), [`${SHIM}/32`]);
     assert.ok(h.lines.some((l) => /could not probe 192\.168\.88\.192 on enp3s0 .*assigning it unprobed/.test(l)));
   } finally { await h.daemon.stop(); }
 });
 
-test('several networks are asked about at the same time, not one after the other', async () => {
-  let inFlight = 0, most = 0;
+test('a hundred networks: every probe starts in the first run, at most ARP_PARALLEL arping at once, READY=1 before any answer', async () => {
   const arp = new FakeArp();
-  const slow: FakeArp = Object.assign(Object.create(FakeArp.prototype) as FakeArp, arp, {
-    probe: async (dev: string, addr: string) => {
-      inFlight++; most = Math.max(most, inFlight);
-      await settle(30);
-      inFlight--;
-      return arp.probe(dev, addr);
-    },
-  });
+  arp.hold();
+  const gate = new BoundedArp(arp, 32);
   const files: Record<string, string> = {};
-  for (let i = 0; i < 5; i++) {
-    files[`/etc/flatnet.d/1${i}-n${i}.conf`] = `[Network]\nParent=enp3s0\nSubnet=192.168.88.0/24\nIPRange=192.168.88.${64 + i * 8}/29\n[Shim]\nName=shim${i}\nAddress=192.168.88.${30 + i}\n`;
+  for (let i = 0; i < 100; i++) {
+    files[`/etc/flatnet.d/${String(i).padStart(3, '0')}-n${i}.conf`] = `[Network]\nParent=enp3s0\nSubnet=10.9.0.0/16\nIPRange=10.9.${i}.0/28\n[Shim]\nName=shim${i}\nAddress=10.9.${i}.200\n`;
   }
-  const h = await boot(slow, files);
+  const h = await boot(arp, files, gate);
   try {
-    assert.equal(most, 5);
-    for (let i = 0; i < 5; i++) assert.deepEqual(v4(h.kernel, `shim${i}`), [`192.168.88.${30 + i}/32`]);
+    assert.ok(h.notes.includes('READY=1'), 'READY=1 before any answer');
+    assert.equal(arp.inFlight, 32, 'the first 32 probes are out together');
+    assert.equal(h.daemon.networks().filter((s) => s.state === 'probing').length, 100);
+    assert.equal(h.daemon.counters.runs, 1, 'no run waited');
+    arp.release();
+    await answered(h);
+    assert.equal(arp.probes.length, 100, 'each address asked once');
+    assert.equal(arp.most, 32);
+    assert.equal(gate.most, 32);
+    for (let i = 0; i < 100; i++) assert.deepEqual(v4(h.kernel, `shim${i}`), [`10.9.${i}.200/32`], `shim${i}`);
+    assert.equal(h.daemon.networks().filter((s) => s.state === 'configured').length, 100);
+    assert.ok(h.daemon.counters.runs < 20, `the answers coalesce into a few runs, not one each (${h.daemon.counters.runs})`);
+  } finally { await h.daemon.stop(); }
+});
+
+test('flatnetctl reconcile returns once the LAN answered and a freed address is assigned', async () => {
+  const arp = new FakeArp();
+  arp.holders.set(SHIM, FOREIGN);
+  const h = await boot(arp);
+  try {
+    await answered(h);
+    arp.holders.delete(SHIM);
+    await h.daemon.reconcile();
+    assert.deepEqual(v4(h.kernel, 'docker-link'), [`${SHIM}/32`]);
+    assert.equal(h.daemon.network('lan')?.state, 'configured');
   } finally { await h.daemon.stop(); }
 });
 
