@@ -89,8 +89,9 @@ export class AddressGuard {
       if (l?.kind === 'ours') continue;
       // Not asked yet (the parent is still to be made), asked, or held: not assigned.
       add(withheld, c.network, c.cidr);
-      if (this.probing.has(c.key)) addList(probing, c.network, c.addr);
-      else if (l?.kind === 'held') addList(errors, c.network, heldDiagnostic(byName.get(c.network), c, l.mac));
+      // Held stays held while it is asked about again: the state changes only with the answer, never flaps.
+      if (l?.kind === 'held') addList(errors, c.network, heldDiagnostic(byName.get(c.network), c, l.mac));
+      else if (this.probing.has(c.key)) addList(probing, c.network, c.addr);
     }
     this.vetDad(networks, observed, byName, withheld, errors);
     return { networks: withhold(networks, withheld), errors, probing };
