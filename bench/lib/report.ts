@@ -94,6 +94,13 @@ export function targets(r: Results): TargetRow[] {
         baseline: '', ratio: `${x2(c.probeRatio.median)} (${x2(c.probeRatio.min)}–${x2(c.probeRatio.max)})`, verdict: 'n/a',
       });
     }
+    if (c.address && c.addressRatio && c.noProbe) {
+      rows.push({
+        id: '1e', figure: 'cold start → every shim address on, with the probe (it follows READY=1), vs READY=1 without the probe', n: String(c.n),
+        target: '(reported)', measured: `${spread(c.address)} vs ${spread(c.noProbe)}: +${ms(c.address.median - c.noProbe.median)}`,
+        baseline: '', ratio: `${x2(c.addressRatio.median)} (${x2(c.addressRatio.min)}–${x2(c.addressRatio.max)})`, verdict: 'n/a',
+      });
+    }
     if (c.floor) {
       rows.push({
         id: '1c', figure: 'cold start floor: bare Node start + one `ip -batch` of the same writes (no Node daemon on iproute2 can be faster)', n: String(c.n),

@@ -56,6 +56,10 @@ export interface ColdResult {
   /** flatnetd without the ARP probe, and flatnetd / that per round (absent in results from before issue 17). */
   noProbe?: Summary | null;
   probeRatio?: Summary | null;
+  /** Spawn → every shim address on, with the probe (the addresses follow READY=1 by the probe's answer). */
+  address?: Summary | null;
+  /** That, over the same round's READY=1 without the probe (where the addresses come with READY=1). */
+  addressRatio?: Summary | null;
   /** Tries that left the kernel wrong (the run fails; the other tries' figures stand). */
   failures: string[];
   /** Medians of the daemon's phases (ms after the spawn). */
@@ -117,12 +121,14 @@ export interface ColdPhases {
   /** First kernel write logged: the first batch is through (observe, plan, one `ip -batch`). */
   firstWrite: number;
   ready: number;
+  /** Every shim address on (after its ARP probe answered; READY=1 itself with --no-arp-probe). */
+  address: number;
 }
 
 async function daemon(ctx: Ctx, n: number, phases: ColdPhases[], node?: BenchNode, extraArgs: string[] = []): Promise<number> {
   return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false, extraArgs, ...(node !== undefined ? { node } : {}) }, async (s) => {
     const at = (re: RegExp): number => (s.daemon.log.find((l) => re.test(l.line))?.t ?? NaN) - s.daemon.spawnedAt;
-    phases.push({ started: at(/ starting; /), firstWrite: at(WRITE_LINE_RE), ready: s.readyMs });
+    phases.push({ started: at(/ starting; /), firstWrite: at(WRITE_LINE_RE), ready: s.readyMs, address: s.addressMs });
     return s.readyMs;
   });
 }
@@ -204,6 +210,9 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     ratioFull: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeFull)) : null,
     noProbe: samples.daemonNoProbe.length > 0 ? summarize(samples.daemonNoProbe) : null,
     probeRatio: hasDaemon && samples.daemonNoProbe.length > 0 ? summarize(pairedRatios(samples.daemon, samples.daemonNoProbe)) : null,
+    address: phases.length > 0 ? summarize(phases.map((p) => p.address)) : null,
+    addressRatio: phases.length > 0 && phases.length === samples.daemonNoProbe.length
+      ? summarize(pairedRatios(phases.map((p) => p.address), samples.daemonNoProbe)) : null,
     phases: hasDaemon ? {
       started: summarize(phases.map((p) => p.started)).median,
       firstWrite: summarize(phases.map((p) => p.firstWrite)).median,

@@ -39,6 +39,8 @@ export class AddressGuard {
   private readonly probing = new Map<string, Promise<void>>();
   private readonly announcing = new Set<Promise<void>>();
   private answered: () => void = () => undefined;
+  /** Probes asked for in the current run, started by launch(). */
+  private readonly queued: (() => void)[] = [];
   /** Probes sent so far (for tests, bench and Describe). */
   probes = 0;
 
@@ -114,25 +116,37 @@ export class AddressGuard {
     }
   }
 
-  /** Resolves when every probe and announcement started so far is done. */
+  /** Resolves when every probe and announcement asked for so far is done. */
   async settled(): Promise<void> {
+    this.launch();
     while (this.probing.size > 0 || this.announcing.size > 0) await Promise.all([...this.probing.values(), ...this.announcing]);
   }
 
-  /** Starts a probe and returns at once; the answer is learnt, then the daemon is told. */
+  /** Queues a probe; launch() starts it once the run is over. */
   private ask(c: Claim): void {
     const arp = this.arp;
     if (arp === null) return;
     this.askedThisRun.add(c.key);
     this.probes++;
     const was = this.learnt.get(c.key);
-    const p = arp.probe(c.parent, c.addr)
+    let go: () => void = () => undefined;
+    const started = new Promise<void>((res) => { go = res; });
+    const p = started
+      .then(() => arp.probe(c.parent, c.addr))
       .then((a) => this.learn(c, was, a), (e: unknown) => this.learn(c, was, { kind: 'error', message: e instanceof Error ? e.message : String(e) }))
       .finally(() => {
         this.probing.delete(c.key);
         this.answered();
       });
     this.probing.set(c.key, p);
+    this.queued.push(go);
+  }
+
+  /** Starts the probes the last run asked for. Called by the daemon after the
+   *  run (and READY=1): forking arping in the middle of the first reconcile
+   *  held its ip batch back, on a loaded machine by tens of milliseconds. */
+  launch(): void {
+    for (const go of this.queued.splice(0)) go();
   }
 
   private learn(c: Claim, was: Learnt | undefined, a: ProbeAnswer): void {

@@ -256,6 +256,8 @@ export class Daemon implements DaemonApi {
     if (!this.ready && ![...this.statuses.values()].some((s) => s.state === 'waiting-for-parent')) {
       this.becomeReady('first reconcile done');
     }
+    // The LAN is asked once the run is over (and READY=1 sent): src/lan/guard.ts.
+    this.d.guard?.launch();
   }
 
   private publish(result: RunResult): void {

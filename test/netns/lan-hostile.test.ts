@@ -64,14 +64,15 @@ describe('a hostile LAN (ARP)', { skip: isRoot ? false : 'needs root for network
 
   test('a host answering for every address: withheld, named, and asked once per reconcile, never flapping', async () => {
     daemon = startDaemon({ netns: lab.nas, configDirs: [join(dir, 'd')], extraArgs: [], env: bus.env });
-    await daemon.waitForLog(/10-lan: new → degraded \(.*192\.168\.88\.192 is in use on the LAN by 02:fe:00:00:00:02/);
+    // The probe is sent once the first reconcile is over (READY=1 does not wait): new → probing → degraded.
+    await daemon.waitForLog(/10-lan: probing → degraded \(.*192\.168\.88\.192 is in use on the LAN by 02:fe:00:00:00:02/);
     for (let i = 0; i < 3; i++) {
       assert.doesNotMatch(await flatnetctl(bus, ['reconcile']), /rror/);
       assert.deepEqual(await addrs4(lab.nas, 'docker-link'), [], 'never assigned, not even for a moment');
     }
     const probes = daemon.log.filter((l) => l.includes('192.168.88.192 is in use on the LAN by 02:fe:00:00:00:02 (answered')).length;
     assert.equal(probes, 1, 'the detail is logged once, when the holder is first seen, not at every probe');
-    assert.equal(stateLines().length, 1, `one state line, no flapping:\n${stateLines().join('\n')}`);
+    assert.deepEqual(stateLines().map((l) => /10-lan: (\S+ → \S+)/.exec(l)?.[1]), ['new → probing', 'probing → degraded'], `two state lines, then no flapping:\n${stateLines().join('\n')}`);
     assert.match(await status(), /degraded/);
   });
 
