@@ -6,8 +6,9 @@
 
 import type { Arp, ProbeAnswer } from './arp.js';
 
-/** arping processes at once (each waits about a second): a hundred addresses in four waits. */
-export const ARP_PARALLEL = 32;
+/** arping processes at once (each waits about a second for an answer): a hundred addresses in two waits;
+ *  what that costs and brings is in docs/benchmarks.md. */
+export const ARP_PARALLEL = 64;
 
 export class BoundedArp implements Arp {
   private running = 0;
