@@ -321,7 +321,7 @@ export class Daemon implements DaemonApi {
   }
 
   private healthState(): ManagerState {
-    // probing is a second's wait for the LAN's answer, not something wrong.
+    // probing is a wait for the LAN's answer, not something wrong.
     const bad = [...this.statuses.values()].some((s) => s.state !== 'configured' && s.state !== 'down' && s.state !== 'probing');
     return bad ? 'degraded' : 'running';
   }
