@@ -12,6 +12,7 @@
 , pandoc
 , makeWrapper
 , iproute2
+, iputils
 , coreutils
 }:
 
@@ -65,11 +66,11 @@ buildNpmPackage {
     install -Dm755 native/notify/build/Release/flatnetd_notify.node \
       $lib/native/notify/build/Release/flatnetd_notify.node
 
-    # The daemon runs `ip` from PATH.
+    # The daemon runs `ip` and `arping` (iputils: ARP probes before a shim's address is used) from PATH.
     # Node flags as in src/node-flags.ts.
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetd \
       --add-flags "--max-semi-space-size=1 $lib/dist/src/flatnetd.js" \
-      --prefix PATH : ${lib.makeBinPath [ iproute2 ]}
+      --prefix PATH : ${lib.makeBinPath [ iproute2 iputils ]}
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetctl \
       --add-flags $lib/dist/src/cli/flatnetctl.js \
       --prefix PATH : ${lib.makeBinPath [ iproute2 ]}

@@ -2,9 +2,11 @@
 # Everything flatnetd's build and tests need from Debian's archive (run as root).
 # build-essential: node-gyp builds native/notify.  iproute2: the kernel
 # backend.  dbus, systemd: a private dbus-daemon, busctl, systemd-analyze.
+# radvd: an IPv6 router in the namespace tests' router namespace (never started on the host).
 # python3: the tests' NOTIFY_SOCKET reader.  strace: the reliability tier's
 # sandbox proof.  pandoc, debhelper, lintian, nix-bin: the packaging tier.
-# iputils-arping: the gratuitous ARP after a shim's MAC changes (src/kernel/announce.ts).
+# iputils-arping: the gratuitous ARP after a shim's MAC changes (src/kernel/announce.ts),
+# the ARP probe before a shim's address is used and flatnetctl probe (src/lan/).
 # containernetworking-plugins: the real CNI macvlan/ipvlan/host-local plugins
 # the namespace tier drives as a runtime does.
 # polkitd: test/dbus/polkit.test.ts runs it against a private bus, in a mount
@@ -21,7 +23,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 DEMO=(build-essential python3 iproute2 iputils-ping dbus-daemon dbus-bin)
 CORE=(
-  build-essential python3 iproute2 iputils-ping iputils-arping dbus dbus-daemon dbus-bin systemd udev man-db
+  build-essential python3 iproute2 iputils-ping iputils-arping radvd dbus dbus-daemon dbus-bin systemd udev man-db
   procps util-linux bsdutils strace pandoc debhelper lintian dpkg-dev fakeroot nix-bin containernetworking-plugins polkitd
   cockpit-ws cockpit-bridge cockpit-system chromium
 )

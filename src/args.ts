@@ -15,6 +15,8 @@ export interface DaemonOptions {
   configDebounceMs: number;
   viewMinLinks: number;
   bus: boolean;
+  /** Ask the LAN (ARP probe) before assigning a shim's IPv4 address. */
+  arpProbe: boolean;
   logLevel: Level;
   machineIdFile: string;
   netns: string | undefined;
@@ -43,6 +45,8 @@ Keeps macvlan/ipvlan host shims and 802.1Q VLAN parents as /etc/flatnet.d says.
                        the defaults /run/docker.sock, /run/podman/podman.sock)
   --no-engine          do not follow any container engine
   --no-bus             do not take org.flatnet.flatnet1 on the system bus
+  --no-arp-probe       assign shim IPv4 addresses without asking the LAN first
+                       (RFC 5227 probe with arping; it never delays READY=1)
   --log-level LEVEL    debug, info, notice, warning or error (default info)
   --machine-id FILE    seed for stable shim MACs (default /etc/machine-id)
   --netns NAME         work on the links of network namespace NAME (ip -n NAME),
@@ -85,6 +89,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
         'no-bus': { type: 'boolean' },
         'engine-socket': { type: 'string', multiple: true },
         'no-engine': { type: 'boolean' },
+        'no-arp-probe': { type: 'boolean' },
         'log-level': { type: 'string' },
         'machine-id': { type: 'string' },
         netns: { type: 'string' },
@@ -106,6 +111,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     configDebounceMs: number('settle-ms', v['settle-ms'], SETTLE_MS, 0, 60_000),
     viewMinLinks: number('view-min-links', v['view-min-links'], VIEW_MIN_LINKS, 0, 1_000_000),
     bus: v['no-bus'] !== true,
+    arpProbe: v['no-arp-probe'] !== true,
     logLevel: level as Level,
     machineIdFile: v['machine-id'] ?? '/etc/machine-id',
     netns: v.netns,

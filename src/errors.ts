@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'parent-missing'  // flatnetctl check --kernel: the parent is not on this machine (the daemon waits instead)
   | 'kernel'          // the kernel refused an operation (why, as a code: kernel/failure.ts)
   | 'unsupported'     // the kernel or parent cannot do what is asked (wifi+macvlan, no ipvlan)
+  | 'address-in-use'  // another host on the LAN answers for a shim's address (ARP probe)
   | 'not-found'       // no network by that name
   | 'engine'          // the container engine's network differs from the drop-in
   | 'internal';

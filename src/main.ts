@@ -6,6 +6,7 @@ import { checkOwnFdLimit } from './fd-limit.js';
 import type { DaemonOptions } from './args.js';
 import type { Logger } from './log.js';
 import type { BusAttachment } from './bus-attach.js';
+import type { ScanPlan } from './lan/scan.js';
 
 // Before the rest is loaded (below, not as static imports, which Node fetches
 // many at a time before any code runs): too few file descriptors is one line.
@@ -22,10 +23,12 @@ const [
   { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
   { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
   { systemdNotifier }, { Daemon }, { debounce }, { packageVersion },
+  { ArpingArp }, { BoundedArp }, { AddressGuard }, { RaPolicy }, { runScan }, { ProcSysIpv6Conf },
 ] = await Promise.all([
   import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
   import('./instance-lock.js'), import('./log.js'),
   import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'), import('./version.js'),
+  import('./lan/arping.js'), import('./lan/bounded.js'), import('./lan/guard.js'), import('./lan/ra.js'), import('./lan/scanner.js'), import('./lan/proc-sys.js'),
 ]);
 
 /** The reliability tier's kill-after-k-ops hook (src/kernel/fault.ts), loaded only when its variable is set. */
@@ -91,6 +94,9 @@ async function run(opts: DaemonOptions): Promise<void> {
   let firstBusTry: () => void = () => undefined;
   const busTried = new Promise<void>((resolve) => { firstBusTry = resolve; });
   const attach = opts.bus ? await import('./bus-attach.js') : null;
+  const netnsOpt = opts.netns !== undefined ? { netns: opts.netns } : {};
+  // One gate for the probes before use, the announcements and flatnetctl probe's scans.
+  const arp = opts.arpProbe ? new BoundedArp(new ArpingArp(netnsOpt)) : null;
   const daemon = new Daemon({
     kernel,
     loadConfig: bootThenOffLoop(opts.configDirs, (why) => log.warning(`reading the drop-ins on a thread of their own failed (${why}); read on the main loop instead`)),
@@ -103,6 +109,8 @@ async function run(opts: DaemonOptions): Promise<void> {
     nowUsec: () => BigInt(Date.now()) * 1000n,
     // A dry run reads a few drop-ins beside the candidates, on the loop (no worker to start).
     loadCandidates: async (files) => (await import('./config/load.js')).loadConfigWith(opts.configDirs, files),
+    guard: new AddressGuard(arp, log, new RaPolicy(new ProcSysIpv6Conf(opts.netns), log)),
+    ...(arp !== null ? { scan: (plan: ScanPlan) => runScan(arp, plan) } : {}),
   });
   log.info(`flatnetd ${version} starting; drop-ins from ${opts.configDirs.join(', ')}`);
 

@@ -47,6 +47,7 @@ export interface DaemonOptions {
   notify: NotifySocket;
   logLevel?: 'debug' | 'info';
   debounceMs?: number;
+  /** More flatnetd options (the cold start's `--no-arp-probe` try). */
   extraArgs?: string[];
 }
 

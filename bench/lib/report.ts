@@ -87,6 +87,20 @@ export function targets(r: Results): TargetRow[] {
       ratio: c.ratioSame ? `${x2(c.ratioSame.median)} (${x2(c.ratioSame.min)}–${x2(c.ratioSame.max)}); full ${x2(c.ratioFull?.median)}` : '—',
       verdict: !c.ratioSame ? 'not run' : at100 ? verdict(c.ratioSame.median <= 0.2) : 'n/a',
     });
+    if (c.noProbe && c.probeRatio && c.daemon) {
+      rows.push({
+        id: '1d', figure: 'cold start: what the ARP probe before use costs (flatnetd / flatnetd --no-arp-probe)', n: String(c.n),
+        target: '(reported)', measured: `${spread(c.daemon)} vs ${spread(c.noProbe)}: +${ms(c.daemon.median - c.noProbe.median)}`,
+        baseline: '', ratio: `${x2(c.probeRatio.median)} (${x2(c.probeRatio.min)}–${x2(c.probeRatio.max)})`, verdict: 'n/a',
+      });
+    }
+    if (c.address && c.addressRatio && c.noProbe) {
+      rows.push({
+        id: '1e', figure: 'cold start → every shim address on, with the probe (it follows READY=1), vs READY=1 without the probe', n: String(c.n),
+        target: '(reported)', measured: `${spread(c.address)} vs ${spread(c.noProbe)}: +${ms(c.address.median - c.noProbe.median)}`,
+        baseline: '', ratio: `${x2(c.addressRatio.median)} (${x2(c.addressRatio.min)}–${x2(c.addressRatio.max)})`, verdict: 'n/a',
+      });
+    }
     if (c.floor) {
       rows.push({
         id: '1c', figure: 'cold start floor: bare Node start + one `ip -batch` of the same writes (no Node daemon on iproute2 can be faster)', n: String(c.n),

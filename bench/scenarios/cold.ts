@@ -8,6 +8,8 @@
 //                     work flatnetd does here (it cannot create a veth; on a
 //                     real host it would also create the 802.1Q parent)
 //   flatnetd          node dist/src/main.js → READY=1 on our NOTIFY_SOCKET
+//   flatnetd, no ARP  the same with --no-arp-probe: what asking the LAN before
+//                     assigning shim addresses (RFC 5227, issue 17) costs
 //   floor             what no Node daemon writing through iproute2 can beat:
 //                     Node starting and exiting (`node -e 0`, same flags),
 //                     plus one `ip -batch` of exactly the same writes
@@ -25,7 +27,7 @@ import { pairedRatios, summarize, type Summary } from '../lib/stats.js';
 import { createParents, networks, settle, shimLines } from '../lib/topology.js';
 import { mustBaseline, withSession, type Ctx } from './common.js';
 
-type Kind = 'daemon' | 'recipeSame' | 'recipeFull';
+type Kind = 'daemon' | 'daemonNoProbe' | 'recipeSame' | 'recipeFull';
 
 /** The daemon's cold start under one Node, against the same rounds' recipe. */
 export interface NodeCold {
@@ -53,6 +55,13 @@ export interface ColdResult {
   /** flatnetd / recipe (same work), per round. */
   ratioSame: Summary | null;
   ratioFull: Summary | null;
+  /** flatnetd without the ARP probe, and flatnetd / that per round (absent in results from before issue 17). */
+  noProbe?: Summary | null;
+  probeRatio?: Summary | null;
+  /** Spawn → every shim address on, with the probe (the addresses follow READY=1 by the probe's answer). */
+  address?: Summary | null;
+  /** That, over the same round's READY=1 without the probe (where the addresses come with READY=1). */
+  addressRatio?: Summary | null;
   /** Tries that left the kernel wrong (the run fails; the other tries' figures stand). */
   failures: string[];
   /** Medians of the daemon's phases (ms after the spawn). */
@@ -114,12 +123,14 @@ export interface ColdPhases {
   /** First kernel write logged: the first batch is through (observe, plan, one `ip -batch`). */
   firstWrite: number;
   ready: number;
+  /** Every shim address on (after its ARP probe answered; READY=1 itself with --no-arp-probe). */
+  address: number;
 }
 
-async function daemon(ctx: Ctx, n: number, phases: ColdPhases[], node?: BenchNode): Promise<number> {
-  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false, ...(node !== undefined ? { node } : {}) }, async (s) => {
+async function daemon(ctx: Ctx, n: number, phases: ColdPhases[], node?: BenchNode, extraArgs: string[] = []): Promise<number> {
+  return withSession(ctx, networks(n), { tag: 'cold-d', monitor: false, extraArgs, ...(node !== undefined ? { node } : {}) }, async (s) => {
     const at = (re: RegExp): number => (s.daemon.log.find((l) => re.test(l.line))?.t ?? NaN) - s.daemon.spawnedAt;
-    phases.push({ started: at(/ starting; /), firstWrite: at(WRITE_LINE_RE), ready: s.readyMs });
+    phases.push({ started: at(/ starting; /), firstWrite: at(WRITE_LINE_RE), ready: s.readyMs, address: s.addressMs });
     return s.readyMs;
   });
 }
@@ -127,27 +138,29 @@ async function daemon(ctx: Ctx, n: number, phases: ColdPhases[], node?: BenchNod
 const label = (node: BenchNode): string => `${node.version}${node.entryLabel !== undefined ? ` @${node.entryLabel}` : ''}`;
 
 const ORDERS: Kind[][] = [
-  ['recipeSame', 'daemon', 'recipeFull'],
-  ['daemon', 'recipeFull', 'recipeSame'],
-  ['recipeFull', 'recipeSame', 'daemon'],
+  ['recipeSame', 'daemon', 'recipeFull', 'daemonNoProbe'],
+  ['daemon', 'daemonNoProbe', 'recipeFull', 'recipeSame'],
+  ['recipeFull', 'daemonNoProbe', 'recipeSame', 'daemon'],
 ];
 
 export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<ColdResult> {
-  const samples: Record<Kind, number[]> = { daemon: [], recipeSame: [], recipeFull: [] };
+  const samples: Record<Kind, number[]> = { daemon: [], daemonNoProbe: [], recipeSame: [], recipeFull: [] };
   const floorNode: number[] = [];
   const floorBatch: number[] = [];
   const phases: ColdPhases[] = [];
+  const noProbePhases: ColdPhases[] = [];
   const failures: string[] = [];
   // The other Nodes: sample i of each belongs to round i, like the recipe's (NaN when a try was wrong).
   const others = ctx.baselineOnly ? [] : ctx.nodes.slice(1).map((node) => ({ node, samples: [] as number[], phases: [] as ColdPhases[], bare: [] as number[] }));
   for (let r = 0; r < rounds; r++) {
     for (const kind of ORDERS[r % ORDERS.length] ?? []) {
-      if (kind === 'daemon' && ctx.baselineOnly) continue;
+      if ((kind === 'daemon' || kind === 'daemonNoProbe') && ctx.baselineOnly) continue;
       const tries = kind === 'daemon' ? [null, ...others] : [null];
       // Which Node goes first turns round by round too.
       for (const o of kind === 'daemon' && r % 2 === 1 ? tries.reverse() : tries) {
         try {
           const ms = kind === 'daemon' ? await daemon(ctx, n, o?.phases ?? phases, o?.node ?? ctx.nodes[0])
+            : kind === 'daemonNoProbe' ? await daemon(ctx, n, noProbePhases, ctx.nodes[0], ['--no-arp-probe'])
             : await recipe(ctx, n, kind === 'recipeFull' ? 'create' : 'existing');
           (o?.samples ?? samples[kind]).push(ms);
         } catch (e) {
@@ -165,7 +178,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');
     const more = others.map((o) => `, under ${label(o.node)} ${(o.samples[o.samples.length - 1] ?? NaN).toFixed(0)} ms`).join('');
-    ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}${more}, recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
+    ctx.say(`  cold N=${n} round ${r + 1}/${rounds}: flatnetd ${last('daemon')}${more} (no ARP probe ${last('daemonNoProbe')}), recipe same-work ${last('recipeSame')}, full ${last('recipeFull')}`);
   }
   const hasDaemon = samples.daemon.length > 0;
   const nodeCold = (node: BenchNode, s: number[], ph: ColdPhases[], bare: number[]): NodeCold => {
@@ -200,6 +213,11 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     recipeFull: summarize(samples.recipeFull),
     ratioSame: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeSame)) : null,
     ratioFull: hasDaemon ? summarize(pairedRatios(samples.daemon, samples.recipeFull)) : null,
+    noProbe: samples.daemonNoProbe.length > 0 ? summarize(samples.daemonNoProbe) : null,
+    probeRatio: hasDaemon && samples.daemonNoProbe.length > 0 ? summarize(pairedRatios(samples.daemon, samples.daemonNoProbe)) : null,
+    address: phases.length > 0 ? summarize(phases.map((p) => p.address)) : null,
+    addressRatio: phases.length > 0 && phases.length === samples.daemonNoProbe.length
+      ? summarize(pairedRatios(phases.map((p) => p.address), samples.daemonNoProbe)) : null,
     phases: hasDaemon ? {
       started: summarize(phases.map((p) => p.started)).median,
       firstWrite: summarize(phases.map((p) => p.firstWrite)).median,

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertCorrect, IncorrectError } from '../lib/check.js';
+import { assertCorrect, checkNetworks, IncorrectError } from '../lib/check.js';
 import { isDaemonPid, logTail, startDaemon, type BenchDaemon, type BenchNode } from '../lib/daemon.js';
 import { Monitor } from '../lib/monitor.js';
 import { createNs, deleteNs, nsExec } from '../lib/netns.js';
@@ -56,6 +56,8 @@ export interface Session {
   monitor: Monitor | undefined;
   /** Spawn → READY=1, ms. */
   readyMs: number;
+  /** Spawn → every shim address assigned (after its ARP probe answered), ms; the kernel checked whole. */
+  addressMs: number;
 }
 
 export interface SessionOptions {
@@ -100,14 +102,19 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
       notify.waitFor('READY=1', 0, 60_000),
       new Promise<never>((_, rej) => d.proc.on('exit', (code) => rej(new IncorrectError(`flatnetd exited (${code ?? 'signal'}) before READY=1:\n${logTail(d)}`)))),
     ]);
-    await assertCorrect(`${o.tag}: at READY=1`, ns, nets, { owned: true });
+    // The addresses follow READY=1 by the ARP probe's answer (unless --no-arp-probe):
+    // checked whole once they are all there, and every scenario starts from that.
+    const probing = !(o.extraArgs ?? []).includes('--no-arp-probe');
+    await assertCorrect(`${o.tag}: at READY=1`, ns, nets, { owned: true, addresses: !probing });
+    const addressAt = probing ? await allAddressed(ns, nets) : ready.t;
+    await assertCorrect(`${o.tag}: with the addresses`, ns, nets, { owned: true });
     if (!isDaemonPid(d.pid)) throw new Error(`pid ${d.pid} is not flatnetd (ip netns exec forked?): RSS and CPU would be someone else's`);
     // Without its addon (native/notify not built: `npm ci --ignore-scripts`) the daemon
     // tells systemd through systemd-notify(1), a process per message: that is not what ships.
     const fallback = d.log.find((l) => l.line.includes('the notify addon did not load'));
     if (fallback !== undefined) throw new Error(`the daemon timed here is not the one that ships: ${fallback.line.replace(/^<\d>/, '')}; build it (npm run install)`);
     await monitor?.quiet(300);
-    return await fn({ ns, dir, nets, daemon: d, notify, monitor, readyMs: ready.t - d.spawnedAt });
+    return await fn({ ns, dir, nets, daemon: d, notify, monitor, readyMs: ready.t - d.spawnedAt, addressMs: addressAt - d.spawnedAt });
   } catch (e) {
     if (daemon !== undefined && !(e instanceof IncorrectError && e.message.includes('flatnetd exited'))) {
       ctx.say(`flatnetd log tail:\n${logTail(daemon)}`);
@@ -119,6 +126,18 @@ export async function withSession<T>(ctx: Ctx, nets: BenchNet[], o: SessionOptio
     notify?.close();
     await deleteNs(ns, ctx.probe);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** When (performance.now()) every shim has its address: the kernel read every 20 ms, for at most 30 s. */
+async function allAddressed(ns: string, nets: readonly BenchNet[]): Promise<number> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const missing = (await checkNetworks(ns, nets, { owned: true })).length;
+    const t = performance.now();
+    if (missing === 0) return t;
+    if (t > deadline) throw new IncorrectError(`${missing} shim(s) still without their address 30 s after READY=1`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

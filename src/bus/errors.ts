@@ -32,6 +32,7 @@ const BY_CODE: Record<ErrorCode, string> = {
   'duplicate': BusErrors.InvalidConfig,
   'unreadable': BusErrors.InvalidConfig,
   'conflict': BusErrors.Conflict,
+  'address-in-use': BusErrors.Conflict,
   'parent-missing': BusErrors.ParentMissing,
   'kernel': BusErrors.KernelError,
   'unsupported': BusErrors.Unsupported,

@@ -263,6 +263,11 @@ class Exporter implements Host {
         case 'CniConfig': return api.cniConfig(this.knownNetwork(args[0]));
         case 'RouterHints': return api.routerHints(this.knownNetwork(args[0]), String(args[1]));
         case 'Check': return checkDropIn(this.opts.configDirs, args[0], args[1]);
+        case 'Probe': {
+          const name = this.knownNetwork(args[0]);
+          if (api.probe === undefined) throw new DBusError(BusErrors.UnknownMethod, 'this daemon does not scan the LAN');
+          return toJson(await api.probe(name, args[1] === true));
+        }
         case 'Reload': return api.reload();
         case 'Reconcile': return api.reconcile();
         case 'Up': return api.up(this.knownNetwork(args[0]));

@@ -14,10 +14,11 @@ export interface CommandSpec {
   options?: readonly (keyof CommandOptions)[];
 }
 
-/** Options a single command takes: router-hints --for, cni-config --multus. */
+/** Options a single command takes: router-hints --for, cni-config --multus, probe --force. */
 export interface CommandOptions {
   for?: string;
   multus?: boolean;
+  force?: boolean;
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'podman-args', usage: 'NAME', summary: 'Print the matching "podman network create" command (netavark)', min: 1, max: 1, read: true },
   { name: 'cni-config', usage: 'NAME [--multus]', summary: 'Print this node\'s CNI conflist (--multus: a NetworkAttachmentDefinition)', min: 1, max: 1, read: true, options: ['multus'] },
   { name: 'router-hints', usage: 'NAME --for ROUTER', summary: 'Print advice for the router (routeros, openwrt): VLAN, gateway, DHCP pool', min: 1, max: 1, read: true, options: ['for'] },
+  { name: 'probe', usage: 'NAME [--force]', summary: 'Scan the network\'s IPRange= on the LAN: who answers, this host or another (--force beyond a /22)', min: 1, max: 1, read: true, options: ['force'] },
   { name: 'monitor', usage: '', summary: 'Follow changes as they happen, one line each', min: 0, max: 0, read: true },
   { name: 'wait-online', usage: '[NAME…]', summary: 'Wait until the networks (default: all) are configured', min: 0, max: Infinity, read: false },
 ];
@@ -78,12 +80,13 @@ export function helpText(version: string): string {
     '  --timeout=SECS   wait-online: give up after SECS (default 120, 0 = never)',
     '  --kernel         check: also against the running kernel (parents, MTU, names)',
     '  -n --lines=N     status NAME: show the last N journal lines about it (default 10)',
+    '  --force          probe: scan a range larger than a /22',
     '  -h --help        Show this help',
     '  --version        Show the version',
     '',
     'Exit status: 0 ok, 1 failure (check: errors or unknown keys; status NAME: failed; wait-online: timed out),',
     '2 usage, 3 flatnetd not running.',
-    'up, down, reload and reconcile need root.',
+    'up, down, reload, reconcile and probe need root.',
   ].join('\n');
 }
 
@@ -98,7 +101,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         'no-legend': { type: 'boolean' }, 'no-pager': { type: 'boolean' }, full: { type: 'boolean', short: 'l' },
         timeout: { type: 'string' }, kernel: { type: 'boolean' }, lines: { type: 'string', short: 'n' },
-        for: { type: 'string' }, multus: { type: 'boolean' },
+        for: { type: 'string' }, multus: { type: 'boolean' }, force: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -132,7 +135,8 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   const options: Options = { noLegend: values['no-legend'] === true, full: values.full === true, timeoutSec, kernel: values.kernel === true, lines };
   if (values.for !== undefined) options.for = values.for;
   if (values.multus === true) options.multus = true;
-  const foreign = (['for', 'multus'] as const).find((o) => options[o] !== undefined && !(command.options ?? []).includes(o));
+  if (values.force === true) options.force = true;
+  const foreign = (['for', 'multus', 'force'] as const).find((o) => options[o] !== undefined && !(command.options ?? []).includes(o));
   if (foreign !== undefined) return { kind: 'usage', message: `${name} does not take --${foreign}` };
   return { kind: 'run', command, args, json, options };
 }

@@ -177,6 +177,26 @@ export async function cniConfig(io: Io, args: string[], options: CommandOptions)
   });
 }
 
+/** A /22 at 24 addresses a probe wait apart is about 45 s; forced, larger ranges take longer still. */
+const PROBE_TIMEOUT_MS = 600_000;
+
+export async function probe(io: Io, args: string[], force: boolean): Promise<number> {
+  return withClient(async (c) => {
+    const text = String(await c.manager('Probe', 'sb', [args[0] ?? '', force], PROBE_TIMEOUT_MS));
+    if (io.json) { io.out(toJson(pascalKeys(JSON.parse(text)), 2)); return EXIT.ok; }
+    const r = JSON.parse(text) as { network?: string; scanned?: number; occupants?: { address: string; mac: string; owner: string; detail: string }[]; errors?: string[] };
+    const rows = r.occupants ?? [];
+    const lines = rows.map((o) => `${o.address.padEnd(15)}  ${o.mac}  ${(o.owner === 'foreign' ? 'FOREIGN' : 'this host').padEnd(9)}  ${o.detail}`);
+    const foreign = rows.filter((o) => o.owner === 'foreign').length;
+    io.out([
+      ...(lines.length > 0 ? [`${'ADDRESS'.padEnd(15)}  ${'MAC'.padEnd(17)}  ${'OWNER'.padEnd(9)}  DETAIL`, ...lines, ''] : []),
+      `${r.network ?? args[0] ?? ''}: ${plural(r.scanned ?? 0, 'address', 'addresses')} scanned, ${rows.length} answered, ${foreign} foreign.`,
+      ...(r.errors ?? []).map((e) => `could not probe: ${e}`),
+    ].join('\n'));
+    return EXIT.ok;
+  });
+}
+
 export async function routerHints(io: Io, args: string[], options: CommandOptions): Promise<number> {
   const router = options.for ?? '';
   const { isRouter, ROUTERS } = await import('../emit/router.js');

@@ -19,7 +19,7 @@ export function stateColour(state: string): Paint | null {
     case 'degraded': case 'waiting-for-parent': case 'no-carrier': return 'yellow';
     case 'failed': case 'invalid': return 'red';
     case 'down': return 'dim';
-    case 'starting': case 'reloading': return 'cyan';
+    case 'starting': case 'reloading': case 'probing': return 'cyan';
     default: return null;
   }
 }

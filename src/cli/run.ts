@@ -5,7 +5,7 @@ import { DBusError } from 'dbus-next';
 import { DaemonNotRunning } from './client.js';
 import { helpText, parseCommandLine, WAIT_ONLINE_DEFAULT_TIMEOUT_SEC } from './args.js';
 import { journalLines } from './journal.js';
-import { change, check, cniConfig, engineArgs, EXIT, list, monitor, plan, routerHints, status, type Io } from './commands.js';
+import { change, check, cniConfig, engineArgs, EXIT, list, monitor, plan, probe, routerHints, status, type Io } from './commands.js';
 
 const DENIED = new Set(['org.freedesktop.DBus.Error.AccessDenied', 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired']);
 
@@ -66,6 +66,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
       case 'podman-args': return await engineArgs(io, 'PodmanArgs', args);
       case 'cni-config': return await cniConfig(io, args, options);
       case 'router-hints': return await routerHints(io, args, options);
+      case 'probe': return await probe(io, args, options.force === true);
       case 'monitor': return await monitor(io);
       case 'wait-online': {
         const { waitOnline } = await import('./wait-online.js');

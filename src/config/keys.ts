@@ -117,6 +117,7 @@ export const KEYS: readonly KeySpec[] = [
   { section: 'Shim', key: 'Address', list: true, parse: parseHostAddress },
   { section: 'Shim', key: 'Route', list: true, parse: parsePrefix },
   { section: 'Shim', key: 'MACAddress', list: false, parse: parseMac },
+  { section: 'Shim', key: 'IPv6AcceptRA', list: false, parse: parseBool },
   { section: 'Engine', key: 'Reattach', list: false, parse: parseBool },
   { section: 'Engine', key: 'Create', list: false, parse: parseBool },
 ];

@@ -106,6 +106,8 @@ export function networkFromUnit(path: string, parsed: readonly UnitSection[]): N
       routesExplicit,
       mac: v.str('Shim.MACAddress'),
     };
+    const acceptRA = v.bool('Shim.IPv6AcceptRA');
+    if (acceptRA !== null) shim.acceptRA = acceptRA;
     const namePlace: Place = v.last('Shim.Name')?.place ?? { file: path, line: shimLine };
     if (shim.name === parent || shim.name === effectiveParent) {
       report('error', 'invalid-value', namePlace,

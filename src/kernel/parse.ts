@@ -174,6 +174,7 @@ export function parseAddresses(dump: unknown): ObservedAddress[] {
         family: fam === 'inet' ? 4 : 6,
         scope: scopeName(str(a, 'scope') ?? 'global'),
         dynamic: a['dynamic'] === true || (life !== null && life !== INFINITY_LIFE),
+        ...(a['dadfailed'] === true ? { dadFailed: true } : {}),
       });
     }
   }

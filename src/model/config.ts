@@ -25,6 +25,8 @@ export interface ShimConfig {
   routesExplicit: boolean;
   /** Fixed MAC, or null for the stable one derived from machine-id + network name. */
   mac: string | null;
+  /** IPv6AcceptRA=yes: the shim takes router advertisements (SLAAC address, default route). Absent = no. */
+  acceptRA?: boolean;
 }
 
 export interface NetworkConfig {

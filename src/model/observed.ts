@@ -41,6 +41,8 @@ export interface ObservedAddress {
   scope: string;
   /** From DHCP/SLAAC (has a finite valid lifetime). */
   dynamic: boolean;
+  /** IPv6: the kernel's duplicate address detection found another host with it (`dadfailed`). */
+  dadFailed?: boolean;
 }
 
 export interface ObservedRoute {

@@ -12,6 +12,7 @@ export type ManagerState = typeof MANAGER_STATES[number];
  * Every network state, in the order dbus/org.flatnet.flatnet1.Network.xml and
  * flatnetd(8) list them (test/dbus/introspect.test.ts holds the three equal).
  *   configured          every link, address and route is as the drop-in says
+ *   probing             all is made but a shim address, which waits for the LAN's answer to an ARP probe
  *   no-carrier          configured, but the parent has no carrier: the containers cannot be reached
  *   waiting-for-parent  the parent interface does not exist
  *   degraded            up, but something could not be made right (see LastError)
@@ -19,7 +20,7 @@ export type ManagerState = typeof MANAGER_STATES[number];
  *   down                taken down by Down(); links removed until Up() or a reload
  *   invalid             the drop-in has errors and there is no last good version
  */
-export const NETWORK_STATES = ['configured', 'no-carrier', 'waiting-for-parent', 'degraded', 'failed', 'down', 'invalid'] as const;
+export const NETWORK_STATES = ['configured', 'probing', 'no-carrier', 'waiting-for-parent', 'degraded', 'failed', 'down', 'invalid'] as const;
 export type NetworkState = typeof NETWORK_STATES[number];
 
 export interface NetworkStatus {
@@ -149,6 +150,8 @@ export interface DaemonApi {
   down(name: string): Promise<void>;
   /** The container engines followed (none: an empty list); optional for stand-ins. */
   engines?(): EngineSummary[];
+  /** Scan the network's IPRange= and gateways on the LAN (ARP); `force` for more than a /22. Absent: not offered. */
+  probe?(name: string, force: boolean): Promise<unknown>;
   /** Called after every change of the manager state, the network set or any network's status. */
   onChange(listener: (change: DaemonChange) => void): () => void;
 }

@@ -26,6 +26,9 @@ import { followedSubnets } from '../plan/subnets.js';
 import { ConfigHolder } from './config-holder.js';
 import { Triggers, type RunReport } from './triggers.js';
 import { candidateDiagnostics, checkCandidates, dryRun } from './dry-run.js';
+import type { AddressGuard } from '../lan/guard.js';
+import { planScan, type ScanPlan } from '../lan/scan.js';
+import type { ScanReport } from '../lan/scanner.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -42,6 +45,10 @@ export interface DaemonDeps {
   nowUsec: () => bigint;
   /** The drop-ins as they would be with these candidates (config/load.ts loadConfigWith). */
   loadCandidates?: (files: readonly DropInFile[]) => Promise<ConfigSet>;
+  /** Runs a range scan (flatnetctl probe); absent = not offered. */
+  scan?: (plan: ScanPlan) => Promise<ScanReport>;
+  /** Asks the LAN before a shim's IPv4 address is assigned; absent = assign unasked. */
+  guard?: AddressGuard;
 }
 
 
@@ -95,6 +102,8 @@ export class Daemon implements DaemonApi {
       }
       this.triggers.kernelEvent();
     });
+    // A probe's answer only says "look again"; the run it starts asks nothing new.
+    this.d.guard?.onAnswer(() => void this.request(false));
     await this.loadConfig();
     const wd = this.d.notifier.watchdogIntervalMs();
     if (wd > 0) {
@@ -120,8 +129,8 @@ export class Daemon implements DaemonApi {
 
   // ---- the loop --------------------------------------------------------
 
-  private request(): Promise<void> {
-    return this.triggers.request();
+  private request(fresh = true): Promise<void> {
+    return this.triggers.request(fresh);
   }
 
   private watchdogTick(): void {
@@ -145,7 +154,11 @@ export class Daemon implements DaemonApi {
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const writesBefore = this.d.kernel.writes;
     const t0 = performance.now();
-    const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh });
+    const guard = this.d.guard;
+    // A held address is asked about again only in a run someone asked for, never for a kernel event.
+    guard?.beginRun(fresh);
+    const vet = guard === undefined ? {} : { vet: guard.vet.bind(guard) };
+    const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh, ...vet });
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
     const ms = performance.now() - t0;
@@ -155,6 +168,8 @@ export class Daemon implements DaemonApi {
     if (!this.ready && ![...this.statuses.values()].some((s) => s.state === 'waiting-for-parent')) {
       this.becomeReady('first reconcile done');
     }
+    // The LAN is asked once the run is over (and READY=1 sent): src/lan/guard.ts.
+    guard?.launch();
     const troubled = [...result.outcomes.values()].some((o) => o.failed) || result.leftover.length > 0;
     return { troubled, retryWhat: retryWhat(result), wrote: writes > 0 };
   }
@@ -220,7 +235,8 @@ export class Daemon implements DaemonApi {
   }
 
   private healthState(): ManagerState {
-    const bad = [...this.statuses.values()].some((s) => s.state !== 'configured' && s.state !== 'down');
+    // probing is a wait for the LAN's answer, not something wrong.
+    const bad = [...this.statuses.values()].some((s) => s.state !== 'configured' && s.state !== 'down' && s.state !== 'probing');
     return bad ? 'degraded' : 'running';
   }
 
@@ -331,6 +347,26 @@ export class Daemon implements DaemonApi {
     return { net, subnets: followedSubnets(net, this.lastObserved) };
   }
 
+  /** One scan at a time: a scan is ARP traffic on someone's LAN. */
+  private scanning = false;
+
+  async probe(name: string, force: boolean): Promise<ScanReport> {
+    const scan = this.d.scan;
+    const net = this.requireNetwork(name).net;
+    if (scan === undefined) throw new FlatnetError('unsupported', 'this flatnetd does not scan the LAN (started with --no-arp-probe)', { object: name });
+    if (net === null) throw new FlatnetError('invalid-value', `network "${name}" has an invalid drop-in and no last good version; run flatnetctl check`, { object: name });
+    if (this.scanning) throw new FlatnetError('conflict', 'a scan is already running; try again when it is done', { object: name });
+    this.scanning = true;
+    try {
+      const plan = planScan(net, await this.d.kernel.observe({ fresh: true }), force);
+      if ('code' in plan) throw new FlatnetError(plan.code === 'too-large' ? 'invalid-value' : 'unsupported', plan.message, { object: name });
+      this.d.log.info(`${name}: scanning ${plan.targets.length} address${plan.targets.length === 1 ? '' : 'es'} on the LAN (flatnetctl probe)`);
+      return await scan(plan);
+    } finally {
+      this.scanning = false;
+    }
+  }
+
   dockerArgs(name: string): string[] {
     const { net, subnets } = this.emitInput(name);
     return dockerNetworkCreateArgs(net, subnets);
@@ -370,7 +406,20 @@ export class Daemon implements DaemonApi {
     this.d.notifier.ready();
   }
 
-  reconcile(): Promise<void> { return this.request(); }
+  /** Returns once the probes this run started have answered and what they
+   *  freed is assigned: `flatnetctl reconcile` then shows the outcome. */
+  async reconcile(): Promise<void> {
+    const asked = this.d.guard?.probes ?? 0;
+    await this.request();
+    await this.lanAnswered(asked);
+  }
+
+  private async lanAnswered(askedBefore: number): Promise<void> {
+    const guard = this.d.guard;
+    if (guard === undefined || guard.probes === askedBefore) return;
+    await guard.settled();
+    await this.request(false);
+  }
 
   async up(name: string): Promise<void> {
     this.requireNetwork(name);
@@ -378,7 +427,9 @@ export class Daemon implements DaemonApi {
       this.d.log.info(`${name}: up requested`);
       this.config.forgetConfigured(name);
     }
+    const asked = this.d.guard?.probes ?? 0;
     await this.request();
+    await this.lanAnswered(asked);
   }
 
   async down(name: string): Promise<void> {

@@ -35,6 +35,8 @@ export interface NetworkOutcome {
   applied: Op[];
   /** The kernel refused an op and the network was rolled back (new) or left as it was (existing). */
   failed: boolean;
+  /** Shim IPv4 addresses held back while the LAN is asked about them (src/lan/guard.ts). */
+  probing?: string[];
 }
 
 export interface RunResult {
@@ -68,6 +70,9 @@ function networksWithLinks(observed: Observed): Set<string> {
 export interface RunOptions {
   /** Observe everything afresh first (see ObserveOptions); a run started by kernel events alone need not. */
   fresh?: boolean;
+  /** Asked each round before planning (src/lan/guard.ts): the networks to make
+   *  true with the shim addresses not to assign yet taken out, and why. */
+  vet?: (networks: NetworkConfig[], observed: Observed) => Promise<{ networks: NetworkConfig[]; errors: Map<string, Diagnostic[]>; probing: Map<string, string[]> }>;
 }
 
 export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger, opts: RunOptions = {}): Promise<RunResult> {
@@ -85,9 +90,22 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   let rounds = 0;
   let leftover: Op[] = [];
   let desired: Desired = { links: [], frozen: [] };
+  let lanErrors = new Map<string, Diagnostic[]>();
+  let lanProbing = new Map<string, string[]>();
   for (;;) {
     rounds++;
-    const round = planRound({ ...input, observed, refused: { frozen: [...refusedFrozen], rolledBack: [...rolledBack] } });
+    let networks = input.networks;
+    if (opts.vet !== undefined) {
+      // The LAN's word on the shims' addresses (src/lan/guard.ts): an address
+      // not yet probed free, or held by another host, is left out of the round.
+      const skip = new Set([...input.down, ...input.frozen, ...refusedFrozen, ...rolledBack]);
+      const vetted = await opts.vet(networks.filter((n) => !skip.has(n.name)), observed);
+      const byName = new Map(vetted.networks.map((n) => [n.name, n] as const));
+      networks = networks.map((n) => byName.get(n.name) ?? n);
+      lanErrors = vetted.errors;
+      lanProbing = vetted.probing;
+    }
+    const round = planRound({ ...input, networks, observed, refused: { frozen: [...refusedFrozen], rolledBack: [...rolledBack] } });
     desired = round.desired;
     const { plan } = round;
     const last = plan.ops.length === 0 || rounds > MAX_ROUNDS;
@@ -131,6 +149,8 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
     }
     observed = await kernel.observe();
   }
+  for (const [name, errs] of lanErrors) outcomeFor(outcomes, name).errors.push(...errs);
+  for (const [name, addrs] of lanProbing) outcomeFor(outcomes, name).probing = addrs;
   return { observed, desired, outcomes, applied, rounds, leftover };
 }
 

@@ -74,6 +74,8 @@ function pickState(i: StatusInput): { state: NetworkState; error: string } {
     return { state: hard || (o.failed && shimMissing) ? 'failed' : 'degraded', error };
   }
   if (i.configErrors.length > 0) return { state: 'degraded', error: `drop-in has errors, keeping its last good version: ${first(i.configErrors)}` };
+  // Transient, and no error: the shim is up, its address follows the probe's answer.
+  if (o?.probing !== undefined && o.probing.length > 0) return { state: 'probing', error: '' };
   // As networkd's no-carrier: everything is in place, but nothing reaches the LAN.
   const parentName = effectiveParentName(i.net);
   const parent = indexKernel(i.observed).byName.get(parentName);
@@ -145,6 +147,8 @@ export function summaryLine(statuses: readonly NetworkStatus[]): string {
   // No carrier is configured all the same (and said below).
   const configured = count('configured').length + count('no-carrier').length;
   parts.push(`${configured} network${configured === 1 ? '' : 's'} configured`);
+  const probing = count('probing').length;
+  if (probing) parts.push(`${probing} probing the LAN for ${probing === 1 ? 'its' : 'their'} shim address`);
   const waiting = count('waiting-for-parent');
   if (waiting.length) parts.push(`${waiting.length} waiting for ${[...new Set(waiting.map((n) => n.parent))].join(', ')}`);
   for (const s of ['degraded', 'failed', 'invalid', 'down'] as const) {

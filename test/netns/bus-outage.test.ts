@@ -104,6 +104,8 @@ describe('flatnetd without a bus, and through a bus outage', { skip: isRoot ? fa
   test('with no bus at all: the shim is made, READY=1 is sent, and the journal says once why there is no API', async () => {
     await notify.waitFor('READY=1', 15_000);
     assert.ok(await shimIndex(), 'the shim exists');
+    // The address follows READY=1 by the ARP probe's answer; the heals counted below start from configured.
+    await daemon.waitForLog(/: probing → configured/);
     assert.equal(daemon.proc.exitCode, null, 'flatnetd is running');
     const lines = unavailableLines();
     assert.equal(lines.length, 1, daemon.log.join('\n'));

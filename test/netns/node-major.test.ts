@@ -53,10 +53,12 @@ for (const major of SUPPORTED_MAJORS.filter((m) => m !== currentMajor())) {
       const exited = new Promise<number | null>((res) => d.proc.on('exit', (code) => res(code)));
       const ready = await Promise.race([notify.waitFor('READY=1', 30_000), exited.then((code) => `exited ${code}`)]);
       assert.equal(ready, 'READY=1', `flatnetd under ${runtime.version} did not reach READY=1; log:\n${d.log.join('\n')}`);
-      assert.ok(await shimUp(), 'the shim is there at READY=1');
+      // The address follows READY=1 by the ARP probe's second (flatnetd(8), A good citizen of the LAN).
+      await waitUntil('the shim with its address', async () => (await shimUp()) || undefined, 10_000);
       assert.ok(d.log.some((l) => l.includes('starting')), 'it logged its start');
       assert.ok(!d.log.some((l) => l.includes('notify addon did not load')), `the addon loaded under ${runtime.version}; log:\n${d.log.join('\n')}`);
-      assert.match(notify.messages.find((m) => m.startsWith('STATUS=')) ?? '', /STATUS=1 network configured/);
+      await notify.waitFor('STATUS=1 network configured', 10_000);
+      await d.waitForLog(/10-lan: probing → configured/);
     });
 
     test('heals a deleted shim', async () => {
@@ -96,8 +98,10 @@ describe('the notify addon missing (a broken install): the daemon still starts, 
     daemon = startDaemon({ netns: lab.nas, configDirs: [dir], notifySocket: notify.path, env: { FLATNET_NOTIFY_ADDON: '/nonexistent/flatnetd_notify.node' } });
     const d = daemon;
     await notify.waitFor('READY=1', 30_000);
+    // The address follows READY=1 by the ARP probe's second; a heal is counted once it is configured.
+    await d.waitForLog(/10-lan: probing → configured/);
     const r = await exec(['ip', '-n', lab.nas, '-json', 'addr', 'show', 'dev', 'docker-link']);
-    assert.ok(r.stdout.includes(`"local":"${LAN.shim}"`), 'the shim is there at READY=1');
+    assert.ok(r.stdout.includes(`"local":"${LAN.shim}"`), 'the shim is there with its address');
     await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
     await d.waitForLog(/10-lan: restored/);
     assert.equal(await d.stop('SIGTERM'), 0);

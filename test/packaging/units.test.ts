@@ -47,8 +47,9 @@ test('flatnetd.service carries the hardening of issue 4, and not MemoryDenyWrite
     'LockPersonality', 'RestrictRealtime', 'RestrictNamespaces'];
   for (const k of yes) assert.equal(scalar(u, 'Service', k), 'yes', `${k}=`);
   assert.equal(scalar(u, 'Service', 'ProtectSystem'), 'strict');
-  assert.deepEqual(words(u, 'Service', 'CapabilityBoundingSet'), ['CAP_NET_ADMIN']);
-  assert.deepEqual(new Set(words(u, 'Service', 'RestrictAddressFamilies')), new Set(['AF_UNIX', 'AF_NETLINK']));
+  // CAP_NET_RAW and AF_PACKET: arping's ARP probes (issue 17), exactly that and no more.
+  assert.deepEqual(words(u, 'Service', 'CapabilityBoundingSet'), ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
+  assert.deepEqual(new Set(words(u, 'Service', 'RestrictAddressFamilies')), new Set(['AF_UNIX', 'AF_NETLINK', 'AF_PACKET']));
   assert.ok(words(u, 'Service', 'SystemCallFilter').includes('@system-service'));
   assert.equal(u.find((e) => e.key === 'MemoryDenyWriteExecute'), undefined, 'MemoryDenyWriteExecute= must not be set');
 });

@@ -78,7 +78,7 @@ function calls(): [string, string, string[], Kind][] {
       const args = m.name === 'RouterHints' ? ['string:lan', 'string:openwrt']
         : m.name === 'Check' ? ['string:99-lan.conf', 'string:[Network]']
         : m.name === 'PlanFiles' ? ['dict:string:string:/tmp/10-lan.conf,[Network]']
-        : m.in.map(() => 'string:lan');
+        : m.in.map((x) => (x.type === 'b' ? 'boolean:false' : 'string:lan'));
       out.push([path, `${spec.name}.${m.name}`, args, m.mutating ? 'mutation' : 'read']);
     }
     for (const p of spec.properties) {

@@ -122,7 +122,7 @@ test('unknown sections and keys: a warning with path:line that names the likely 
   assert.deepEqual(one('Shim', 'Routes=10.0.0.0/8'), [`warning: ${LAN}:3: Routes=10.0.0.0/8: unknown key in [Shim], ignored; did you mean Route=?`]);
   // nothing near: the section's keys are listed
   assert.deepEqual(one('Shim', 'Colour=blue'),
-    [`warning: ${LAN}:3: Colour=blue: unknown key in [Shim], ignored (the keys of [Shim] are Name=, Address=, Route= or MACAddress=)`]);
+    [`warning: ${LAN}:3: Colour=blue: unknown key in [Shim], ignored (the keys of [Shim] are Name=, Address=, Route=, MACAddress= or IPv6AcceptRA=)`]);
   assert.deepEqual(valid('[Network]\n[Shims]\nName=x\n').warnings, [`warning: ${LAN}:2: unknown section [Shims], ignored; did you mean [Shim]?`]);
   assert.deepEqual(valid('[Network]\n[Container]\nName=x\n').warnings,
     [`warning: ${LAN}:2: unknown section [Container], ignored (the sections are [Network], [Shim] or [Engine])`]);
@@ -166,7 +166,7 @@ test('the key table has one row per Section.Key and covers what the man page doc
   assert.deepEqual(ids, [
     'Network.Name', 'Network.Parent', 'Network.VLAN', 'Network.Driver', 'Network.Mode', 'Network.IPVlanFlag',
     'Network.Subnet', 'Network.Gateway', 'Network.IPRange', 'Network.MTU', 'Network.Promiscuous',
-    'Shim.Name', 'Shim.Address', 'Shim.Route', 'Shim.MACAddress',
+    'Shim.Name', 'Shim.Address', 'Shim.Route', 'Shim.MACAddress', 'Shim.IPv6AcceptRA',
     'Engine.Reattach', 'Engine.Create',
   ]);
   assert.deepEqual(KEYS.filter((k) => k.list).map((k) => `${k.section}.${k.key}`),
@@ -183,7 +183,7 @@ test('the man page documents every key of the table, under its section, and no o
   };
   for (const section of ['Network', 'Shim', 'Engine'] as const) {
     const text = sectionOf(section);
-    const documented = [...text.matchAll(/^\*\*([A-Za-z]+)=\*\*$/gm)].map((m) => m[1]);
+    const documented = [...text.matchAll(/^\*\*([A-Za-z0-9]+)=\*\*$/gm)].map((m) => m[1]);
     assert.deepEqual(documented, KEYS.filter((k) => k.section === section).map((k) => k.key), section);
   }
 });

@@ -5,6 +5,7 @@
 //   main    first boot of a fresh disk: scenarios 1, 3 (+ the namespace tier's skipped tests), 2, 7, 5, 6
 //   reboot  the same disk again: scenarios 1 and 4 (with 7's Podman container)
 //   engine  a fresh disk: flatnetd and Docker's Engine API (re-attach after a re-made parent)
+//   lan     a fresh disk, no Docker: issue 17's ARP probe and accept_ra under the hardened unit
 
 import { readFileSync } from 'node:fs';
 import { log, must, reporter, type Reporter } from './lib.js';
@@ -18,6 +19,7 @@ import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
 import { driftScenario, engineScenario } from './engine.js';
+import { lanScenario } from './lan.js';
 
 const boots: Record<string, (r: Reporter) => void> = {
   smoke,
@@ -34,6 +36,9 @@ const boots: Record<string, (r: Reporter) => void> = {
   engine: (r) => {
     timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r));
     timed(r, 'issue 15 (engine: drift, create)', () => driftScenario(r));
+  },
+  lan: (r) => {
+    timed(r, 'issue 17 (LAN: arping and accept_ra under the unit)', () => lanScenario(r));
   },
   reboot: (r) => {
     bootOrder(r, 'reboot');

@@ -1,0 +1,23 @@
+// Ipv6Conf on /proc/sys/net/ipv6/conf/<link>/: the files are per network
+// namespace (the one of the process that opens them), so under --netns the
+// write goes through `ip netns exec NS sysctl`.
+
+import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Ipv6Conf } from './ra.js';
+
+export class ProcSysIpv6Conf implements Ipv6Conf {
+  constructor(private readonly netns?: string) {}
+
+  async set(link: string, key: 'accept_ra', value: string): Promise<void> {
+    // Link names never hold '/', and '.' or '..' are refused by the config:
+    // the name is one path element.
+    if (this.netns === undefined) {
+      await writeFile(`/proc/sys/net/ipv6/conf/${link}/${key}`, value);
+      return;
+    }
+    // sysctl reads '.' as '/': a VLAN-style name needs the slash form.
+    await promisify(execFile)('ip', ['netns', 'exec', this.netns, 'sysctl', '-q', '-w', `net/ipv6/conf/${link}/${key}=${value}`]);
+  }
+}
