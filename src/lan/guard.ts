@@ -99,6 +99,18 @@ export class AddressGuard {
     return { networks: withhold(networks, withheld), errors, probing };
   }
 
+  /** The networks as the next run would make them: every IPv4 address it
+   *  would hold back (not yet probed free, or held by another host) taken
+   *  out. Nothing is asked and nothing written: Manager.Plan's view. */
+  preview(networks: readonly NetworkConfig[], observed: Observed): NetworkConfig[] {
+    if (this.arp === null) return [...networks];
+    const withheld = new Map<string, Set<string>>();
+    for (const c of claimsOf(networks, observed)) {
+      if (!c.assigned && this.learnt.get(c.key)?.kind !== 'ours') add(withheld, c.network, c.cidr);
+    }
+    return withhold(networks, withheld);
+  }
+
   /** IPv6 is the kernel's own business (RFC 4862 DAD); its verdict is reported
    *  like a held IPv4 address. In a run someone asked for, a failed address
    *  is taken off for one round and put back, so the kernel asks again. */

@@ -25,6 +25,10 @@ export interface RoundInput {
   observed: Observed;
   /** Learned earlier in the same run, from the kernel's refusals; empty for a dry run. */
   refused?: Refused;
+  /** The networks as the LAN allows them now (src/lan/guard.ts): the shim
+   *  addresses not yet probed free, or held by another host, taken out.
+   *  The kernel checks still see every address; absent = networks. */
+  vetted?: readonly NetworkConfig[];
 }
 
 /** What the kernel refused earlier in a run, and what the loop decided about it. */
@@ -82,13 +86,18 @@ function kernelChecks(networks: readonly NetworkConfig[], k: KernelIndex, observ
   return out;
 }
 
+/** The networks the kernel checks keep as they are (their links untouched). */
+export function refusedByChecks(networks: readonly NetworkConfig[], observed: Observed): Set<string> {
+  return new Set(kernelChecks(networks, indexKernel(observed), observed).keys());
+}
+
 export function planRound(input: RoundInput): Round {
   const { observed } = input;
   const k = indexKernel(observed);
   const checks = kernelChecks(input.networks, k, observed);
   const rolledBack = new Set(input.refused?.rolledBack ?? []);
   const built = buildDesired({
-    networks: input.networks.filter((n) => !rolledBack.has(n.name)),
+    networks: (input.vetted ?? input.networks).filter((n) => !rolledBack.has(n.name)),
     // A network the kernel checks refuse is left as it is: the kernel never sees the value.
     frozen: [...new Set([...input.frozen, ...checks.keys(), ...(input.refused?.frozen ?? [])])],
     down: [...input.down, ...rolledBack],

@@ -327,7 +327,7 @@ export class Daemon implements DaemonApi {
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const observed = await this.d.kernel.observe({ fresh: true });
     // The loop's own first round: what Plan lists is what the next reconcile applies.
-    return planRound({ ...input, observed }).plan.ops;
+    return planRound({ ...input, observed, ...this.lanView(input.networks, observed) }).plan.ops;
   }
 
   async planFiles(files: readonly CandidateFile[]): Promise<CandidatePlan> {
@@ -336,8 +336,15 @@ export class Daemon implements DaemonApi {
     const set = await this.d.loadCandidates(files);
     const preview = this.config.preview(set);
     const observed = await this.d.kernel.observe({ fresh: true });
-    const { operations, blocked } = dryRun({ entries: preview.entries(), run: preview.runInput([...this.downSet], this.d.machineId), observed });
+    const run = preview.runInput([...this.downSet], this.d.machineId);
+    const { operations, blocked } = dryRun({ entries: preview.entries(), run, observed, ...this.lanView(run.networks, observed) });
     return { operations, blocked, diagnostics: candidateDiagnostics(set.diagnostics, files.map((f) => f.path)) };
+  }
+
+  /** The shim addresses the LAN has not cleared, as the next run would leave them out (src/lan/guard.ts). */
+  private lanView(networks: readonly NetworkConfig[], observed: Observed): { vetted?: NetworkConfig[] } {
+    const guard = this.d.guard;
+    return guard === undefined ? {} : { vetted: guard.preview(networks, observed) };
   }
 
   /** The config in use for an emitter, with the subnets it follows now. */

@@ -6,6 +6,7 @@
 import { FlatnetError, type Diagnostic } from '../errors.js';
 import { MAX_DROPIN_BYTES } from '../config/discover.js';
 import type { CandidateFile } from '../model/status.js';
+import type { NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
 import type { Op } from '../plan/ops.js';
 import { planRound, type Verdict } from '../plan/round.js';
@@ -24,6 +25,8 @@ export interface DryRunInput {
   entries: readonly ConfigEntry[];
   run: RunInput;
   observed: Observed;
+  /** The networks as the LAN allows them now (RoundInput.vetted). */
+  vetted?: readonly NetworkConfig[];
 }
 
 /** A verdict as the outcome of a run that applied every op without a refusal. */
@@ -33,7 +36,7 @@ function outcomeOf(v: Verdict | undefined): NetworkOutcome | undefined {
 }
 
 export function dryRun(i: DryRunInput): DryRun {
-  const round = planRound({ ...i.run, observed: i.observed });
+  const round = planRound({ ...i.run, observed: i.observed, ...(i.vetted === undefined ? {} : { vetted: i.vetted }) });
   const statuses = i.entries.map((e) => deriveStatus({
     name: e.name, file: e.file, net: e.net, configErrors: e.errors, down: i.run.down.includes(e.name),
     outcome: outcomeOf(round.verdicts.get(e.name)), observed: i.observed, prev: undefined, restoreCount: 0, nowUsec: 0n,

@@ -10,7 +10,7 @@ import type { Desired } from '../model/desired.js';
 import type { Observed } from '../model/observed.js';
 import { aliasNetworks } from '../model/ownership.js';
 import { describeOp, opLink, type Op } from '../plan/ops.js';
-import { planRound, type Verdict } from '../plan/round.js';
+import { planRound, refusedByChecks, type Verdict } from '../plan/round.js';
 import type { Logger } from '../log.js';
 
 export interface RunInput {
@@ -94,18 +94,21 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   let lanProbing = new Map<string, string[]>();
   for (;;) {
     rounds++;
-    let networks = input.networks;
+    let vetted: NetworkConfig[] | undefined;
     if (opts.vet !== undefined) {
       // The LAN's word on the shims' addresses (src/lan/guard.ts): an address
       // not yet probed free, or held by another host, is left out of the round.
-      const skip = new Set([...input.down, ...input.frozen, ...refusedFrozen, ...rolledBack]);
-      const vetted = await opts.vet(networks.filter((n) => !skip.has(n.name)), observed);
-      const byName = new Map(vetted.networks.map((n) => [n.name, n] as const));
-      networks = networks.map((n) => byName.get(n.name) ?? n);
-      lanErrors = vetted.errors;
-      lanProbing = vetted.probing;
+      // Nothing is asked for a network the kernel checks keep as it is.
+      const skip = new Set([...input.down, ...input.frozen, ...refusedFrozen, ...rolledBack, ...refusedByChecks(input.networks, observed)]);
+      const answer = await opts.vet(input.networks.filter((n) => !skip.has(n.name)), observed);
+      const byName = new Map(answer.networks.map((n) => [n.name, n] as const));
+      vetted = input.networks.map((n) => byName.get(n.name) ?? n);
+      lanErrors = answer.errors;
+      lanProbing = answer.probing;
     }
-    const round = planRound({ ...input, networks, observed, refused: { frozen: [...refusedFrozen], rolledBack: [...rolledBack] } });
+    const round = planRound({
+      ...input, observed, refused: { frozen: [...refusedFrozen], rolledBack: [...rolledBack] }, ...(vetted === undefined ? {} : { vetted }),
+    });
     desired = round.desired;
     const { plan } = round;
     const last = plan.ops.length === 0 || rounds > MAX_ROUNDS;

@@ -207,3 +207,23 @@ test('arping output: free, held (the MAC), error', () => {
   assert.equal(parseProbe({ code: 2, stdout: '', stderr: 'Interface "e0" is down\n' }).kind, 'error');
   assert.equal(parseProbe({ code: 1, stdout: 'no reply line', stderr: '' }).kind, 'error');
 });
+
+test('Plan says what the next run does while the LAN is asked: no address while probing or held, the address once it probed free', async () => {
+  const arp = new FakeArp();
+  arp.hold();
+  const h = await boot(arp);
+  try {
+    const describe = async (): Promise<string[]> => (await h.daemon.plan()).map((op) => JSON.stringify(op));
+    assert.deepEqual(await describe(), [], 'probing: the address is not planned (the loop withholds it)');
+    arp.release();
+    await answered(h);
+    assert.deepEqual(await describe(), [], 'assigned: nothing left to do');
+  } finally { await h.daemon.stop(); }
+  const held = new FakeArp();
+  held.holders.set(SHIM, FOREIGN);
+  const g = await boot(held);
+  try {
+    await answered(g);
+    assert.deepEqual((await g.daemon.plan()).map((op) => JSON.stringify(op)), [], 'held: the address is not planned');
+  } finally { await g.daemon.stop(); }
+});
