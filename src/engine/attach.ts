@@ -7,6 +7,7 @@ import type { Daemon } from '../reconcile/daemon.js';
 import { ApiClient } from './client.js';
 import { EngineFollower } from './follow.js';
 import { UnixHttp } from './http.js';
+import { parentMacs } from './parent-macs.js';
 import { watchForSocket } from './socket-watch.js';
 
 /** An Engine API call that has not answered by then is abandoned (the engine is busy or hung). */
@@ -29,6 +30,7 @@ export function followEngines(daemon: Daemon, sockets: readonly string[], log: L
     makeClient: (socket) => new ApiClient(new UnixHttp({ socketPath: socket, timeoutMs: CALL_TIMEOUT_MS })),
     watch: (socket, onMaybe) => watchForSocket(socket, onMaybe, (m) => log.warning(`engine: ${m}`)),
     now: () => Date.now(),
+    parentMacs: (parent) => parentMacs(parent),
   });
   const changed = daemon.setEngineView(follower);
   follower.onChange(changed);

@@ -13,7 +13,7 @@ import { createBody } from './create.js';
 import { engineDrift } from './drift.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { HttpStream } from './http.js';
-import { deadEndpoints, recordEndpoints, type EndpointRecord } from './reattach.js';
+import { deadEndpoints, missingFromParent, recordEndpoints, type EndpointRecord } from './reattach.js';
 import { reconnect, type Job } from './reconnect.js';
 import type { EngineContainer, EngineEvent, EngineNetwork } from './types.js';
 
@@ -61,6 +61,19 @@ export interface SessionDeps {
   onChange: () => void;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * The parent whose container interfaces are to be checked (its name and
+   * ifindex), or null: the loop has not restored it, or Reattach=no.
+   */
+  liveParent?: (name: string) => { name: string; ifIndex: number } | null;
+  /** The unicast MACs on a parent's list (engine/parent-macs.ts); null: cannot tell. */
+  parentMacs?: (parent: string) => Promise<ReadonlySet<string> | null>;
+}
+
+/** The parent's unicast list at the last look, and which parent it was. */
+interface ParentMacs {
+  ifIndex: number;
+  macs: ReadonlySet<string>;
 }
 
 interface NetState {
@@ -82,6 +95,14 @@ interface NetState {
   createTried: boolean;
   refreshRetryMs: number;
   refreshTimer: NodeJS.Timeout | undefined;
+  /** The parent's list read with the last inspect (null: not macvlan, or unknown). */
+  parentMacs: ParentMacs | null;
+  /**
+   * Containers re-attached because their MAC was off the parent, by the
+   * parent's ifindex then: a container is re-attached once per parent, so a
+   * list that never shows it (a driver's own dump) cannot loop us.
+   */
+  macReattached: Map<string, number>;
 }
 
 const REFRESH_MS = 50;
@@ -209,7 +230,7 @@ export class EngineSession {
   private net(name: string): NetState {
     let n = this.nets.get(name);
     if (n === undefined) {
-      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [], said: new Set(), createTried: false, refreshRetryMs: this.d.retryMinMs ?? 1000, refreshTimer: undefined };
+      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [], said: new Set(), createTried: false, refreshRetryMs: this.d.retryMinMs ?? 1000, refreshTimer: undefined, parentMacs: null, macReattached: new Map() };
       this.nets.set(name, n);
     }
     return n;
@@ -258,6 +279,8 @@ export class EngineSession {
       }
       n.engine = net;
       n.records = recordEndpoints(net, containers, n.connectedAt);
+      // Read after the inspects: a container connected in between is on both.
+      n.parentMacs = await this.readParentMacs(name, net);
       n.refreshRetryMs = this.d.retryMinMs ?? 1000;
     } catch (e) {
       if (e instanceof EngineError && e.status === 404) {
@@ -327,9 +350,35 @@ export class EngineSession {
     // Not attached: the jobs are worked out on attach, against what the engine says then.
   }
 
+  /** The parent's unicast list, when it can say which container interfaces are alive. */
+  private async readParentMacs(name: string, net: EngineNetwork): Promise<ParentMacs | null> {
+    const parent = this.d.liveParent?.(name) ?? null;
+    const read = this.d.parentMacs;
+    // Passthru hands the parent's own address to its one child: nothing goes on the list.
+    if (parent === null || read === undefined || net.driver !== 'macvlan' || net.options['macvlan_mode'] === 'passthru') return null;
+    const macs = await read(parent.name);
+    // The parent may have been re-made while we read: the next look reads again.
+    const now = this.d.liveParent?.(name) ?? null;
+    return macs === null || now === null || now.ifIndex !== parent.ifIndex ? null : { ifIndex: parent.ifIndex, macs };
+  }
+
   private work(name: string): void {
     const n = this.net(name);
-    if (n.parentNewAtMs > 0) {
+    const pm = n.parentMacs;
+    if (pm !== null) {
+      // The kernel's answer (reattach.ts): no history needed, so a flatnetd
+      // started after the parent was re-made finds the dead interfaces too.
+      const dead = missingFromParent(n.records, pm.macs);
+      const deadIds = new Set(dead.map((d) => d.containerId));
+      for (const [id, j] of n.jobs) if (!j.disconnected && !deadIds.has(id)) n.jobs.delete(id);
+      for (const spec of dead) {
+        const id = spec.containerId;
+        if (n.jobs.has(id) || n.macReattached.get(id) === pm.ifIndex) continue;
+        n.macReattached.set(id, pm.ifIndex);
+        n.jobs.set(id, { spec, disconnected: false });
+      }
+      n.parentNewAtMs = 0;
+    } else if (n.parentNewAtMs > 0) {
       // Jobs not yet begun are worked out again from the freshest record (a
       // container the engine restarted meanwhile has a good interface).
       for (const [id, j] of n.jobs) if (!j.disconnected) n.jobs.delete(id);
