@@ -47,7 +47,7 @@ export class FakeEngine {
   readonly containers = new Map<string, Obj>();
   readonly calls: CallLog[] = [];
   /** Called on every request as it arrives (a test can look at the world at that moment). */
-  onCall: ((c: CallLog) => void) | undefined;
+  onCall: ((c: CallLog) => void | Promise<void>) | undefined;
   private faults: Fault[] = [];
   private server: Server | undefined;
   private streams = new Set<ServerResponse>();
@@ -149,7 +149,8 @@ export class FakeEngine {
     const method = req.method ?? 'GET';
     const call = { method, path: url.pathname + url.search, body };
     this.calls.push(call);
-    this.onCall?.(call);
+    // Awaited, so a test can make what the real engine makes (an interface) before it answers.
+    await this.onCall?.(call);
     const fault = this.faults.find((f) => f.method === method && f.path.test(path) && (f.times === undefined || f.times > 0));
     if (fault !== undefined) {
       if (fault.times !== undefined) fault.times--;
