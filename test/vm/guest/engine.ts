@@ -43,12 +43,16 @@ function eth0(c: string): string {
   return run(['docker', 'exec', c, 'sh', '-c', 'cat /sys/class/net/eth0/ifindex; ip -o -4 addr show dev eth0'], { timeoutMs: 30_000 }).stdout.replace(/\s+/g, ' ').trim();
 }
 
-/** Deletes lan0.200 and times the way back: the first ping the container answers. */
-function deleteParentAndTime(r: Reporter, what: string, ip: string, other: { c: string; before: string }): void {
+/**
+ * Deletes lan0.200 and times the way back: the first ping the container answers.
+ * @param first done just before the deletion (flatnetd killed), inside the timing
+ */
+function deleteParentAndTime(r: Reporter, what: string, ip: string, other: { c: string; before: string }, first?: () => void): void {
   const since = nowStamp();
   const old = link('lan0.200')?.ifindex;
   const startedBefore = must(['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'c-lan200']).trim();
   const t0 = Date.now();
+  first?.();
   must(['ip', 'link', 'del', 'lan0.200']);
   let answered = 0;
   while (Date.now() - t0 < 60_000) {
@@ -135,6 +139,44 @@ export function engineScenario(r: Reporter): void {
     const again = { c: cname('ipvl2'), before: eth0(cname('ipvl2')) };
     deleteParentAndTime(r, 'after the engine restarted, parent deleted', containerIp('c-lan200') || ip, again);
   }
+
+  // A flatnetd that never saw the old lan0.200: killed, the parent deleted
+  // before systemd starts it again (RestartSec=), so the new one re-makes the
+  // parent without knowing it was re-made and must still find c-lan200 cut off.
+  const pid = must(['systemctl', 'show', '-p', 'MainPID', '--value', 'flatnetd.service']).trim();
+  const third = { c: cname('ipvl2'), before: eth0(cname('ipvl2')) };
+  deleteParentAndTime(r, 'flatnetd killed (SIGKILL), lan0.200 deleted before systemd restarts it', containerIp('c-lan200') || ip, third, () => {
+    must(['systemctl', 'kill', '-s', 'SIGKILL', 'flatnetd.service']);
+    waitFor('flatnetd to be gone', () => run(['systemctl', 'show', '-p', 'MainPID', '--value', 'flatnetd.service']).stdout.trim() !== pid, 10_000);
+  });
+  r.step('flatnetd killed: systemd started a new one (Restart=on-failure)', () => {
+    const now = must(['systemctl', 'show', '-p', 'MainPID', '--value', 'flatnetd.service']).trim();
+    if (now === pid || now === '0') throw new Error(`MainPID ${pid} → ${now}`);
+    return `MainPID ${pid} → ${now}; NRestarts ${must(['systemctl', 'show', '-p', 'NRestarts', '--value', 'flatnetd.service']).trim()}`;
+  });
+}
+
+/** A drop-in with Create=yes on a fresh disk (stage-engine.sh): the network exists once docker.service is up. */
+export function createOnBootScenario(r: Reporter): void {
+  r.step('Create=yes on a fresh boot: boot250 exists once docker.service is up, made as docker-args says', () => {
+    waitFor('docker.service', () => run(['systemctl', 'is-active', 'docker.service']).stdout.trim() === 'active', 120_000);
+    waitFor('boot250 to exist', () => run(['docker', 'network', 'inspect', 'boot250']).code === 0, 60_000);
+    const got = must(['docker', 'network', 'inspect', '-f', '{{.Driver}} {{index .Options "parent"}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}} {{.AuxiliaryAddresses}}{{end}}', 'boot250']).trim();
+    if (got !== 'macvlan lan0.250 192.168.250.0/24 192.168.250.192/27 map[host:192.168.250.192]') throw new Error(`boot250: ${got}`);
+    const line = journal('-30min').split('\n').find((l) => l.includes('boot250: created the Docker network (Create=yes)'));
+    if (line === undefined) throw new Error('no journal line for the create');
+    const docker = Number(must(['systemctl', 'show', '-p', 'ActiveEnterTimestampMonotonic', '--value', 'docker.service']).trim());
+    return `${got}; docker.service active at ${(docker / 1e6).toFixed(1)} s; ${line}`;
+  });
+  r.step('Create=yes on a fresh boot: a container runs on boot250 and the host reaches it', () => {
+    const tar = `${cmdline('flatnet.cache') ?? ''}/busybox-image.tar`;
+    if (run(['docker', 'image', 'inspect', IMAGE]).code !== 0) must(['docker', 'import', tar, IMAGE], { timeoutMs: 120_000 });
+    must(['docker', 'run', '-d', '--name', 'c-boot250', '--network', 'boot250', IMAGE, 'sleep', '2147483647'], { timeoutMs: 180_000 });
+    const ip = containerIp('c-boot250');
+    const p = pings(ip);
+    if (p.code !== 0) throw new Error(`c-boot250 at ${ip}: ${pingSays(p)}`);
+    return `c-boot250 at ${ip} answers through the shim`;
+  });
 }
 
 /** Three networks typed by hand, each wrong in one way, and one flatnetd creates (Create=yes). */

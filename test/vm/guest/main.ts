@@ -17,7 +17,7 @@ import { podmanAgain, podmanScenario } from './podman.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
-import { driftScenario, engineScenario } from './engine.js';
+import { createOnBootScenario, driftScenario, engineScenario } from './engine.js';
 
 const boots: Record<string, (r: Reporter) => void> = {
   smoke,
@@ -32,6 +32,7 @@ const boots: Record<string, (r: Reporter) => void> = {
     saveState(r, ips);
   },
   engine: (r) => {
+    timed(r, 'issue 15 (engine: Create=yes on a fresh boot)', () => createOnBootScenario(r));
     timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r));
     timed(r, 'issue 15 (engine: drift, create)', () => driftScenario(r));
   },
