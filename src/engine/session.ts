@@ -280,7 +280,7 @@ export class EngineSession {
       n.engine = net;
       n.records = recordEndpoints(net, containers, n.connectedAt);
       // Read after the inspects: a container connected in between is on both.
-      n.parentMacs = await this.readParentMacs(name, net);
+      n.parentMacs = await this.readParentMacs(name, net, n.records);
       n.refreshRetryMs = this.d.retryMinMs ?? 1000;
     } catch (e) {
       if (e instanceof EngineError && e.status === 404) {
@@ -351,11 +351,13 @@ export class EngineSession {
   }
 
   /** The parent's unicast list, when it can say which container interfaces are alive. */
-  private async readParentMacs(name: string, net: EngineNetwork): Promise<ParentMacs | null> {
+  private async readParentMacs(name: string, net: EngineNetwork, records: ReadonlyMap<string, EndpointRecord>): Promise<ParentMacs | null> {
     const parent = this.d.liveParent?.(name) ?? null;
     const read = this.d.parentMacs;
     // Passthru hands the parent's own address to its one child: nothing goes on the list.
     if (parent === null || read === undefined || net.driver !== 'macvlan' || net.options['macvlan_mode'] === 'passthru') return null;
+    // Nobody to judge: no dump (an engine network with no running container costs nothing).
+    if (![...records.values()].some((r) => r.running && r.spec.mac !== '')) return null;
     const macs = await read(parent.name);
     // The parent may have been re-made while we read: the next look reads again.
     const now = this.d.liveParent?.(name) ?? null;
