@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { DaemonChange, EngineView, NetworkEngineStatus, NetworkStatus } from '../model/status.js';
 import type { Diagnostic } from '../errors.js';
 import type { EngineClient } from './client.js';
+import type { PendingStore } from './pending.js';
 import { EngineSession, type Declared, type EngineSessionStatus, type NetworkReattach } from './session.js';
 
 export { DEFAULT_ENGINE_SOCKETS } from './sockets.js';
@@ -34,6 +35,8 @@ export interface FollowDeps {
   retryMaxMs?: number;
   /** The unicast MACs on a parent's list (engine/parent-macs.ts); absent: only the ifindex history tells. */
   parentMacs?: (parent: string) => Promise<ReadonlySet<string> | null>;
+  /** Where each engine's re-attaches under way are kept across a restart (engine/pending.ts). */
+  pending?: (socket: string) => PendingStore;
 }
 
 export class EngineFollower implements EngineView {
@@ -69,6 +72,7 @@ export class EngineFollower implements EngineView {
         ...(this.d.retryMaxMs !== undefined ? { retryMaxMs: this.d.retryMaxMs } : {}),
         liveParent: (name) => this.liveParent(name),
         ...(this.d.parentMacs !== undefined ? { parentMacs: this.d.parentMacs } : {}),
+        ...(this.d.pending !== undefined ? { pending: this.d.pending(socket) } : {}),
       });
       this.sessions.push(session);
       this.unwatch.push(this.d.watch(socket, () => void session.attach()));

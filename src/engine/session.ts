@@ -15,6 +15,7 @@ import { EngineError, type EngineClient } from './client.js';
 import type { HttpStream } from './http.js';
 import { deadEndpoints, missingFromParent, recordEndpoints, type EndpointRecord } from './reattach.js';
 import { reconnect, type Job } from './reconnect.js';
+import type { PendingStore } from './pending.js';
 import type { EngineContainer, EngineEvent, EngineNetwork } from './types.js';
 
 export type EngineState = 'absent' | 'attaching' | 'attached' | 'refused' | 'lost';
@@ -68,6 +69,8 @@ export interface SessionDeps {
   liveParent?: (name: string) => { name: string; ifIndex: number } | null;
   /** The unicast MACs on a parent's list (engine/parent-macs.ts); null: cannot tell. */
   parentMacs?: (parent: string) => Promise<ReadonlySet<string> | null>;
+  /** Re-attaches under way, kept across a restart (engine/pending.ts). */
+  pending?: PendingStore;
 }
 
 /** The parent's unicast list at the last look, and which parent it was. */
@@ -125,6 +128,8 @@ export class EngineSession {
   private busy = false;
   /** The last journal line about the engine's state, so each is said once. */
   private said = '';
+  /** The re-attaches a killed flatnetd left half done were taken up (once, at the first attach). */
+  private resumed = false;
 
   constructor(d: SessionDeps) {
     this.d = d;
@@ -168,6 +173,7 @@ export class EngineSession {
       this.busy = false;
       this.attachRetryMs = this.d.retryMinMs ?? 1000;
       this.say('notice', `engine: attached to ${this.engine} at ${this.d.socket}`);
+      this.resume();
       for (const name of this.d.names()) await this.refresh(name);
     } catch (e) {
       this.stream?.close();
@@ -391,8 +397,28 @@ export class EngineSession {
     void this.runJobs(name, n);
   }
 
+  /**
+   * What a killed flatnetd had written down (pending.ts): each is taken as
+   * disconnected, so it is connected again with what it had; one that was
+   * not disconnected after all is 'already connected', and the parent's list
+   * then says whether its interface is alive.
+   */
+  private resume(): void {
+    if (this.resumed || this.d.pending === undefined) return;
+    this.resumed = true;
+    const specs = this.d.pending.load();
+    for (const spec of specs) this.net(spec.networkName).jobs.set(spec.containerId, { spec, disconnected: true });
+    if (specs.length > 0) this.d.log.notice(`engine: taking up ${specs.length} re-attach${specs.length === 1 ? '' : 'es'} a previous flatnetd left half done: ${specs.map((x) => `${x.containerName} on ${x.networkName}`).join(', ')}`);
+  }
+
+  private savePending(): void {
+    this.d.pending?.save([...this.nets.values()].flatMap((n) => [...n.jobs.values()].map((j) => j.spec)));
+  }
+
   private async runJobs(name: string, n: NetState): Promise<void> {
     n.working = true;
+    // Written down before any disconnect: from then on only we know the addresses.
+    this.savePending();
     const done: string[] = [];
     let failed = false;
     for (const [id, job] of [...n.jobs]) {
@@ -412,6 +438,7 @@ export class EngineSession {
       }
     }
     n.working = false;
+    this.savePending();
     if (done.length > 0) {
       n.reattach.lastUSec = BigInt(this.d.now()) * 1000n;
       this.d.log.notice(`${name}: re-attached ${done.join(', ')} to the re-made parent (the same address${done.length === 1 ? '' : 'es'}; the container${done.length === 1 ? ' was' : 's were'} not restarted)`);
