@@ -52,6 +52,21 @@ async function waitLine(s: Session, re: RegExp, timeoutMs: number): Promise<numb
   }
 }
 
+/** Until the engine has had no call for `quietMs`. */
+async function quietEngine(engine: FakeEngine, quietMs: number, timeoutMs: number): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  let n = engine.calls.length;
+  let since = performance.now();
+  while (performance.now() - since < quietMs) {
+    if (performance.now() > end) throw new IncorrectError(`the engine was still being asked after ${timeoutMs} ms (${engine.calls.length} calls)`);
+    await sleep(50);
+    if (engine.calls.length !== n) {
+      n = engine.calls.length;
+      since = performance.now();
+    }
+  }
+}
+
 async function idleCpu(s: Session, seconds: number): Promise<EngineIdle> {
   const c0 = cpuTicks(s.daemon.pid);
   const t0 = performance.now();
@@ -94,8 +109,8 @@ export async function engineBench(ctx: Ctx, n: number, rounds: number, idleSecon
       const got = await withSession(ctx, nets, { tag: `eng1-${r}`, monitor: false, extraArgs: withEngine }, async (s) => {
         const a = await waitLine(s, /engine: attached to /, 30_000);
         if (last && idleSeconds > 0) {
-          // The attach's inspects are done when the last network was read.
-          await sleep(1000);
+          // The attach inspects every network after the `attached` line: the window starts once they are done.
+          await quietEngine(engine, 1000, 60_000);
           const calls0 = engine.calls.length;
           idleEngine = await idleCpu(s, idleSeconds);
           idleEngineCalls = engine.calls.length - calls0;

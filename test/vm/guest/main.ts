@@ -18,6 +18,7 @@ import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
 import { createOnBootScenario, driftScenario, engineScenario } from './engine.js';
+import { podmanReattachScenario } from './engine-podman.js';
 
 const boots: Record<string, (r: Reporter) => void> = {
   smoke,
@@ -34,6 +35,7 @@ const boots: Record<string, (r: Reporter) => void> = {
   engine: (r) => {
     timed(r, 'issue 15 (engine: Create=yes on a fresh boot)', () => createOnBootScenario(r));
     timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r));
+    timed(r, 'issue 15 (engine: re-attach with Podman)', () => podmanReattachScenario(r));
     timed(r, 'issue 15 (engine: drift, create)', () => driftScenario(r));
   },
   reboot: (r) => {
