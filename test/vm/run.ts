@@ -3,7 +3,7 @@
 // guest writes one JSON line per check into a 9p share, and each line becomes
 // a node:test test here, with the guest's detail as the failure message.
 //
-// Environment: FLATNET_VM_BOOTS=smoke,main,reboot,engine (which boots; default all),
+// Environment: FLATNET_VM_BOOTS=smoke,main,reboot,engine,engine-podman (which boots; default all),
 // FLATNET_VM_BOOT_TIMEOUT=seconds per boot (default 600), FLATNET_VM_ACCEL=kvm
 // to try KVM (software emulation is the default and must keep working).
 
@@ -71,6 +71,7 @@ const BOOTS: Boot[] = [
   { name: 'main', disk: { fresh: true }, installs: true, cleanShutdown: true, blocked: daemonMissing },
   // Its own fresh disk: the containers' deletions and engine restarts stay out of main's scenarios.
   { name: 'engine', disk: { fresh: true }, installs: true, blocked: daemonMissing },
+  { name: 'engine-podman', disk: { fresh: true }, installs: true, blocked: daemonMissing },
   {
     name: 'reboot',
     disk: { from: 'main' },

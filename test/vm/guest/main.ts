@@ -5,6 +5,7 @@
 //   main    first boot of a fresh disk: scenarios 1, 3 (+ the namespace tier's skipped tests), 2, 7, 5, 6
 //   reboot  the same disk again: scenarios 1 and 4 (with 7's Podman container)
 //   engine  a fresh disk: flatnetd and Docker's Engine API (re-attach after a re-made parent)
+//   engine-podman  a fresh disk: the same re-attach through Podman's Docker-compatible API
 
 import { readFileSync } from 'node:fs';
 import { log, must, reporter, type Reporter } from './lib.js';
@@ -35,8 +36,10 @@ const boots: Record<string, (r: Reporter) => void> = {
   engine: (r) => {
     timed(r, 'issue 15 (engine: Create=yes on a fresh boot)', () => createOnBootScenario(r));
     timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r));
-    timed(r, 'issue 15 (engine: re-attach with Podman)', () => podmanReattachScenario(r));
     timed(r, 'issue 15 (engine: drift, create)', () => driftScenario(r));
+  },
+  'engine-podman': (r) => {
+    timed(r, 'issue 15 (engine: re-attach with Podman)', () => podmanReattachScenario(r));
   },
   reboot: (r) => {
     bootOrder(r, 'reboot');
