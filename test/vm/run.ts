@@ -70,8 +70,8 @@ const BOOTS: Boot[] = [
   },
   { name: 'main', disk: { fresh: true }, installs: true, cleanShutdown: true, blocked: daemonMissing },
   // Its own fresh disk: the containers' deletions and engine restarts stay out of main's scenarios.
-  { name: 'engine', disk: { fresh: true }, installs: true, blocked: daemonMissing },
   { name: 'engine-podman', disk: { fresh: true }, installs: true, blocked: daemonMissing },
+  { name: 'engine', disk: { fresh: true }, installs: true, blocked: daemonMissing },
   {
     name: 'reboot',
     disk: { from: 'main' },
