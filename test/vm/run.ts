@@ -29,6 +29,8 @@ interface Boot {
   cleanShutdown?: boolean;
   /** Units masked on top of what vm-boot.sh masks. */
   mask?: string[];
+  /** Units the host image enables that this boot keeps (vm-boot.sh masks the rest). */
+  keep?: string[];
   /** Why this boot cannot run here, or null. */
   blocked?: () => string | null;
   /** Checks made on the host after the guest is gone. */
@@ -70,7 +72,8 @@ const BOOTS: Boot[] = [
   },
   { name: 'main', disk: { fresh: true }, installs: true, cleanShutdown: true, blocked: daemonMissing },
   // Its own fresh disk: the containers' deletions and engine restarts stay out of main's scenarios.
-  { name: 'engine-podman', disk: { fresh: true }, installs: true, blocked: daemonMissing },
+  // podman.socket as Debian enables it: Podman's API is there from boot, for flatnetd to follow.
+  { name: 'engine-podman', disk: { fresh: true }, installs: true, keep: ['podman.socket'], blocked: daemonMissing },
   { name: 'engine', disk: { fresh: true }, installs: true, blocked: daemonMissing },
   {
     name: 'reboot',
@@ -174,6 +177,7 @@ async function bootVm(b: Boot): Promise<BootResult> {
   if ('fresh' in b.disk) args.push('--new-disk', join(dir, 'disk.img'));
   else args.push('--disk', join(runs, b.disk.from, 'disk.img'));
   for (const u of b.mask ?? []) args.push('--mask', u);
+  for (const u of b.keep ?? []) args.push('--keep', u);
   if (b.installs === true) {
     const how = installChoice();
     args.push('--install', how.arg);
