@@ -8,6 +8,7 @@ import type { StormResult } from '../scenarios/storm.js';
 import type { EditResult } from '../scenarios/edit.js';
 import type { EngineBenchResult } from '../scenarios/engine.js';
 import { growthExponent, type Summary } from './stats.js';
+import { ticksToMs } from './sh.js';
 
 export interface Meta {
   date: string;
@@ -219,10 +220,11 @@ export function targets(r: Results): TargetRow[] {
     });
     rows.push({
       id: '15c', figure: `engine: idle CPU over ${e.idleSeconds} s, attached to a silent engine; Engine API calls in the window`, n: String(e.n),
-      target: `≈ 0, as without an engine; 0 calls (no polling)`,
+      target: `≈ 0 (≤ ${IDLE_CPU_MAX_PERCENT} % of a core, or within 2 clock ticks of the window without an engine); 0 calls (no polling)`,
       measured: `${e.idleEngine.cpuMs.toFixed(0)} ms (${e.idleEngine.cpuPercent.toFixed(3)} %); ${e.idleEngineCalls} calls, ${e.idleStreams} stream`,
       baseline: `--no-engine ${e.idleNoEngine.cpuMs.toFixed(0)} ms (${e.idleNoEngine.cpuPercent.toFixed(3)} %)`, ratio: '',
-      verdict: verdict(e.idleEngineCalls === 0 && e.idleEngine.cpuPercent <= IDLE_CPU_MAX_PERCENT),
+      // /proc counts CPU in ticks of 10 ms: one tick either way over 30 s is 0.03 %.
+      verdict: verdict(e.idleEngineCalls === 0 && (e.idleEngine.cpuPercent <= IDLE_CPU_MAX_PERCENT || e.idleEngine.cpuMs - e.idleNoEngine.cpuMs <= ticksToMs(2))),
     });
   }
   for (const g of scaling(r)) {
