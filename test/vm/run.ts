@@ -73,7 +73,7 @@ const BOOTS: Boot[] = [
   { name: 'main', disk: { fresh: true }, installs: true, cleanShutdown: true, blocked: daemonMissing },
   // Its own fresh disk: the containers' deletions and engine restarts stay out of main's scenarios.
   // podman.socket as Debian enables it: Podman's API is there from boot, for flatnetd to follow.
-  { name: 'engine-podman', disk: { fresh: true }, installs: true, keep: ['podman.socket'], blocked: daemonMissing },
+  { name: 'engine-podman', disk: { fresh: true }, installs: true, keep: ['podman.socket', 'podman.service'], blocked: daemonMissing },
   { name: 'engine', disk: { fresh: true }, installs: true, blocked: daemonMissing },
   {
     name: 'reboot',
