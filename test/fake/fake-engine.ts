@@ -53,6 +53,9 @@ export class FakeEngine {
   private streams = new Set<ServerResponse>();
   private hung = new Set<ServerResponse>();
 
+  /** What /_ping's headers say the engine is ('bare': nothing, as a proxy might answer). */
+  pingSays: 'docker' | 'podman' | 'bare' = 'docker';
+
   constructor(socket: string, apiVersion = '1.41') {
     this.socket = socket;
     this.apiVersion = apiVersion;
@@ -171,7 +174,18 @@ export class FakeEngine {
 
   private route(method: string, path: string, body: unknown, res: ServerResponse): void {
     let m: RegExpExecArray | null;
-    if (method === 'GET' && path === '/_ping') return this.send(res, 200, 'OK');
+    if (method === 'GET' && path === '/_ping') {
+      // Podman 4.3's compat API: API-Version and Libpod-API-Version on every answer.
+      if (this.pingSays === 'podman') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Api-Version': this.apiVersion, 'Libpod-Api-Version': '4.3.1', 'Docker-Experimental': 'true' });
+        return void res.end('OK');
+      }
+      if (this.pingSays === 'bare') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        return void res.end('OK');
+      }
+      return this.send(res, 200, 'OK');
+    }
     if (method === 'GET' && path === '/version') return this.send(res, 200, { ...engineFixture('version.json'), ApiVersion: this.apiVersion });
     if (method === 'GET' && path === '/events') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': this.apiVersion });

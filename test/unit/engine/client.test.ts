@@ -30,14 +30,35 @@ test('pickApi: the engine\'s version when not newer than ours, ours when it is, 
   assert.equal(pickApi('garbage'), null);
 });
 
-test('negotiate: /_ping then /version; Docker 20.10 gets API 1.41, later calls carry it', async () => {
+test('negotiate: /_ping alone when its headers name the engine; Docker 20.10 gets API 1.41, later calls carry it', async () => {
   await withEngine('1.41', async (e, c) => {
     const v = await c.negotiate();
     assert.equal(v.version, '20.10.24+dfsg1');
+    assert.equal(v.product, 'Docker Engine');
     assert.equal(c.api, '1.41');
     e.seedRecorded();
     await c.listNetworks();
-    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping', '/version', '/v1.41/networks']);
+    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping', '/v1.41/networks']);
+  });
+});
+
+test('negotiate with Podman: its /version, which can take longer than any timeout, is never asked', async () => {
+  await withEngine('1.41', async (e, c) => {
+    e.pingSays = 'podman';
+    e.fault({ method: 'GET', path: /^\/version$/, answer: 'hang' });
+    const v = await c.negotiate();
+    assert.deepEqual([v.product, v.version, c.api], ['Podman Engine', '4.3.1', '1.41']);
+    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping']);
+  }, 500);
+});
+
+test('negotiate: a /_ping that names no engine → /version says', async () => {
+  await withEngine('1.41', async (e, c) => {
+    e.pingSays = 'bare';
+    const v = await c.negotiate();
+    assert.equal(v.version, '20.10.24+dfsg1');
+    assert.equal(c.api, '1.41');
+    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping', '/version']);
   });
 });
 
