@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, EngineError, pickApi } from '../../../src/engine/client.js';
 import { TransportError, UnixHttp } from '../../../src/engine/http.js';
+import { decodeContainer, decodeNetwork } from '../../../src/engine/decode.js';
+import { recordEndpoints } from '../../../src/engine/reattach.js';
 import { FakeEngine, engineEvents, engineFixture } from '../../fake/fake-engine.js';
 
 async function withEngine(api: string, fn: (e: FakeEngine, c: ApiClient) => Promise<void>, timeoutMs = 2000): Promise<void> {
@@ -168,4 +170,13 @@ test('decodeVersion: Docker\'s recorded answer and a Podman-shaped one (not reco
   const podman = decodeVersion({ Platform: { Name: 'linux/amd64/debian-12' }, Components: [{ Name: 'Podman Engine', Version: '4.3.1' }], Version: '4.3.1', ApiVersion: '1.41', MinAPIVersion: '1.24' });
   assert.match(podman.product, /Podman Engine/);
   assert.equal(podman.apiVersion, '1.41');
+});
+
+test('the recorded Podman 4.3 inspects decode to what re-attach needs (its MAC for the parent\'s list, its address)', () => {
+  const net = decodeNetwork(engineFixture('podman-network-pod210.json'));
+  const c = decodeContainer(engineFixture('podman-container-p-pod210.json'));
+  const rec = [...recordEndpoints(net, [c], new Map()).values()];
+  assert.equal(rec.length, 1);
+  assert.deepEqual({ ...rec[0]?.spec, networkId: '' }, { networkId: '', networkName: 'pod210', containerId: c.id, containerName: 'p-pod210', ipv4: '192.168.210.193', ipv6: '', mac: '0e:03:d6:a7:a8:c1', aliases: [] });
+  assert.equal(rec[0]?.running, true);
 });
