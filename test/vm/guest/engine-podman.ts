@@ -76,6 +76,13 @@ export function podmanReattachScenario(r: Reporter): void {
     answered !== 0 ? `first answer ${answered - t0} ms after lan0.210 was deleted` : `no answer within 60 s; journal: ${lines.join(' | ')}`);
   if (ok) r.info('Podman: time from deleting lan0.210 to the first ping answered', `${answered - t0} ms (lan0.210 #${old ?? '?'} → #${link('lan0.210')?.ifindex ?? '?'})`);
   r.info('Podman: the journal of the re-attach', lines.join(' | '));
+  r.step('Podman: no drift reported for pod210, made with podman-args (its compat inspect shows no parent or ip-range)', () => {
+    const st = run(['flatnetctl', 'status', 'pod210']).stdout;
+    const bad = st.split('\n').filter((l) => l.includes('Podman network pod210'));
+    const j = journal(since).split('\n').filter((l) => l.includes('Podman network pod210'));
+    if (bad.length > 0 || j.length > 0) throw new Error([...bad, ...j].join(' | '));
+    return 'flatnetctl status pod210 and the journal name no difference';
+  });
   r.step('Podman API answers after the re-attach recorded', () => [
     record('podman-network-pod210-after.json', 'GET', '/v1.41/networks/pod210'),
     record('podman-container-p-pod210-after.json', 'GET', '/v1.41/containers/p-pod210/json'),
