@@ -25,13 +25,14 @@ import { createNs, deleteNs, installCleanup, PREFIX, trackDir } from './lib/netn
 import { markdown, targets, type Meta, type Results } from './lib/report.js';
 import { IP } from './lib/sh.js';
 import { coldStart } from './scenarios/cold.js';
+import { engineBench } from './scenarios/engine.js';
 import type { Ctx } from './scenarios/common.js';
 import { replug } from './scenarios/replug.js';
 import { session } from './scenarios/session.js';
 import { storm } from './scenarios/storm.js';
 import { edit } from './scenarios/edit.js';
 
-const SCENARIOS = ['cold', 'heal', 'replug', 'noop', 'idle', 'storm', 'edit'] as const;
+const SCENARIOS = ['cold', 'heal', 'replug', 'noop', 'idle', 'storm', 'edit', 'engine'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `Usage: node dist/bench/run.js [OPTIONS]   (as root)
@@ -267,6 +268,11 @@ async function main(): Promise<number> {
     }
     if (!o.baselineOnly && has('edit')) {
       await attempt('edit', async () => { results.edit = await edit(ctx, 10, o.smoke ? 4 : 20); });
+    }
+    if (!o.baselineOnly && has('engine')) {
+      for (const n of o.ns) {
+        await attempt(`engine N=${n}`, async () => { (results.engine ??= []).push(await engineBench(ctx, n, coldRounds(o, n), o.idleSeconds)); });
+      }
     }
   } finally {
     await deleteNs(probe);

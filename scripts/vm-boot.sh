@@ -13,6 +13,7 @@
 #   --disk IMG           a raw ext4 image as the overlay's upper dir (state kept between boots)
 #   --new-disk IMG       the same, created empty first
 #   --mask "UNIT ..."    more units to mask in the guest
+#   --keep "UNIT ..."    units the host image enables that this boot keeps (not masked)
 #   --install HOW        how the first boot installs flatnetd: deb:/path/to/flatnetd.deb or tree
 #                        (default: the newest dist/deb/flatnetd_*.deb, else the built tree)
 # Environment: FLATNET_VM_ACCEL=tcg (default) | kvm; FLATNET_VM_SMP (2); FLATNET_VM_MEM (MiB, 2048);
@@ -23,7 +24,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 CACHE=${FLATNET_VM_CACHE:-$REPO/test/vm/.cache}
-BOOT= RESULTS= DISK= NEWDISK= MASK_EXTRA= INSTALL=
+BOOT= RESULTS= DISK= NEWDISK= MASK_EXTRA= KEEP_EXTRA= INSTALL=
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --disk) DISK=$2; shift 2 ;;
     --new-disk) DISK=$2; NEWDISK=1; shift 2 ;;
     --mask) MASK_EXTRA="$MASK_EXTRA $2"; shift 2 ;;
+    --keep) KEEP_EXTRA="$KEEP_EXTRA $2"; shift 2 ;;
     --install) INSTALL=$2; shift 2 ;;
     *) echo "vm-boot: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -50,7 +52,7 @@ fi
 
 # Everything the host image enables that a test does not need is masked, so
 # the guest boots only what the scenarios use (plus what systemd itself needs).
-KEEP=" docker.service docker.socket containerd.service podman-restart.service "
+KEEP=" docker.service docker.socket containerd.service podman-restart.service $KEEP_EXTRA "
 MASK=""
 for l in /etc/systemd/system/*.wants/*; do
   [ -e "$l" ] || [ -L "$l" ] || continue

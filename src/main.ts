@@ -177,7 +177,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   // Whatever goes wrong there, flatnetd goes on with the host side alone.
   if (opts.engineSockets.length > 0 && !stopping) {
     try {
-      engines = (await import('./engine/attach.js')).followEngines(daemon, opts.engineSockets, log);
+      engines = (await import('./engine/attach.js')).followEngines(daemon, opts.engineSockets, log, process.env['RUNTIME_DIRECTORY']?.split(':')[0]);
     } catch (e) {
       log.error(`engine: cannot follow the container engines: ${describeError(e)}; going on without them`);
     }

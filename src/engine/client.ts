@@ -58,6 +58,19 @@ export function pickApi(engineApi: string): string | null {
   return compareApi(engineApi, MAX_API) > 0 ? MAX_API : engineApi;
 }
 
+/**
+ * The engine from /_ping's headers: Podman's `Libpod-Api-Version: 4.3.1`,
+ * Docker's `Server: Docker/20.10.24+dfsg1 (linux)`; null when neither.
+ */
+export function versionFromPing(headers: Readonly<Record<string, string>>): EngineVersion | null {
+  const api = headers['api-version'] ?? '';
+  const libpod = headers['libpod-api-version'] ?? '';
+  if (libpod !== '' && api !== '') return { version: libpod, apiVersion: api, minApiVersion: '', product: 'Podman Engine' };
+  const docker = /^Docker\/(\S+)/.exec(headers['server'] ?? '');
+  if (docker !== null && docker[1] !== undefined && api !== '') return { version: docker[1], apiVersion: api, minApiVersion: '', product: 'Docker Engine' };
+  return null;
+}
+
 const EVENT_FILTERS = JSON.stringify({ type: ['network', 'container'] });
 
 export class ApiClient implements EngineClient {
@@ -76,15 +89,23 @@ export class ApiClient implements EngineClient {
 
   async negotiate(): Promise<EngineVersion> {
     // /_ping is unversioned and cheap; its Api-Version header is what Docker's
-    // own client negotiates with. /version then says what the engine is.
+    // own client negotiates with, and its other headers say which engine it
+    // is. /version only when they do not: Podman's gathers host information
+    // (runtime versions, storage), which under load took longer than any
+    // call's timeout, every time (seen in the VM with Podman 4.3).
     const ping = await this.t.request('GET', '/_ping');
     if (ping.status !== 200) throw new EngineError('GET /_ping', ping.status, engineMessage(ping.body));
     const header = ping.headers['api-version'] ?? '';
-    const v = await this.t.request('GET', '/version');
-    if (v.status !== 200) throw new EngineError('GET /version', v.status, engineMessage(v.body));
-    const version = decodeVersion(v.body);
+    let version = versionFromPing(ping.headers);
+    let call = 'GET /_ping';
+    if (version === null) {
+      const v = await this.t.request('GET', '/version');
+      if (v.status !== 200) throw new EngineError('GET /version', v.status, engineMessage(v.body));
+      version = decodeVersion(v.body);
+      call = 'GET /version';
+    }
     const picked = pickApi(header || version.apiVersion);
-    if (picked === null) throw new EngineError('GET /version', v.status, `API version ${header || version.apiVersion || '(none)'} is older than ${MIN_API}, the oldest flatnetd speaks`);
+    if (picked === null) throw new EngineError(call, 200, `API version ${header || version.apiVersion || '(none)'} is older than ${MIN_API}, the oldest flatnetd speaks`);
     this.api = picked;
     return version;
   }

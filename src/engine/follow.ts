@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { DaemonChange, EngineView, NetworkEngineStatus, NetworkStatus } from '../model/status.js';
 import type { Diagnostic } from '../errors.js';
 import type { EngineClient } from './client.js';
+import type { PendingStore } from './pending.js';
 import { EngineSession, type Declared, type EngineSessionStatus, type NetworkReattach } from './session.js';
 
 export { DEFAULT_ENGINE_SOCKETS } from './sockets.js';
@@ -32,6 +33,10 @@ export interface FollowDeps {
   now: () => number;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** The unicast MACs on a parent's list (engine/parent-macs.ts); absent: only the ifindex history tells. */
+  parentMacs?: (parent: string) => Promise<ReadonlySet<string> | null>;
+  /** Where each engine's re-attaches under way are kept across a restart (engine/pending.ts). */
+  pending?: (socket: string) => PendingStore;
 }
 
 export class EngineFollower implements EngineView {
@@ -65,6 +70,9 @@ export class EngineFollower implements EngineView {
         onChange: () => this.emit(),
         ...(this.d.retryMinMs !== undefined ? { retryMinMs: this.d.retryMinMs } : {}),
         ...(this.d.retryMaxMs !== undefined ? { retryMaxMs: this.d.retryMaxMs } : {}),
+        liveParent: (name) => this.liveParent(name),
+        ...(this.d.parentMacs !== undefined ? { parentMacs: this.d.parentMacs } : {}),
+        ...(this.d.pending !== undefined ? { pending: this.d.pending(socket) } : {}),
       });
       this.sessions.push(session);
       this.unwatch.push(this.d.watch(socket, () => void session.attach()));
@@ -78,6 +86,13 @@ export class EngineFollower implements EngineView {
     for (const s of this.sessions) s.stop();
   }
 
+  /** A parent the loop has restored, whose containers may be re-attached. */
+  private liveParent(name: string): { name: string; ifIndex: number } | null {
+    const s = this.d.host.network(name);
+    if (s === undefined || s.parentIfIndex <= 0 || (s.state !== 'configured' && s.state !== 'degraded')) return null;
+    return this.d.host.reattachWanted(name) ? { name: s.parent, ifIndex: s.parentIfIndex } : null;
+  }
+
   /** The parent's ifindex is what tells (see reattach.ts): only a new one, seen configured, asks for a re-attach. */
   private look(name: string): void {
     // A drop-in edited or a parent's prefixes changed: compare again with what the engine last said.
@@ -88,7 +103,14 @@ export class EngineFollower implements EngineView {
     if (s === undefined || s.parentIfIndex <= 0 || (s.state !== 'configured' && s.state !== 'degraded')) return;
     const before = this.parentIndex.get(name);
     this.parentIndex.set(name, s.parentIfIndex);
-    if (before === undefined || before === s.parentIfIndex) return;
+    if (before === s.parentIfIndex) return;
+    // The first parent this flatnetd sees (it was missing at start, or the
+    // network is new): no old ifindex to compare, but the parent's own list
+    // says whose interface is gone (parent-macs.ts). A look does that check.
+    if (before === undefined) {
+      for (const session of this.sessions) if (session.status().state === 'attached') session.markDirty(name);
+      return;
+    }
     if (!this.d.host.reattachWanted(name)) {
       this.d.log.info(`${name}: parent ${s.parent} re-made (#${before} → #${s.parentIfIndex}); containers not re-attached (Reattach=no)`);
       return;

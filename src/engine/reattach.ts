@@ -15,6 +15,15 @@
 // time flatnetd saw the new parent. A container started by the engine after
 // the re-make (an engine restart in between restarts them) is left alone; a
 // stopped container has no interface and gets a new one when it starts.
+//
+// That history lives in flatnetd's memory and dies with it: a flatnetd
+// restarted (or killed) between the parent's re-make and the re-attach would
+// never learn the old ifindex. For macvlan networks the kernel answers the
+// question itself, at any time: a container's interface is alive exactly when
+// its MAC is on the parent's unicast list (parent-macs.ts). That check is
+// made on every look at the network (each attach, each engine event, each
+// parent change); the clocks above are kept for what it cannot see (ipvlan
+// children share the parent's MAC; passthru puts nothing on the list).
 
 import type { EngineContainer, EngineNetwork, ReconnectSpec } from './types.js';
 
@@ -89,4 +98,33 @@ export function connectFate(status: number, engineSays: string): StepFate {
   if (/already exists in network|already attached|is already connected/i.test(engineSays)) return 'done';
   if (status === 404 && /no such container|container .* not found/i.test(engineSays)) return 'gone';
   return 'retry';
+}
+
+/**
+ * `bridge -json fdb show dev PARENT` → the unicast addresses on the device's
+ * own list (the "self" entries; a bridge's learned entries name a master).
+ */
+export function unicastMacs(dump: unknown): Set<string> {
+  const out = new Set<string>();
+  if (!Array.isArray(dump)) return out;
+  for (const e of dump) {
+    if (typeof e !== 'object' || e === null) continue;
+    const mac = 'mac' in e && typeof e.mac === 'string' ? e.mac.toLowerCase() : '';
+    const flags = 'flags' in e && Array.isArray(e.flags) ? e.flags : [];
+    if ('master' in e || !flags.includes('self')) continue;
+    // The group bit: multicast entries (33:33:…, 01:00:5e:…) share the list.
+    if (/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac) && (parseInt(mac.slice(0, 2), 16) & 1) === 0) out.add(mac);
+  }
+  return out;
+}
+
+/**
+ * The running containers whose interface is not on the parent: their MAC is
+ * missing from the parent's unicast list (parent-macs.ts says why that is the
+ * kernel's own answer). An endpoint with no known MAC is not judged.
+ */
+export function missingFromParent(records: ReadonlyMap<string, EndpointRecord>, macs: ReadonlySet<string>): ReconnectSpec[] {
+  const out: ReconnectSpec[] = [];
+  for (const r of records.values()) if (r.running && r.spec.mac !== '' && !macs.has(r.spec.mac.toLowerCase())) out.push(r.spec);
+  return out.sort((a, b) => a.containerName.localeCompare(b.containerName));
 }

@@ -13,8 +13,9 @@ import { createBody } from './create.js';
 import { engineDrift } from './drift.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { HttpStream } from './http.js';
-import { deadEndpoints, recordEndpoints, type EndpointRecord } from './reattach.js';
+import { deadEndpoints, missingFromParent, recordEndpoints, type EndpointRecord } from './reattach.js';
 import { reconnect, type Job } from './reconnect.js';
+import type { PendingStore } from './pending.js';
 import type { EngineContainer, EngineEvent, EngineNetwork } from './types.js';
 
 export type EngineState = 'absent' | 'attaching' | 'attached' | 'refused' | 'lost';
@@ -61,6 +62,21 @@ export interface SessionDeps {
   onChange: () => void;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * The parent whose container interfaces are to be checked (its name and
+   * ifindex), or null: the loop has not restored it, or Reattach=no.
+   */
+  liveParent?: (name: string) => { name: string; ifIndex: number } | null;
+  /** The unicast MACs on a parent's list (engine/parent-macs.ts); null: cannot tell. */
+  parentMacs?: (parent: string) => Promise<ReadonlySet<string> | null>;
+  /** Re-attaches under way, kept across a restart (engine/pending.ts). */
+  pending?: PendingStore;
+}
+
+/** The parent's unicast list at the last look, and which parent it was. */
+interface ParentMacs {
+  ifIndex: number;
+  macs: ReadonlySet<string>;
 }
 
 interface NetState {
@@ -82,6 +98,14 @@ interface NetState {
   createTried: boolean;
   refreshRetryMs: number;
   refreshTimer: NodeJS.Timeout | undefined;
+  /** The parent's list read with the last inspect (null: not macvlan, or unknown). */
+  parentMacs: ParentMacs | null;
+  /**
+   * Containers re-attached because their MAC was off the parent, by the
+   * parent's ifindex then: a container is re-attached once per parent, so a
+   * list that never shows it (a driver's own dump) cannot loop us.
+   */
+  macReattached: Map<string, number>;
 }
 
 const REFRESH_MS = 50;
@@ -104,6 +128,8 @@ export class EngineSession {
   private busy = false;
   /** The last journal line about the engine's state, so each is said once. */
   private said = '';
+  /** The re-attaches a killed flatnetd left half done were taken up (once, at the first attach). */
+  private resumed = false;
 
   constructor(d: SessionDeps) {
     this.d = d;
@@ -147,6 +173,7 @@ export class EngineSession {
       this.busy = false;
       this.attachRetryMs = this.d.retryMinMs ?? 1000;
       this.say('notice', `engine: attached to ${this.engine} at ${this.d.socket}`);
+      this.resume();
       for (const name of this.d.names()) await this.refresh(name);
     } catch (e) {
       this.stream?.close();
@@ -209,7 +236,7 @@ export class EngineSession {
   private net(name: string): NetState {
     let n = this.nets.get(name);
     if (n === undefined) {
-      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [], said: new Set(), createTried: false, refreshRetryMs: this.d.retryMinMs ?? 1000, refreshTimer: undefined };
+      n = { records: new Map(), connectedAt: new Map(), parentNewAtMs: 0, jobs: new Map(), reattach: { count: 0, lastUSec: 0n, pending: 0, lastError: '' }, retryMs: this.d.retryMinMs ?? 1000, retryTimer: undefined, working: false, engine: null, diagnostics: [], said: new Set(), createTried: false, refreshRetryMs: this.d.retryMinMs ?? 1000, refreshTimer: undefined, parentMacs: null, macReattached: new Map() };
       this.nets.set(name, n);
     }
     return n;
@@ -258,6 +285,8 @@ export class EngineSession {
       }
       n.engine = net;
       n.records = recordEndpoints(net, containers, n.connectedAt);
+      // Read after the inspects: a container connected in between is on both.
+      n.parentMacs = await this.readParentMacs(name, net, n.records);
       n.refreshRetryMs = this.d.retryMinMs ?? 1000;
     } catch (e) {
       if (e instanceof EngineError && e.status === 404) {
@@ -327,9 +356,37 @@ export class EngineSession {
     // Not attached: the jobs are worked out on attach, against what the engine says then.
   }
 
+  /** The parent's unicast list, when it can say which container interfaces are alive. */
+  private async readParentMacs(name: string, net: EngineNetwork, records: ReadonlyMap<string, EndpointRecord>): Promise<ParentMacs | null> {
+    const parent = this.d.liveParent?.(name) ?? null;
+    const read = this.d.parentMacs;
+    // Passthru hands the parent's own address to its one child: nothing goes on the list.
+    if (parent === null || read === undefined || net.driver !== 'macvlan' || net.options['macvlan_mode'] === 'passthru') return null;
+    // Nobody to judge: no dump (an engine network with no running container costs nothing).
+    if (![...records.values()].some((r) => r.running && r.spec.mac !== '')) return null;
+    const macs = await read(parent.name);
+    // The parent may have been re-made while we read: the next look reads again.
+    const now = this.d.liveParent?.(name) ?? null;
+    return macs === null || now === null || now.ifIndex !== parent.ifIndex ? null : { ifIndex: parent.ifIndex, macs };
+  }
+
   private work(name: string): void {
     const n = this.net(name);
-    if (n.parentNewAtMs > 0) {
+    const pm = n.parentMacs;
+    if (pm !== null) {
+      // The kernel's answer (reattach.ts): no history needed, so a flatnetd
+      // started after the parent was re-made finds the dead interfaces too.
+      const dead = missingFromParent(n.records, pm.macs);
+      const deadIds = new Set(dead.map((d) => d.containerId));
+      for (const [id, j] of n.jobs) if (!j.disconnected && !deadIds.has(id)) n.jobs.delete(id);
+      for (const spec of dead) {
+        const id = spec.containerId;
+        if (n.jobs.has(id) || n.macReattached.get(id) === pm.ifIndex) continue;
+        n.macReattached.set(id, pm.ifIndex);
+        n.jobs.set(id, { spec, disconnected: false });
+      }
+      n.parentNewAtMs = 0;
+    } else if (n.parentNewAtMs > 0) {
       // Jobs not yet begun are worked out again from the freshest record (a
       // container the engine restarted meanwhile has a good interface).
       for (const [id, j] of n.jobs) if (!j.disconnected) n.jobs.delete(id);
@@ -340,8 +397,28 @@ export class EngineSession {
     void this.runJobs(name, n);
   }
 
+  /**
+   * What a killed flatnetd had written down (pending.ts): each is taken as
+   * disconnected, so it is connected again with what it had; one that was
+   * not disconnected after all is 'already connected', and the parent's list
+   * then says whether its interface is alive.
+   */
+  private resume(): void {
+    if (this.resumed || this.d.pending === undefined) return;
+    this.resumed = true;
+    const specs = this.d.pending.load();
+    for (const spec of specs) this.net(spec.networkName).jobs.set(spec.containerId, { spec, disconnected: true });
+    if (specs.length > 0) this.d.log.notice(`engine: taking up ${specs.length} re-attach${specs.length === 1 ? '' : 'es'} a previous flatnetd left half done: ${specs.map((x) => `${x.containerName} on ${x.networkName}`).join(', ')}`);
+  }
+
+  private savePending(): void {
+    this.d.pending?.save([...this.nets.values()].flatMap((n) => [...n.jobs.values()].map((j) => j.spec)));
+  }
+
   private async runJobs(name: string, n: NetState): Promise<void> {
     n.working = true;
+    // Written down before any disconnect: from then on only we know the addresses.
+    this.savePending();
     const done: string[] = [];
     let failed = false;
     for (const [id, job] of [...n.jobs]) {
@@ -361,6 +438,7 @@ export class EngineSession {
       }
     }
     n.working = false;
+    this.savePending();
     if (done.length > 0) {
       n.reattach.lastUSec = BigInt(this.d.now()) * 1000n;
       this.d.log.notice(`${name}: re-attached ${done.join(', ')} to the re-made parent (the same address${done.length === 1 ? '' : 'es'}; the container${done.length === 1 ? ' was' : 's were'} not restarted)`);

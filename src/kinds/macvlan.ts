@@ -57,8 +57,8 @@ export const macvlan: ShimKind<DesiredMacvlan> = {
     podman: (n) => [`mode=${n.mode}`],
     cni: (n) => ({ mode: n.mode }),
     drift(n, options) {
-      // Docker's default when the option is absent.
-      const mode = options['macvlan_mode'] ?? MACVLAN_DEFAULT_MODE;
+      // Docker's default when the option is absent; Podman's compat inspect calls it `mode`.
+      const mode = options['macvlan_mode'] ?? options['mode'] ?? MACVLAN_DEFAULT_MODE;
       return mode === n.mode ? [] : [{ id: 'Network.Mode', message: `has macvlan_mode=${mode}, the drop-in ${n.mode}` }];
     },
   },

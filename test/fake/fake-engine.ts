@@ -47,11 +47,14 @@ export class FakeEngine {
   readonly containers = new Map<string, Obj>();
   readonly calls: CallLog[] = [];
   /** Called on every request as it arrives (a test can look at the world at that moment). */
-  onCall: ((c: CallLog) => void) | undefined;
+  onCall: ((c: CallLog) => void | Promise<void>) | undefined;
   private faults: Fault[] = [];
   private server: Server | undefined;
   private streams = new Set<ServerResponse>();
   private hung = new Set<ServerResponse>();
+
+  /** What /_ping's headers say the engine is ('bare': nothing, as a proxy might answer). */
+  pingSays: 'docker' | 'podman' | 'bare' = 'docker';
 
   constructor(socket: string, apiVersion = '1.41') {
     this.socket = socket;
@@ -149,7 +152,8 @@ export class FakeEngine {
     const method = req.method ?? 'GET';
     const call = { method, path: url.pathname + url.search, body };
     this.calls.push(call);
-    this.onCall?.(call);
+    // Awaited, so a test can make what the real engine makes (an interface) before it answers.
+    await this.onCall?.(call);
     const fault = this.faults.find((f) => f.method === method && f.path.test(path) && (f.times === undefined || f.times > 0));
     if (fault !== undefined) {
       if (fault.times !== undefined) fault.times--;
@@ -170,7 +174,18 @@ export class FakeEngine {
 
   private route(method: string, path: string, body: unknown, res: ServerResponse): void {
     let m: RegExpExecArray | null;
-    if (method === 'GET' && path === '/_ping') return this.send(res, 200, 'OK');
+    if (method === 'GET' && path === '/_ping') {
+      // Podman 4.3's compat API: API-Version and Libpod-API-Version on every answer.
+      if (this.pingSays === 'podman') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Api-Version': this.apiVersion, 'Libpod-Api-Version': '4.3.1', 'Docker-Experimental': 'true' });
+        return void res.end('OK');
+      }
+      if (this.pingSays === 'bare') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        return void res.end('OK');
+      }
+      return this.send(res, 200, 'OK');
+    }
     if (method === 'GET' && path === '/version') return this.send(res, 200, { ...engineFixture('version.json'), ApiVersion: this.apiVersion });
     if (method === 'GET' && path === '/events') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': this.apiVersion });

@@ -3,7 +3,7 @@
 // guest writes one JSON line per check into a 9p share, and each line becomes
 // a node:test test here, with the guest's detail as the failure message.
 //
-// Environment: FLATNET_VM_BOOTS=smoke,main,reboot,engine,lan (which boots; default all),
+// Environment: FLATNET_VM_BOOTS=smoke,main,reboot,engine,engine-podman,lan (which boots; default all),
 // FLATNET_VM_BOOT_TIMEOUT=seconds per boot (default 600), FLATNET_VM_ACCEL=kvm
 // to try KVM (software emulation is the default and must keep working).
 
@@ -29,6 +29,8 @@ interface Boot {
   cleanShutdown?: boolean;
   /** Units masked on top of what vm-boot.sh masks. */
   mask?: string[];
+  /** Units the host image enables that this boot keeps (vm-boot.sh masks the rest). */
+  keep?: string[];
   /** Why this boot cannot run here, or null. */
   blocked?: () => string | null;
   /** Checks made on the host after the guest is gone. */
@@ -70,6 +72,8 @@ const BOOTS: Boot[] = [
   },
   { name: 'main', disk: { fresh: true }, installs: true, cleanShutdown: true, blocked: daemonMissing },
   // Its own fresh disk: the containers' deletions and engine restarts stay out of main's scenarios.
+  // podman.socket as Debian enables it: Podman's API is there from boot, for flatnetd to follow.
+  { name: 'engine-podman', disk: { fresh: true }, installs: true, keep: ['podman.socket', 'podman.service'], blocked: daemonMissing },
   { name: 'engine', disk: { fresh: true }, installs: true, blocked: daemonMissing },
   // Issue 17: the ARP probe and accept_ra under the hardened unit, without Docker (light: run it alone with FLATNET_VM_BOOTS=lan).
   { name: 'lan', disk: { fresh: true }, installs: true, mask: ['docker.service', 'docker.socket', 'containerd.service'], blocked: daemonMissing },
@@ -175,6 +179,7 @@ async function bootVm(b: Boot): Promise<BootResult> {
   if ('fresh' in b.disk) args.push('--new-disk', join(dir, 'disk.img'));
   else args.push('--disk', join(runs, b.disk.from, 'disk.img'));
   for (const u of b.mask ?? []) args.push('--mask', u);
+  for (const u of b.keep ?? []) args.push('--keep', u);
   if (b.installs === true) {
     const how = installChoice();
     args.push('--install', how.arg);

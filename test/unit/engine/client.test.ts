@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, EngineError, pickApi } from '../../../src/engine/client.js';
 import { TransportError, UnixHttp } from '../../../src/engine/http.js';
+import { decodeContainer, decodeNetwork } from '../../../src/engine/decode.js';
+import { recordEndpoints } from '../../../src/engine/reattach.js';
 import { FakeEngine, engineEvents, engineFixture } from '../../fake/fake-engine.js';
 
 async function withEngine(api: string, fn: (e: FakeEngine, c: ApiClient) => Promise<void>, timeoutMs = 2000): Promise<void> {
@@ -30,14 +32,35 @@ test('pickApi: the engine\'s version when not newer than ours, ours when it is, 
   assert.equal(pickApi('garbage'), null);
 });
 
-test('negotiate: /_ping then /version; Docker 20.10 gets API 1.41, later calls carry it', async () => {
+test('negotiate: /_ping alone when its headers name the engine; Docker 20.10 gets API 1.41, later calls carry it', async () => {
   await withEngine('1.41', async (e, c) => {
     const v = await c.negotiate();
     assert.equal(v.version, '20.10.24+dfsg1');
+    assert.equal(v.product, 'Docker Engine');
     assert.equal(c.api, '1.41');
     e.seedRecorded();
     await c.listNetworks();
-    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping', '/version', '/v1.41/networks']);
+    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping', '/v1.41/networks']);
+  });
+});
+
+test('negotiate with Podman: its /version, which can take longer than any timeout, is never asked', async () => {
+  await withEngine('1.41', async (e, c) => {
+    e.pingSays = 'podman';
+    e.fault({ method: 'GET', path: /^\/version$/, answer: 'hang' });
+    const v = await c.negotiate();
+    assert.deepEqual([v.product, v.version, c.api], ['Podman Engine', '4.3.1', '1.41']);
+    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping']);
+  }, 500);
+});
+
+test('negotiate: a /_ping that names no engine → /version says', async () => {
+  await withEngine('1.41', async (e, c) => {
+    e.pingSays = 'bare';
+    const v = await c.negotiate();
+    assert.equal(v.version, '20.10.24+dfsg1');
+    assert.equal(c.api, '1.41');
+    assert.deepEqual(e.calls.map((x) => x.path), ['/_ping', '/version']);
   });
 });
 
@@ -147,4 +170,13 @@ test('decodeVersion: Docker\'s recorded answer and a Podman-shaped one (not reco
   const podman = decodeVersion({ Platform: { Name: 'linux/amd64/debian-12' }, Components: [{ Name: 'Podman Engine', Version: '4.3.1' }], Version: '4.3.1', ApiVersion: '1.41', MinAPIVersion: '1.24' });
   assert.match(podman.product, /Podman Engine/);
   assert.equal(podman.apiVersion, '1.41');
+});
+
+test('the recorded Podman 4.3 inspects decode to what re-attach needs (its MAC for the parent\'s list, its address)', () => {
+  const net = decodeNetwork(engineFixture('podman-network-pod210.json'));
+  const c = decodeContainer(engineFixture('podman-container-p-pod210.json'));
+  const rec = [...recordEndpoints(net, [c], new Map()).values()];
+  assert.equal(rec.length, 1);
+  assert.deepEqual({ ...rec[0]?.spec, networkId: '' }, { networkId: '', networkName: 'pod210', containerId: c.id, containerName: 'p-pod210', ipv4: '192.168.210.193', ipv6: '', mac: '0e:03:d6:a7:a8:c1', aliases: [] });
+  assert.equal(rec[0]?.running, true);
 });

@@ -100,3 +100,17 @@ test('Create=yes: the API body is exactly what docker-args prints', () => {
     Labels: { 'org.flatnet.created-by': 'flatnetd' },
   });
 });
+
+test('Podman 4.3 (recorded): its compat inspect shows no parent and no ip-range; the README-style pod210 drop-in gives no false drift, and a real difference names podman in its fix', () => {
+  const text = `[Network]\nName=pod210\nParent=lan0\nVLAN=210\nSubnet=192.168.210.0/24\nGateway=192.168.210.1\nIPRange=192.168.210.192/27\n\n[Shim]\nName=pod210-shim\nAddress=192.168.210.224/32\n`;
+  const set = buildConfigSet([{ path: '/etc/flatnet.d/60-pod210.conf', text }]);
+  const net = set.networks[0];
+  assert.ok(net, JSON.stringify(set.diagnostics));
+  const engine = decodeNetwork(engineFixture('podman-network-pod210.json'));
+  assert.deepEqual([engine.driver, engine.options, engine.pools.map((p) => p.ipRange)], ['macvlan', { mode: 'bridge' }, ['']]);
+  const args = dockerNetworkCreateArgs(net, net.subnets);
+  assert.deepEqual(engineDrift({ net, subnets: net.subnets, createArgs: args, engine, engineName: 'Podman' }).map(formatDiagnostic), []);
+  const other = engineDrift({ net, subnets: ['192.168.211.0/24'], createArgs: args, engine, engineName: 'Podman' }).map(formatDiagnostic);
+  assert.equal(other.length, 1);
+  assert.match(other[0] ?? '', /Podman network pod210 has subnets 192\.168\.210\.0\/24, the drop-in 192\.168\.211\.0\/24; fix: podman network rm pod210 && \$\(flatnetctl podman-args pod210\)$/);
+});

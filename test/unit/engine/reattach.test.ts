@@ -18,7 +18,8 @@ import { LAN200_DROPIN } from '../../support/dropins.js';
 import { watchForSocket } from '../../../src/engine/socket-watch.js';
 import type { DaemonChange, NetworkStatus } from '../../../src/model/status.js';
 import type { Logger } from '../../../src/log.js';
-import { FakeEngine, engineFixture } from '../../fake/fake-engine.js';
+import { unicastMacs } from '../../../src/engine/reattach.js';
+import { FakeEngine, engineFixture, macFor } from '../../fake/fake-engine.js';
 
 class Host implements EngineHost {
   private readonly s = new Map<string, NetworkStatus>();
@@ -32,7 +33,7 @@ class Host implements EngineHost {
   remake(name: string, ifindex: number): void {
     const prev = this.s.get(name);
     if (prev === undefined) throw new Error(name);
-    this.s.set(name, { ...prev, parentIfIndex: ifindex });
+    this.s.set(name, { ...prev, parentIfIndex: ifindex, state: 'configured' });
     for (const l of this.ls) l({ what: 'network', name });
   }
   networks(): NetworkStatus[] { return [...this.s.values()]; }
@@ -43,7 +44,7 @@ class Host implements EngineHost {
 }
 
 function status(name: string, parent: string, ifindex: number): NetworkStatus {
-  return { name, state: 'configured', configFile: `/etc/flatnet.d/${name}.conf`, parent, parentIfIndex: ifindex, vlan: 0, driver: 'macvlan', mode: 'bridge', shim: '', shimIfIndex: 0, carrier: true, addresses: [], liveAddresses: [], routes: [], ipRanges: [], subnets: [], gateways: [], lastError: '', lastChangeUSec: 0n, restoreCount: 0 };
+  return { name, state: ifindex > 0 ? 'configured' : 'waiting-for-parent', configFile: `/etc/flatnet.d/${name}.conf`, parent, parentIfIndex: ifindex, vlan: 0, driver: 'macvlan', mode: 'bridge', shim: '', shimIfIndex: 0, carrier: true, addresses: [], liveAddresses: [], routes: [], ipRanges: [], subnets: [], gateways: [], lastError: '', lastChangeUSec: 0n, restoreCount: 0 };
 }
 
 function memLog(): Logger & { lines: string[] } {
@@ -54,17 +55,34 @@ function memLog(): Logger & { lines: string[] } {
 
 export interface Rig { engine: FakeEngine; host: Host; log: ReturnType<typeof memLog>; follower: EngineFollower; dir: string }
 
-async function rig(fn: (r: Rig) => Promise<void>, opts: { startEngine?: boolean } = {}): Promise<void> {
+/**
+ * `parent`: the parent's unicast list as the kernel keeps it (parent-macs.ts),
+ * by parent name; a connect puts the new interface's MAC on it, as Docker's
+ * macvlan driver does. Without it the follower has only the ifindex history.
+ */
+async function rig(fn: (r: Rig) => Promise<void>, opts: { startEngine?: boolean; parentLists?: Map<string, Set<string>>; ifindex?: number; setup?: (e: FakeEngine) => void } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fnt-engine-'));
   const engine = new FakeEngine(join(dir, 'docker.sock'));
   const { containerId } = engine.seedRecorded();
   // The recorded start, moved before the test's re-make whatever the clock says.
   const state = engine.containers.get(containerId)?.['State'] as Record<string, unknown>;
   state['StartedAt'] = new Date(Date.now() - 3_600_000).toISOString();
+  opts.setup?.(engine);
   if (opts.startEngine !== false) await engine.start();
   const host = new Host();
-  host.add('lan200', 'lan0.200', 7);
+  host.add('lan200', 'lan0.200', opts.ifindex ?? 7);
   const log = memLog();
+  const lists = opts.parentLists;
+  if (lists !== undefined) {
+    engine.onCall = (c) => {
+      const m = /\/networks\/([^/]+)\/connect$/.exec(c.path);
+      const net = m === null ? undefined : engine.networkByName(decodeURIComponent(m[1] ?? ''));
+      if (net === undefined) return;
+      const ip = (((c.body as Record<string, Record<string, Record<string, string>>>)['EndpointConfig'] ?? {})['IPAMConfig'] ?? {})['IPv4Address'];
+      const parent = String((net?.['Options'] as Record<string, string> | undefined)?.['parent'] ?? '');
+      if (ip !== undefined) lists.get(parent)?.add(macFor(ip));
+    };
+  }
   const follower = new EngineFollower({
     sockets: [engine.socket],
     host,
@@ -74,6 +92,7 @@ async function rig(fn: (r: Rig) => Promise<void>, opts: { startEngine?: boolean 
     now: () => Date.now(),
     retryMinMs: 20,
     retryMaxMs: 200,
+    ...(lists !== undefined ? { parentMacs: (p: string) => Promise.resolve(lists.has(p) ? new Set(lists.get(p)) : null) } : {}),
   });
   try {
     follower.start();
@@ -265,4 +284,95 @@ test('a hung socket (an engine still starting behind docker.socket): not a refus
     assert.ok(!log.lines.some((l) => l.includes('goes on without it')), log.lines.join('\n'));
     await until('attached again', () => attached(follower) && engine.streamCount() === 1, 5000);
   });
+});
+
+// ---- no history: the parent's own list says whose interface is gone ----
+
+test('flatnetd started after the parent was re-made (restarted, or killed, in between): the container whose MAC is off the parent is re-attached; one whose MAC is on it is not', async () => {
+  // lan0.200 is #12 from the start: this flatnetd never saw the old #7.
+  const lists = new Map([['lan0.200', new Set(['02:11:22:33:44:55', macFor('192.168.200.194')])]]);
+  await rig(async ({ engine, follower, log }) => {
+    await until('re-attach', () => follower.reattach('lan200').count === 1 && follower.reattach('lan200').pending === 0);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(posts(engine), [
+      `${NID8} disconnect {"Container":"${CID}","Force":true}`,
+      `${NID8} connect {"Container":"${CID}","EndpointConfig":{"IPAMConfig":{"IPv4Address":"192.168.200.193"}}}`,
+    ]);
+    assert.ok(log.lines.some((l) => l.includes('lan200: re-attached c-lan200 at 192.168.200.193')), log.lines.join('\n'));
+    assert.ok(lists.get('lan0.200')?.has(macFor('192.168.200.193')));
+  }, { parentLists: lists, ifindex: 12, setup: (e) => e.addContainer('late0000000bbbb', 'c-late', 'lan200', '192.168.200.194', new Date(Date.now() - 3_600_000).toISOString()) });
+  // The same start with c-lan200's interface alive on the parent: nothing is sent.
+  const alive = new Map([['lan0.200', new Set([macFor('192.168.200.193')])]]);
+  await rig(async ({ engine, follower }) => {
+    await until('attach', () => attached(follower));
+    await until('looked', () => engine.calls.some((c) => c.path.endsWith('/json')));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(posts(engine), []);
+  }, { parentLists: alive, ifindex: 12 });
+});
+
+test('the other container on the re-made parent, started later with its interface on it, is left alone (the list decides, not the clocks)', async () => {
+  const lists = new Map([['lan0.200', new Set<string>()]]);
+  await rig(async ({ engine, host, follower }) => {
+    await until('attach', () => attached(follower));
+    // Started an hour ago, but its interface is on the new parent (connected by hand after the re-make).
+    engine.addContainer('old0000000dddd', 'c-old', 'lan200', '192.168.200.196', new Date(Date.now() - 3_600_000).toISOString());
+    lists.get('lan0.200')?.add(macFor('192.168.200.196'));
+    engine.emit({ Type: 'network', Action: 'connect', Actor: { ID: 'x', Attributes: { name: 'lan200', container: 'old0000000dddd' } }, time: 1, timeNano: (Date.now() - 3_600_000) * 1e6 });
+    await until('c-old recorded', () => engine.calls.some((c) => c.path.includes('/containers/old0000000dddd/json')));
+    await new Promise((r) => setTimeout(r, 50));
+    host.remake('lan200', 12);
+    await until('re-attach', () => follower.reattach('lan200').count === 1 && follower.reattach('lan200').pending === 0);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(posts(engine).filter((p) => p.includes('old0000000dddd')), []);
+  }, { parentLists: lists });
+});
+
+test('a parent list that never shows the container: re-attached once per parent, never in a loop', async () => {
+  const lists = new Map([['lan0.200', new Set<string>()]]);
+  await rig(async ({ engine, host, follower }) => {
+    engine.onCall = undefined;
+    await until('re-attach', () => follower.reattach('lan200').count === 1);
+    // Its connect makes events, events make looks, and every look finds the MAC still missing.
+    engine.emit({ Type: 'network', Action: 'connect', Actor: { ID: 'x', Attributes: { name: 'lan200', container: CID } }, time: 1, timeNano: Date.now() * 1e6 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(follower.reattach('lan200').count, 1);
+    host.remake('lan200', 13);
+    await until('once more, for the new parent', () => follower.reattach('lan200').count === 2);
+  }, { parentLists: lists, ifindex: 12 });
+});
+
+test('the parent missing when flatnetd started, restored afterwards: its containers are looked at then and re-attached', async () => {
+  const lists = new Map([['lan0.200', new Set<string>()]]);
+  await rig(async ({ engine, host, follower }) => {
+    await until('attach', () => attached(follower));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(posts(engine), []);
+    host.remake('lan200', 12);
+    await until('re-attach', () => follower.reattach('lan200').count === 1);
+  }, { parentLists: lists, ifindex: 0 });
+});
+
+test('Reattach=no: a container off its parent is not re-attached by the list either', async () => {
+  const lists = new Map([['lan0.200', new Set<string>()]]);
+  await rig(async ({ engine, host, follower }) => {
+    host.optOut.add('lan200');
+    await until('attach', () => attached(follower));
+    await until('looked', () => engine.calls.some((c) => c.path.endsWith('/json')));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(posts(engine), []);
+  }, { parentLists: lists, ifindex: 12 });
+});
+
+test('the parent\'s list as `bridge -json fdb show dev` prints it: unicast self entries only', () => {
+  // Recorded from a veth with a macvlan child in another namespace and a shim, and from a bridge.
+  const dump = [
+    { mac: '02:42:c0:a8:c8:c1', flags: ['self'], state: 'permanent' },
+    { mac: '02:11:22:33:44:55', flags: ['self'], state: 'permanent' },
+    { mac: '33:33:00:00:00:01', flags: ['self'], state: 'permanent' },
+    { mac: '01:00:5e:00:00:01', flags: ['self'], state: 'permanent' },
+    { mac: 'e2:c0:fc:2a:37:3c', flags: [], master: 'br0', state: 'permanent' },
+  ];
+  assert.deepEqual([...unicastMacs(dump)], ['02:42:c0:a8:c8:c1', '02:11:22:33:44:55']);
+  assert.deepEqual([...unicastMacs('not a list')], []);
 });

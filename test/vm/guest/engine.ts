@@ -43,15 +43,21 @@ function eth0(c: string): string {
   return run(['docker', 'exec', c, 'sh', '-c', 'cat /sys/class/net/eth0/ifindex; ip -o -4 addr show dev eth0'], { timeoutMs: 30_000 }).stdout.replace(/\s+/g, ' ').trim();
 }
 
-/** Deletes lan0.200 and times the way back: the first ping the container answers. */
-function deleteParentAndTime(r: Reporter, what: string, ip: string, other: { c: string; before: string }): void {
+/**
+ * Deletes lan0.200 and times the way back: the first ping the container answers.
+ * @param first done just before the deletion (flatnetd killed), inside the timing
+ * @param waitMs how long the host may take to reach it again (a flatnetd that must start first takes
+ *   tens of seconds under software emulation: Node's start alone, and systemd's RestartSec=)
+ */
+function deleteParentAndTime(r: Reporter, what: string, ip: string, other: { c: string; before: string }, first?: () => void, waitMs = 60_000): void {
   const since = nowStamp();
   const old = link('lan0.200')?.ifindex;
   const startedBefore = must(['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'c-lan200']).trim();
   const t0 = Date.now();
+  first?.();
   must(['ip', 'link', 'del', 'lan0.200']);
   let answered = 0;
-  while (Date.now() - t0 < 60_000) {
+  while (Date.now() - t0 < waitMs) {
     if (run(['ping', '-n', '-c', '1', '-W', '1', ip], { timeoutMs: 5000 }).code === 0) {
       answered = Date.now();
       break;
@@ -59,7 +65,7 @@ function deleteParentAndTime(r: Reporter, what: string, ip: string, other: { c: 
     sleepMs(50);
   }
   const ok = r.check(`${what}: the host reaches c-lan200 at ${ip} again with no command typed`, answered !== 0,
-    answered !== 0 ? `first answer ${answered - t0} ms after lan0.200 was deleted` : `no answer within 60 s; ${pingSays(pings(ip))}; c-lan200: ${eth0('c-lan200') || 'no eth0'}; journal: ${journal(since).split('\n').slice(-15).join(' | ')}`);
+    answered !== 0 ? `first answer ${answered - t0} ms after lan0.200 was deleted` : `no answer within ${waitMs / 1000} s; ${pingSays(pings(ip))}; c-lan200: ${eth0('c-lan200') || 'no eth0'}; journal: ${journal(since).split('\n').slice(-15).join(' | ')}`);
   if (ok) r.info(`${what}: time from deleting lan0.200 to the first ping answered`, `${answered - t0} ms (lan0.200 #${old ?? '?'} → #${link('lan0.200')?.ifindex ?? '?'})`);
   r.step(`${what}: c-lan200 has its old address on a new interface, not restarted`, () => {
     // Docker names the interface of a connect after the sandbox's count (eth1, eth2…), not eth0.
@@ -135,6 +141,52 @@ export function engineScenario(r: Reporter): void {
     const again = { c: cname('ipvl2'), before: eth0(cname('ipvl2')) };
     deleteParentAndTime(r, 'after the engine restarted, parent deleted', containerIp('c-lan200') || ip, again);
   }
+
+  // A flatnetd that never saw the old lan0.200: killed, the parent deleted
+  // before systemd starts it again (RestartSec=), so the new one re-makes the
+  // parent without knowing it was re-made and must still find c-lan200 cut off.
+  const pid = must(['systemctl', 'show', '-p', 'MainPID', '--value', 'flatnetd.service']).trim();
+  const third = { c: cname('ipvl2'), before: eth0(cname('ipvl2')) };
+  deleteParentAndTime(r, 'flatnetd killed (SIGKILL), lan0.200 deleted before systemd restarts it', containerIp('c-lan200') || ip, third, () => {
+    must(['systemctl', 'kill', '-s', 'SIGKILL', 'flatnetd.service']);
+    waitFor('flatnetd to be gone', () => run(['systemctl', 'show', '-p', 'MainPID', '--value', 'flatnetd.service']).stdout.trim() !== pid, 10_000);
+  }, 300_000);
+  r.step('flatnetd killed: after the new flatnetd attached, it re-attached c-lan200 without having seen the parent change', () => {
+    const j = journal('-10min').split('\n');
+    const at = j.map((l) => l.includes('engine: attached to Docker')).lastIndexOf(true);
+    const after = j.slice(at + 1).filter((l) => /lan200: (parent \S+ re-made \(#|re-attached)/.test(l));
+    if (at < 0 || !after.some((l) => l.includes('lan200: re-attached c-lan200'))) throw new Error(j.filter((l) => /lan200|engine:/.test(l)).slice(-6).join(' | '));
+    if (after.some((l) => / re-made \(#/.test(l))) throw new Error(`it saw a parent change: ${after.join(' | ')}`);
+    return after.join(' | ');
+  });
+  r.step('flatnetd killed: systemd started a new one (Restart=on-failure)', () => {
+    const now = must(['systemctl', 'show', '-p', 'MainPID', '--value', 'flatnetd.service']).trim();
+    if (now === pid || now === '0') throw new Error(`MainPID ${pid} → ${now}`);
+    return `MainPID ${pid} → ${now}; NRestarts ${must(['systemctl', 'show', '-p', 'NRestarts', '--value', 'flatnetd.service']).trim()}`;
+  });
+}
+
+/** A drop-in with Create=yes on a fresh disk (stage-engine.sh): the network exists once docker.service is up. */
+export function createOnBootScenario(r: Reporter): void {
+  r.step('Create=yes on a fresh boot: boot250 exists once docker.service is up, made as docker-args says', () => {
+    waitFor('docker.service', () => run(['systemctl', 'is-active', 'docker.service']).stdout.trim() === 'active', 120_000);
+    waitFor('boot250 to exist', () => run(['docker', 'network', 'inspect', 'boot250']).code === 0, 60_000);
+    const got = must(['docker', 'network', 'inspect', '-f', '{{.Driver}} {{index .Options "parent"}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}} {{.AuxiliaryAddresses}}{{end}}', 'boot250']).trim();
+    if (got !== 'macvlan lan0.250 192.168.250.0/24 192.168.250.192/27 map[host:192.168.250.192]') throw new Error(`boot250: ${got}`);
+    const line = journal('-30min').split('\n').find((l) => l.includes('boot250: created the Docker network (Create=yes)'));
+    if (line === undefined) throw new Error('no journal line for the create');
+    const docker = Number(must(['systemctl', 'show', '-p', 'ActiveEnterTimestampMonotonic', '--value', 'docker.service']).trim());
+    return `${got}; docker.service active at ${(docker / 1e6).toFixed(1)} s; ${line}`;
+  });
+  r.step('Create=yes on a fresh boot: a container runs on boot250 and the host reaches it', () => {
+    const tar = `${cmdline('flatnet.cache') ?? ''}/busybox-image.tar`;
+    if (run(['docker', 'image', 'inspect', IMAGE]).code !== 0) must(['docker', 'import', tar, IMAGE], { timeoutMs: 120_000 });
+    must(['docker', 'run', '-d', '--name', 'c-boot250', '--network', 'boot250', IMAGE, 'sleep', '2147483647'], { timeoutMs: 180_000 });
+    const ip = containerIp('c-boot250');
+    const p = pings(ip);
+    if (p.code !== 0) throw new Error(`c-boot250 at ${ip}: ${pingSays(p)}`);
+    return `c-boot250 at ${ip} answers through the shim`;
+  });
 }
 
 /** Three networks typed by hand, each wrong in one way, and one flatnetd creates (Create=yes). */

@@ -6,6 +6,7 @@
 //   reboot  the same disk again: scenarios 1 and 4 (with 7's Podman container)
 //   engine  a fresh disk: flatnetd and Docker's Engine API (re-attach after a re-made parent)
 //   lan     a fresh disk, no Docker: issue 17's ARP probe and accept_ra under the hardened unit
+//   engine-podman  a fresh disk: the same re-attach through Podman's Docker-compatible API
 
 import { readFileSync } from 'node:fs';
 import { log, must, reporter, type Reporter } from './lib.js';
@@ -18,7 +19,8 @@ import { podmanAgain, podmanScenario } from './podman.js';
 import { control } from './control.js';
 import { networkdScenario } from './networkd.js';
 import { rebootScenario, saveState } from './reboot.js';
-import { driftScenario, engineScenario } from './engine.js';
+import { createOnBootScenario, driftScenario, engineScenario } from './engine.js';
+import { podmanReattachScenario } from './engine-podman.js';
 import { lanScenario } from './lan.js';
 
 const boots: Record<string, (r: Reporter) => void> = {
@@ -34,11 +36,15 @@ const boots: Record<string, (r: Reporter) => void> = {
     saveState(r, ips);
   },
   engine: (r) => {
+    timed(r, 'issue 15 (engine: Create=yes on a fresh boot)', () => createOnBootScenario(r));
     timed(r, 'issue 15 (engine: re-attach)', () => engineScenario(r));
     timed(r, 'issue 15 (engine: drift, create)', () => driftScenario(r));
   },
   lan: (r) => {
     timed(r, 'issue 17 (LAN: arping and accept_ra under the unit)', () => lanScenario(r));
+  },
+  'engine-podman': (r) => {
+    timed(r, 'issue 15 (engine: re-attach with Podman)', () => podmanReattachScenario(r));
   },
   reboot: (r) => {
     bootOrder(r, 'reboot');
