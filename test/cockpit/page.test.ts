@@ -1,7 +1,7 @@
 // The Cockpit page in a real Cockpit and a real browser: Debian's cockpit-ws
 // and cockpit-bridge (a local session, no login) and headless Chromium driven
 // over the DevTools protocol, all in a namespace of the test's own, talking to
-// the real flatnetd on a private system bus with our policy, in seed 000's lab.
+// the real flatnetd on a private system bus with our policy, in the lab of the README's flat LAN.
 // One Cockpit session runs as root (an administrator), one as nobody.
 
 import { after, before, describe, test } from 'node:test';

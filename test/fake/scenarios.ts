@@ -33,13 +33,13 @@ export function network(name: string, over: Partial<NetworkConfig> = {}): Networ
 }
 
 /** The README's flat LAN: shim docker-link with the /27 address of the recipe. */
-export const seed000 = (): NetworkConfig => network('lan', {
+export const flatLan = (): NetworkConfig => network('lan', {
   subnets: ['192.168.88.0/24'], gateways: ['192.168.88.1'], ipRanges: ['192.168.88.192/27'],
   shim: shim('docker-link', { addresses: ['192.168.88.192/27'] }),
 });
 
 /** The README's flat LAN with a /32 host address: the /27 range needs a route of ours. */
-export const seed000host = (): NetworkConfig => network('lan', {
+export const flatLanHost = (): NetworkConfig => network('lan', {
   subnets: ['192.168.88.0/24'], gateways: ['192.168.88.1'], ipRanges: ['192.168.88.192/27'],
   shim: shim('docker-link', { addresses: ['192.168.88.192/32'], routes: ['192.168.88.192/27'] }),
 });
@@ -47,7 +47,7 @@ export const seed000host = (): NetworkConfig => network('lan', {
 /** The README's drop-in as the parser makes it (10-lan.conf: a /32 shim
  *  address and a route to the containers' range), with changes. */
 export const readmeLan = (over: Partial<NetworkConfig> = {}): NetworkConfig =>
-  ({ ...seed000host(), file: '/etc/flatnet.d/10-lan.conf', ...over });
+  ({ ...flatLanHost(), file: '/etc/flatnet.d/10-lan.conf', ...over });
 
 /** The README's flat LAN's second half: VLAN 200 parent for Docker, no shim. */
 export const vlan200 = (): NetworkConfig => network('vlan200', {
@@ -97,7 +97,7 @@ export const follow = (): NetworkConfig => network('follow', {
 });
 
 export const ALL_SCENARIOS: ReadonlyArray<() => NetworkConfig> = [
-  seed000host, vlan200, vlan10, vlan20, shared30a, shared30b, ipvlanL3, dualStack, internal, follow,
+  flatLanHost, vlan200, vlan10, vlan20, shared30a, shared30b, ipvlanL3, dualStack, internal, follow,
 ];
 
 /** The README's NAS: enp3s0 on DHCP (192.168.88.9/24, routes at metric

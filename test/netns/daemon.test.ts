@@ -20,7 +20,7 @@ interface IpLink { ifindex: number; ifname: string; address: string; ifalias?: s
 interface IpAddr { ifname: string; addr_info: { local: string; prefixlen: number; family: string }[] }
 interface IpRoute { dst: string; dev: string; protocol?: string }
 
-const SEED000 = readmeDropIn();
+const README_LAN = readmeDropIn();
 
 // Twice: as shipped (this namespace has too few links for the event-fed view),
 // and with the view serving every event-started run (--view-min-links 0).
@@ -79,7 +79,7 @@ describe(`flatnetd in a namespace (the README's flat LAN${label})`, { skip: isRo
   });
 
   test('READY=1 comes once the shim exists with its route; its address follows the ARP probe, a second later', async () => {
-    writeFileSync(join(dir, '10-lan.conf'), SEED000);
+    writeFileSync(join(dir, '10-lan.conf'), README_LAN);
     const d = start();
     await notify.waitFor('READY=1');
     const readyAt = Date.now();
@@ -204,12 +204,12 @@ describe(`flatnetd in a namespace (the README's flat LAN${label})`, { skip: isRo
   test('a drop-in broken by an edit keeps its network as it was (last good config)', async () => {
     const before = await shimComplete();
     assert.ok(before);
-    writeFileSync(join(dir, '10-lan.conf'), SEED000.replace('Parent=enp3s0', 'Parent=enp3s0\nMTU=banana'));
+    writeFileSync(join(dir, '10-lan.conf'), README_LAN.replace('Parent=enp3s0', 'Parent=enp3s0\nMTU=banana'));
     await daemon?.waitForLog(/10-lan\.conf:\d+: MTU=banana/);
     await lab.nasRun(['ip', 'link', 'del', 'docker-link']);
     const back = await waitUntil('docker-link healed from the last good config', () => shimComplete());
     assert.equal(back.address, before.address);
-    writeFileSync(join(dir, '10-lan.conf'), SEED000);
+    writeFileSync(join(dir, '10-lan.conf'), README_LAN);
   });
 
   test('SIGTERM leaves every link in place; a restart adopts them with zero writes', async () => {

@@ -13,7 +13,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { waitUntil } from '../support/wait.js';
-import { addrs4, foreignHost, SEED000, type ForeignHost } from './lan-lib.js';
+import { addrs4, foreignHost, README_LAN, type ForeignHost } from './lan-lib.js';
 
 const isRoot = process.getuid?.() === 0;
 const FOREIGN_MAC = '02:fe:00:00:00:01';
@@ -28,7 +28,7 @@ describe('a shim address another host holds (ARP probe before use)', { skip: isR
     dir = mkdtempSync(join(tmpdir(), 'fnt-lan-'));
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'd'));
-    writeFileSync(join(dir, 'd', '10-lan.conf'), SEED000);
+    writeFileSync(join(dir, 'd', '10-lan.conf'), README_LAN);
     bus = await startDemoBus(dir);
     notify = await openNotifySocket();
     foreign = await foreignHost(lab, 'foreign', `${LAN.shim}/24`, FOREIGN_MAC);

@@ -12,7 +12,7 @@ import { createLab, exec, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { waitUntil } from '../support/wait.js';
-import { foreignHost, SEED000, type ForeignHost } from './lan-lib.js';
+import { foreignHost, README_LAN, type ForeignHost } from './lan-lib.js';
 
 const isRoot = process.getuid?.() === 0;
 const V6 = 'fd00:88::c0';
@@ -33,7 +33,7 @@ describe('IPv6 DAD on a shim address another host holds', { skip: isRoot ? false
     dir = mkdtempSync(join(tmpdir(), 'fnt-dad-'));
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'd'));
-    writeFileSync(join(dir, 'd', '10-lan.conf'), SEED000.replace('[Network]\n', '[Network]\nSubnet=fd00:88::/64\n').replace(/Address=.*\n/, (m) => `${m}Address=${V6}/64\n`));
+    writeFileSync(join(dir, 'd', '10-lan.conf'), README_LAN.replace('[Network]\n', '[Network]\nSubnet=fd00:88::/64\n').replace(/Address=.*\n/, (m) => `${m}Address=${V6}/64\n`));
     bus = await startDemoBus(dir);
     foreign = await foreignHost(lab, 'foreign6', `${V6}/64`, '02:fe:00:00:00:06');
     await waitUntil('foreign address past its own DAD', async () => {

@@ -16,7 +16,7 @@ import { createLab, LAN, nsRun, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { waitUntil } from '../support/wait.js';
-import { addrs4, foreignHost, SEED000, type ForeignHost } from './lan-lib.js';
+import { addrs4, foreignHost, README_LAN, type ForeignHost } from './lan-lib.js';
 
 const isRoot = process.getuid?.() === 0;
 const ARP_HOST = fileURLToPath(new URL('../../../test/netns/lib/arp-host.py', import.meta.url));
@@ -48,7 +48,7 @@ describe('a hostile LAN (ARP)', { skip: isRoot ? false : 'needs root for network
     dir = mkdtempSync(join(tmpdir(), 'fnt-hostile-'));
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'd'));
-    writeFileSync(join(dir, 'd', '10-lan.conf'), SEED000);
+    writeFileSync(join(dir, 'd', '10-lan.conf'), README_LAN);
     bus = await startDemoBus(dir);
     // Every address of the range is local to this host, so its kernel answers ARP for all of them.
     proxy = await foreignHost(lab, 'proxy', '192.168.88.50/24', '02:fe:00:00:00:02');

@@ -3,8 +3,8 @@
 
 import { exec, LAN, nsRun, type Lab } from '../support/lab.js';
 
-/** Seed 000 as network `10-lan`: shim docker-link with 192.168.88.192 on enp3s0. */
-export const SEED000 = `[Network]
+/** The README's flat LAN as network `10-lan`: shim docker-link with 192.168.88.192 on enp3s0. */
+export const README_LAN = `[Network]
 Parent=enp3s0
 Subnet=${LAN.subnet}
 Gateway=${LAN.gateway}

@@ -13,7 +13,7 @@ import { createLab, exec, LAN, nsRun, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { waitUntil } from '../support/wait.js';
-import { foreignHost, SEED000, type ForeignHost } from './lan-lib.js';
+import { foreignHost, README_LAN, type ForeignHost } from './lan-lib.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -60,7 +60,7 @@ describe('flatnetctl probe: two hosts with overlapping ranges on one LAN', { ski
     await container(host2.ns, 'eth0', 'h2c2', '192.168.88.201');
     dir = mkdtempSync(join(tmpdir(), 'fnt-probe-'));
     chmodSync(dir, 0o755);
-    for (const [i, [ns, conf]] of ([[lab.nas, SEED000], [host2.ns, HOST2]] as const).entries()) {
+    for (const [i, [ns, conf]] of ([[lab.nas, README_LAN], [host2.ns, HOST2]] as const).entries()) {
       const d = join(dir, `h${i}`);
       mkdirSync(join(d, 'd'), { recursive: true });
       chmodSync(d, 0o755);

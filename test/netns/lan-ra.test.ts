@@ -13,7 +13,7 @@ import { createLab, exec, nsRun, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { waitUntil } from '../support/wait.js';
-import { SEED000 } from './lan-lib.js';
+import { README_LAN } from './lan-lib.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasRadvd = spawnSync('radvd', ['--version']).error === undefined; // radvd --version exits 1
@@ -66,7 +66,7 @@ describe('IPv6 router advertisements and the shim (radvd)', { skip: !isRoot ? 'n
   });
 
   test('by default the shim takes no SLAAC address and no default route; the parent keeps both', async () => {
-    writeFileSync(join(dir, 'd', '10-lan.conf'), SEED000);
+    writeFileSync(join(dir, 'd', '10-lan.conf'), README_LAN);
     daemon = startDaemon({ netns: lab.nas, configDirs: [join(dir, 'd')], notifySocket: notify.path });
     await notify.waitFor('READY=1');
     await waitUntil('shim', async () => (await exec(['ip', '-n', lab.nas, 'link', 'show', 'docker-link'])).code === 0);
@@ -81,7 +81,7 @@ describe('IPv6 router advertisements and the shim (radvd)', { skip: !isRoot ? 'n
   });
 
   test('IPv6AcceptRA=yes: the shim takes the router advertisements', async () => {
-    writeFileSync(join(dir, 'd', '10-lan.conf'), `${SEED000}IPv6AcceptRA=yes\n`);
+    writeFileSync(join(dir, 'd', '10-lan.conf'), `${README_LAN}IPv6AcceptRA=yes\n`);
     daemon?.proc.kill('SIGHUP');
     await waitUntil('shim SLAAC', async () => (await globals6(lab.nas, 'docker-link')).some((a) => a.startsWith(PREFIX.slice(0, -1))), 20_000);
     await waitUntil('default via the shim too', async () => (await defaults6(lab.nas)).includes('docker-link'), 20_000);

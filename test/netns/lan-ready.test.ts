@@ -13,7 +13,7 @@ import { createLab, exec, LAN, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
-import { addrs4, SEED000 } from './lan-lib.js';
+import { addrs4, README_LAN } from './lan-lib.js';
 
 const isRoot = process.getuid?.() === 0;
 const NET_PATH = '/org/flatnet/flatnet1/network/_310_2dlan';
@@ -26,7 +26,7 @@ describe('READY=1 does not wait for the ARP probe; wait-online does', { skip: is
     dir = mkdtempSync(join(tmpdir(), 'fnt-lan-'));
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'd'));
-    writeFileSync(join(dir, 'd', '10-lan.conf'), SEED000);
+    writeFileSync(join(dir, 'd', '10-lan.conf'), README_LAN);
     bus = await startDemoBus(dir);
     notify = await openNotifySocket();
   });

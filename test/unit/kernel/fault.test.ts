@@ -7,7 +7,7 @@ import { FAULT_ENV, KillAfterOpsKernel, faultKillAfterOps } from '../../../src/k
 import { reconcileOnce } from '../../../src/reconcile/run.js';
 import { silentLogger } from '../../../src/log.js';
 import { FakeKernel } from '../../fake/fake-kernel.js';
-import { network, seed000, shim } from '../../fake/scenarios.js';
+import { network, flatLan, shim } from '../../fake/scenarios.js';
 
 test('the environment variable: unset means off, a count means on, anything else is refused', () => {
   assert.equal(faultKillAfterOps({}), null);
@@ -18,7 +18,7 @@ test('the environment variable: unset means off, a count means on, anything else
 });
 
 test('exactly k ops are applied, across batches and rounds, then the kill; before it nothing is held back', async () => {
-  const nets = [seed000(), network('iot', { parent: 'enp4s0', subnets: ['10.20.0.0/24'], ipRanges: ['10.20.0.128/25'], shim: shim('iot-link', { addresses: ['10.20.0.2/32'] }) })];
+  const nets = [flatLan(), network('iot', { parent: 'enp4s0', subnets: ['10.20.0.0/24'], ipRanges: ['10.20.0.128/25'], shim: shim('iot-link', { addresses: ['10.20.0.2/32'] }) })];
   const full = new FakeKernel();
   full.addNic('enp3s0');
   full.addNic('enp4s0');

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { NetworkConfig } from '../../../src/model/config.js';
 import { emptyObserved, type Observed } from '../../../src/model/observed.js';
 import { buildDesired, FOLLOW_ROUTE_METRIC, stableMac } from '../../../src/plan/desired.js';
-import { host, dualStack, follow, internal, ipvlanL3, MACHINE_ID, network, seed000, seed000host, shared30a, shared30b, shim, vlan10, vlan20, vlan200 } from '../../fake/scenarios.js';
+import { host, dualStack, follow, internal, ipvlanL3, MACHINE_ID, network, flatLan, flatLanHost, shared30a, shared30b, shim, vlan10, vlan20, vlan200 } from '../../fake/scenarios.js';
 
 function build(networks: NetworkConfig[], over: { frozen?: string[]; down?: string[]; observed?: Observed } = {}) {
   return buildDesired({
@@ -12,7 +12,7 @@ function build(networks: NetworkConfig[], over: { frozen?: string[]; down?: stri
 }
 
 test('the README\'s flat LAN: one shim on the NIC, no route of ours for the /27 the kernel routes by itself', () => {
-  const { desired, notes } = build([seed000()]);
+  const { desired, notes } = build([flatLan()]);
   assert.equal(desired.links.length, 1);
   const [l] = desired.links;
   assert.deepEqual(l, {
@@ -24,7 +24,7 @@ test('the README\'s flat LAN: one shim on the NIC, no route of ours for the /27 
 });
 
 test('the README\'s flat LAN with a /32 address: the IPRange becomes our route, metric 0', () => {
-  const [l] = build([seed000host()]).desired.links;
+  const [l] = build([flatLanHost()]).desired.links;
   assert.deepEqual(l?.routes, [{ dst: '192.168.88.192/27', family: 4, dev: 'docker-link', metric: 0 }]);
 });
 
@@ -110,10 +110,10 @@ test('Promiscuous=: on our own parent a link attribute, on a NIC the one foreign
 });
 
 test('frozen networks are left out and listed; down networks are left out, even when frozen', () => {
-  const { desired } = build([seed000(), vlan10()], { frozen: ['v10'] });
+  const { desired } = build([flatLan(), vlan10()], { frozen: ['v10'] });
   assert.deepEqual(desired.links.map((l) => l.name), ['docker-link']);
   assert.deepEqual(desired.frozen, ['v10']);
-  const down = build([seed000(), vlan10()], { frozen: ['v10'], down: ['v10', 'lan'] }).desired;
+  const down = build([flatLan(), vlan10()], { frozen: ['v10'], down: ['v10', 'lan'] }).desired;
   assert.deepEqual(down.links, []);
   assert.deepEqual(down.frozen, []);
 });

@@ -7,12 +7,12 @@ import { formatDiagnostic } from '../../../src/errors.js';
 import { describeOp } from '../../../src/plan/ops.js';
 import { stableMac } from '../../../src/plan/desired.js';
 import { converge, planNow } from '../../fake/drive.js';
-import { ALL_SCENARIOS, host, MACHINE_ID, network, seed000, seed000host, shared30a, shared30b, shim, vlan10, vlan200 } from '../../fake/scenarios.js';
+import { ALL_SCENARIOS, host, MACHINE_ID, network, flatLan, flatLanHost, shared30a, shared30b, shim, vlan10, vlan200 } from '../../fake/scenarios.js';
 
 const lines = (ops: readonly Parameters<typeof describeOp>[0][]): string[] => ops.map(describeOp);
 
 test('every example scenario: a correct kernel gets no ops, and reconciling it writes nothing', async () => {
-  for (const make of [seed000, ...ALL_SCENARIOS]) {
+  for (const make of [flatLan, ...ALL_SCENARIOS]) {
     const k = host();
     await converge(k, { networks: [make()] }, 1);
     const writes = k.writes;
@@ -25,7 +25,7 @@ test('every example scenario: a correct kernel gets no ops, and reconciling it w
 
 test("the README's flat LAN from nothing: the recipe's steps, minus the route the kernel already made", async () => {
   const k = host();
-  const { plan } = await planNow(k, { networks: [seed000()] });
+  const { plan } = await planNow(k, { networks: [flatLan()] });
   assert.deepEqual(lines(plan.ops), [
     'create docker-link (macvlan bridge on enp3s0) for lan: missing',
     'set docker-link up true for lan: new',
@@ -43,18 +43,18 @@ test("adopting the README's hand-made docker-link: same ifindex and MAC, only th
   // ip link add docker-link link enp3s0 type macvlan mode bridge; ip addr add 192.168.88.192/27 …; ip link set docker-link up
   const ifindex = k.addForeignLink({ name: 'docker-link', kind: 'macvlan', parent: 'enp3s0', mode: 'bridge' });
   k.addAddress('docker-link', '192.168.88.192/27');
-  const { plan } = await planNow(k, { networks: [seed000()] });
+  const { plan } = await planNow(k, { networks: [flatLan()] });
   assert.deepEqual(plan.adopted, ['docker-link']);
   assert.deepEqual(plan.conflicts, []);
   assert.equal(plan.ops.length, 1);
   assert.deepEqual(lines(plan.ops), ['set docker-link alias flatnet:lan for lan: hand-made and matching the drop-in: adopted']);
   const mac = k.link('docker-link')?.mac;
   assert.notEqual(mac, stableMac(MACHINE_ID, 'lan'));
-  await converge(k, { networks: [seed000()] }, 1);
+  await converge(k, { networks: [flatLan()] }, 1);
   assert.equal(k.ifindex('docker-link'), ifindex);
   assert.equal(k.link('docker-link')?.alias, 'flatnet:lan');
   // The next start (now the link is ours) keeps it too: nothing to do.
-  assert.deepEqual(lines((await planNow(k, { networks: [seed000()] })).plan.ops), []);
+  assert.deepEqual(lines((await planNow(k, { networks: [flatLan()] })).plan.ops), []);
   assert.equal(k.link('docker-link')?.mac, mac);
 });
 
@@ -64,14 +64,14 @@ test('a hand-made link that does not match is a conflict, left alone', async () 
   k.addForeignLink({ name: 'docker-link', kind: 'macvlan', parent: 'enp3s0' });
   k.addForeignLink({ name: 'enp3s0.200', kind: 'vlan', parent: 'enp3s0', vlanId: 201 });
   const before = k.dump();
-  const { plan } = await planNow(k, { networks: [seed000(), vlan200()] });
+  const { plan } = await planNow(k, { networks: [flatLan(), vlan200()] });
   assert.deepEqual(lines(plan.ops), []);
   assert.deepEqual(plan.conflicts.map(formatDiagnostic), [
     'docker-link: mode is vepa, want bridge; not made by flatnetd, so it is left alone',
     'enp3s0.200: VLAN id 201, want 200; not made by flatnetd, so it is left alone',
   ]);
   assert.deepEqual(plan.conflicts.map((c) => [c.severity, c.code, c.network]), [['error', 'conflict', 'lan'], ['error', 'conflict', 'vlan200']]);
-  await converge(k, { networks: [seed000(), vlan200()] }, 0);
+  await converge(k, { networks: [flatLan(), vlan200()] }, 0);
   assert.equal(k.dump(), before);
 });
 
@@ -85,18 +85,18 @@ test('children of a conflicting VLAN parent are not made', async () => {
 
 test('ours with the wrong mode: re-made, with the reason in the log', async () => {
   const k = host();
-  await converge(k, { networks: [seed000()] }, 1);
+  await converge(k, { networks: [flatLan()] }, 1);
   const old = k.ifindex('docker-link');
   k.deleteLink('docker-link');
   k.addForeignLink({ name: 'docker-link', kind: 'macvlan', parent: 'enp3s0', mode: 'vepa', alias: 'flatnet:lan' });
-  const { plan } = await planNow(k, { networks: [seed000()] });
+  const { plan } = await planNow(k, { networks: [flatLan()] });
   assert.deepEqual(lines(plan.ops), [
     'delete docker-link for lan: mode is vepa, want bridge',
     'create docker-link (macvlan bridge on enp3s0) for lan: mode is vepa, want bridge',
     'set docker-link up true for lan: new',
     'add address 192.168.88.192/27 to docker-link for lan: new link',
   ]);
-  await converge(k, { networks: [seed000()] }, 1);
+  await converge(k, { networks: [flatLan()] }, 1);
   assert.notEqual(k.ifindex('docker-link'), old);
   assert.equal(k.link('docker-link')?.mode, 'bridge');
 });
@@ -131,34 +131,34 @@ test("a wrong VLAN parent with a container on it is not re-made (that would cut 
 
 test('a drop-in removed: its links go, children first; a VLAN parent with a container on it stays, reported', async () => {
   const k = host();
-  await converge(k, { networks: [vlan10(), seed000()] }, 1);
-  let { plan } = await planNow(k, { networks: [seed000()] });
+  await converge(k, { networks: [vlan10(), flatLan()] }, 1);
+  let { plan } = await planNow(k, { networks: [flatLan()] });
   assert.deepEqual(lines(plan.ops), ['delete shim10 for v10: no longer wanted', 'delete enp3s0.10 for v10: no longer wanted']);
 
   const k2 = host();
-  await converge(k2, { networks: [vlan10(), seed000()] }, 1);
+  await converge(k2, { networks: [vlan10(), flatLan()] }, 1);
   k2.addForeignLink({ name: 'ctr7', kind: 'macvlan', parent: 'enp3s0.10', mode: 'bridge' });
-  ({ plan } = await planNow(k2, { networks: [seed000()] }));
+  ({ plan } = await planNow(k2, { networks: [flatLan()] }));
   assert.deepEqual(lines(plan.ops), ['delete shim10 for v10: no longer wanted']);
   assert.deepEqual(plan.conflicts.map((c) => [c.severity, c.network, formatDiagnostic(c)]), [
     ['warning', 'v10', "enp3s0.10: kept although no drop-in wants it: ctr7 (not flatnetd's) may still depend on it; delete it by hand (ip link del enp3s0.10) once nothing uses it"],
   ]);
-  await converge(k2, { networks: [seed000()] }, 1);
+  await converge(k2, { networks: [flatLan()] }, 1);
   assert.ok(k2.link('enp3s0.10') !== undefined && k2.link('ctr7') !== undefined);
   // The container goes: so does the VLAN parent.
   k2.deleteLink('ctr7');
-  ({ plan } = await planNow(k2, { networks: [seed000()] }));
+  ({ plan } = await planNow(k2, { networks: [flatLan()] }));
   assert.deepEqual(lines(plan.ops), ['delete enp3s0.10 for v10: no longer wanted']);
 });
 
 test('a frozen network is untouched, even broken; a down network is removed', async () => {
   const k = host();
-  await converge(k, { networks: [vlan10(), seed000()] }, 1);
+  await converge(k, { networks: [vlan10(), flatLan()] }, 1);
   k.setMtu('shim10', 1400);
   k.setUp('shim10', false);
-  const frozen = await planNow(k, { networks: [seed000()], frozen: ['v10'] });
+  const frozen = await planNow(k, { networks: [flatLan()], frozen: ['v10'] });
   assert.deepEqual(lines(frozen.plan.ops), []);
-  const down = await planNow(k, { networks: [vlan10(), seed000()], down: ['v10'] });
+  const down = await planNow(k, { networks: [vlan10(), flatLan()], down: ['v10'] });
   assert.deepEqual(lines(down.plan.ops), ['delete shim10 for v10: no longer wanted', 'delete enp3s0.10 for v10: no longer wanted']);
 });
 
@@ -183,10 +183,10 @@ test('a second network on a shared VLAN only rewrites the mark', async () => {
 
 test('addresses: extra ones removed after the new are added; link-local and SLAAC/DHCP ones left', async () => {
   const k = host();
-  await converge(k, { networks: [seed000host()] }, 1);
+  await converge(k, { networks: [flatLanHost()] }, 1);
   k.addAddress('docker-link', '198.51.100.7/24');
   k.addAddress('docker-link', '2001:db8:88::5e/64', { dynamic: true });
-  const moved = { ...seed000host(), shim: shim('docker-link', { addresses: ['192.168.88.193/32'], routes: ['192.168.88.192/27'] }) };
+  const moved = { ...flatLanHost(), shim: shim('docker-link', { addresses: ['192.168.88.193/32'], routes: ['192.168.88.192/27'] }) };
   const { plan } = await planNow(k, { networks: [moved] });
   assert.deepEqual(lines(plan.ops), [
     'add address 192.168.88.193/32 to docker-link for lan: missing',
@@ -210,12 +210,12 @@ test('an IPv6 address whose prefix length changes is removed before it is added 
 
 test('routes: only proto flatnet routes on our links are ours; a missing one is added, an extra one removed', async () => {
   const k = host();
-  await converge(k, { networks: [seed000host()] }, 1);
+  await converge(k, { networks: [flatLanHost()] }, 1);
   k.removeRoute({ dst: '192.168.88.192/27', dev: 'docker-link', metric: 0 });
   k.addRoute({ dst: '203.0.113.0/24', dev: 'docker-link', proto: 233, metric: 0 });
   k.addRoute({ dst: '198.18.0.0/15', dev: 'docker-link', metric: 0 });
   k.addRoute({ dst: '198.19.0.0/16', dev: 'enp3s0', proto: 233, metric: 0 });
-  const { plan } = await planNow(k, { networks: [seed000host()] });
+  const { plan } = await planNow(k, { networks: [flatLanHost()] });
   assert.deepEqual(lines(plan.ops), [
     'add route 192.168.88.192/27 dev docker-link for lan: missing',
     'remove route 203.0.113.0/24 dev docker-link for lan: not in the drop-in',
@@ -256,7 +256,7 @@ test('a route another network\'s new address brings as its prefix route is held 
 
 test('Promiscuous= on a NIC: one link-set of promisc, the only change to a link not ours', async () => {
   const k = host();
-  const n = { ...seed000(), promiscuous: true };
+  const n = { ...flatLan(), promiscuous: true };
   const { plan } = await planNow(k, { networks: [n] });
   const onNic = plan.ops.filter((o) => (o.op === 'link-set' && o.name === 'enp3s0'));
   assert.deepEqual(lines(onNic), ['set enp3s0 promisc true for lan: Promiscuous=yes']);
@@ -285,12 +285,12 @@ test('MTU raised on a VLAN and its shim: refused while the NIC is at 1500; then 
 
 test('a shim renamed by hand: the old one (with the MAC the new one takes over) goes first, then the new one is made', async () => {
   const k = host();
-  await converge(k, { networks: [seed000host()] }, 1);
+  await converge(k, { networks: [flatLanHost()] }, 1);
   k.setUp('docker-link', false);
   k.renameLink('docker-link', 'old-link');
   k.setUp('old-link', true);
   k.addRoute({ dst: '192.168.88.192/27', dev: 'old-link', proto: 233, metric: 0 });
-  const { plan } = await planNow(k, { networks: [seed000host()] });
+  const { plan } = await planNow(k, { networks: [flatLanHost()] });
   const mac = stableMac(MACHINE_ID, 'lan');
   assert.deepEqual(lines(plan.ops), [
     `delete old-link for lan: no longer wanted; goes first, docker-link needs its MAC ${mac}`,
@@ -299,6 +299,6 @@ test('a shim renamed by hand: the old one (with the MAC the new one takes over) 
     'add address 192.168.88.192/32 to docker-link for lan: new link',
     'add route 192.168.88.192/27 dev docker-link for lan: missing',
   ]);
-  await converge(k, { networks: [seed000host()] }, 1);
+  await converge(k, { networks: [flatLanHost()] }, 1);
   assert.equal(k.link('docker-link')?.mac, mac);
 });

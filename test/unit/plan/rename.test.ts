@@ -12,7 +12,7 @@ import { describeOp, type Op } from '../../../src/plan/ops.js';
 import { checkConverged } from '../../fake/check.js';
 import { converge, planNow } from '../../fake/drive.js';
 import type { FakeKernel } from '../../fake/fake-kernel.js';
-import { host, MACHINE_ID, network, seed000host, shim } from '../../fake/scenarios.js';
+import { host, MACHINE_ID, network, flatLanHost, shim } from '../../fake/scenarios.js';
 import type { NetworkConfig } from '../../../src/model/config.js';
 
 const lines = (ops: readonly Op[]): string[] => ops.map(describeOp);
@@ -21,7 +21,7 @@ const R = '02:00:5e:00:53:77';
 
 /** The README's flat LAN (test/support/dropins.ts LAN_DROPIN) with its shim called `name`. */
 const lan = (name: string): NetworkConfig => {
-  const n = seed000host();
+  const n = flatLanHost();
   return { ...n, shim: n.shim && { ...n.shim, name } };
 };
 

@@ -15,7 +15,7 @@ import { converge, planNow } from '../../fake/drive.js';
 import type { FakeKernel } from '../../fake/fake-kernel.js';
 import { PERTURBATIONS, perturb } from '../../fake/perturb.js';
 import { rng, seedFromEnv, type Rng } from '../../fake/prng.js';
-import { ALL_SCENARIOS, host, MACHINE_ID, seed000host } from '../../fake/scenarios.js';
+import { ALL_SCENARIOS, host, MACHINE_ID, flatLanHost } from '../../fake/scenarios.js';
 
 const SEED = seedFromEnv();
 const CASES = Number(process.env['FLATNET_CASES'] ?? 400);
@@ -92,7 +92,7 @@ test(`the plan equals what the next reconcile applies, from any state, refused d
 
 test('MTU=9000 on a 1500 parent: the plan is empty and says why, like the loop, which writes nothing', async () => {
   const k = host();
-  const input = { networks: [{ ...seed000host(), mtu: 9000 }], frozen: [], down: [], machineId: MACHINE_ID };
+  const input = { networks: [{ ...flatLanHost(), mtu: 9000 }], frozen: [], down: [], machineId: MACHINE_ID };
   const dry = await planNow(k, input);
   assert.deepEqual(lines(dry.plan.ops), []);
   assert.deepEqual(dry.verdicts.get('lan')?.refused.map((d) => d.message), ['above the MTU of the parent enp3s0 (1500)']);
