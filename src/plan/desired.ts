@@ -33,13 +33,20 @@ export interface PlannedDesired extends Desired {
   foreignPromisc: ForeignPromisc[];
 }
 
-export interface DesiredInput {
-  networks: NetworkConfig[];
-  /** Networks whose owned links are left alone (neither fixed nor deleted). */
-  frozen: string[];
-  /** Networks taken down: nothing is desired for them, so their links go. */
-  down: string[];
+/** The drop-ins in force for one run: what to make true, what to leave
+ *  alone, what to take down. The loop's, the planning round's and
+ *  buildDesired's input start from it. */
+export interface NetworksInForce {
+  /** Networks to make true: valid drop-ins plus the last good version of invalid ones. */
+  networks: readonly NetworkConfig[];
+  /** Networks whose owned links are left exactly as they are (neither fixed nor deleted). */
+  frozen: readonly string[];
+  /** Networks taken down on request: nothing is desired for them, so their links go. */
+  down: readonly string[];
   machineId: string;
+}
+
+export interface DesiredInput extends NetworksInForce {
   observed: Observed;
 }
 

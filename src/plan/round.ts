@@ -9,19 +9,12 @@
 import type { Diagnostic } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
 import type { Observed } from '../model/observed.js';
-import { buildDesired, type PlannedDesired } from './desired.js';
+import { buildDesired, type NetworksInForce, type PlannedDesired } from './desired.js';
 import { planOps, type Plan } from './diff.js';
 import { indexKernel, type KernelIndex } from '../model/observed-index.js';
 import { checkAgainstKernel, type HostAddress } from './kernel-checks.js';
 
-export interface RoundInput {
-  /** Networks to make true: valid drop-ins plus the last good version of invalid ones. */
-  networks: readonly NetworkConfig[];
-  /** Networks whose owned links are left exactly as they are (invalid, nothing to hold to). */
-  frozen: readonly string[];
-  /** Networks taken down on request: their owned links are removed. */
-  down: readonly string[];
-  machineId: string;
+export interface RoundInput extends NetworksInForce {
   observed: Observed;
   /** Learned earlier in the same run, from the kernel's refusals; empty for a dry run. */
   refused?: Refused;

@@ -7,21 +7,15 @@ import type { Diagnostic } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { NetworkConfig } from '../model/config.js';
 import type { Desired } from '../model/desired.js';
+import type { NetworksInForce } from '../plan/desired.js';
 import type { Observed } from '../model/observed.js';
 import { aliasNetworks } from '../model/ownership.js';
 import { describeOp, opLink, type Op } from '../plan/ops.js';
 import { planRound, refusedByChecks, type Verdict } from '../plan/round.js';
 import type { Logger } from '../log.js';
 
-export interface RunInput {
-  /** Networks to make true: valid drop-ins plus the last good version of invalid ones. */
-  networks: NetworkConfig[];
-  /** Networks whose owned links are left exactly as they are. */
-  frozen: string[];
-  /** Networks taken down on request: their owned links are removed. */
-  down: string[];
-  machineId: string;
-}
+/** What a run makes true (plan/desired.ts). */
+export type RunInput = NetworksInForce;
 
 export interface NetworkOutcome {
   /** The parent link this network waits for, or null. */
