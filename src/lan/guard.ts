@@ -99,14 +99,17 @@ export class AddressGuard {
     return { networks: withhold(networks, withheld), errors, probing };
   }
 
-  /** The networks as the next run would make them: every IPv4 address it
-   *  would hold back (not yet probed free, or held by another host) taken
-   *  out. Nothing is asked and nothing written: Manager.Plan's view. */
+  /** The networks with what the LAN has said so far: an IPv4 address another
+   *  host holds, or whose probe has not answered yet, taken out. An address
+   *  never asked about stays in (a dry run of an edit shows it; the loop
+   *  assigns it once the probe comes back clean). Nothing is asked and
+   *  nothing written: Manager.Plan's and PlanFiles' view. */
   preview(networks: readonly NetworkConfig[], observed: Observed): NetworkConfig[] {
     if (this.arp === null) return [...networks];
     const withheld = new Map<string, Set<string>>();
     for (const c of claimsOf(networks, observed)) {
-      if (!c.assigned && this.learnt.get(c.key)?.kind !== 'ours') add(withheld, c.network, c.cidr);
+      if (c.assigned) continue;
+      if (this.learnt.get(c.key)?.kind === 'held' || this.probing.has(c.key)) add(withheld, c.network, c.cidr);
     }
     return withhold(networks, withheld);
   }
