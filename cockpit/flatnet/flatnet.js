@@ -324,14 +324,14 @@
         return withPlan(intro, `Down ${p.Name}`, () => call("Down", [p.Name], "s"));
     }
 
-    /** Manager.Probe: who answers on the LAN for the network's range (ARP); the daemon's JSON, one line per address. */
+    /** Manager.Probe: who answers on the LAN for the network's range (ARP): (scanned, occupants, errors). */
     async function probe(name) {
         say(`Scanning the LAN range of ${name}…`);
         try {
-            const [json] = await call("Probe", [name, false], "sb");
-            const r = JSON.parse(json);
-            const lines = (r.occupants || []).map((o) => `${o.address} ${o.mac} ${o.owner}${o.detail ? " (" + o.detail + ")" : ""}`);
-            say(`${name}: ${r.scanned} addresses scanned; ` + (lines.length ? `answering: ${lines.join("; ")}` : "none answered"));
+            const [scanned, occupants, errors] = await call("Probe", [name, false], "sb");
+            const lines = (occupants || []).map((o) => `${dv(o, "Address")} ${dv(o, "MACAddress")} ${dv(o, "Owner")}${dv(o, "Detail") ? " (" + dv(o, "Detail") + ")" : ""}`);
+            say(`${name}: ${scanned} addresses scanned; ` + (lines.length ? `answering: ${lines.join("; ")}` : "none answered") +
+                ((errors || []).length ? `; could not probe: ${errors.join("; ")}` : ""));
         } catch (ex) {
             alertError("Scanning " + name, ex);
         }

@@ -71,7 +71,7 @@ export const MANAGER: InterfaceSpec<ManagerView> = {
     m('CniConfig', [a('name', 's')], [a('json', 's')]),
     m('RouterHints', [a('name', 's'), a('router', 's')], [a('text', 's')]),
     m('Check', [a('name', 's'), a('text', 's')], [a('path', 's'), a('diagnostics', 'aa{sv}')]),
-    m('Probe', [a('name', 's'), a('force', 'b')], [a('json', 's')], true),
+    m('Probe', [a('name', 's'), a('force', 'b')], [a('scanned', 'u'), a('occupants', 'aa{sv}'), a('errors', 'as')], true),
     m('Reload', [], [], true),
     m('Reconcile', [], [], true),
     m('Up', [a('name', 's')], [], true),

@@ -8,6 +8,7 @@ import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { kindOf } from '../kinds/registry.js';
 import { describeOp, dispatchOp, opLink, type Op } from '../plan/ops.js';
 import type { EngineSummary } from '../model/status.js';
+import type { Occupant } from '../lan/scan.js';
 import type { BlockedNetwork } from '../reconcile/status.js';
 import { networkPath } from './path.js';
 
@@ -83,4 +84,9 @@ export function planOpDict(op: Op): Dict {
 /** Network, Path, State, Reason. */
 export function blockedDict(b: BlockedNetwork): Dict {
   return { Network: s(b.name), Path: new Variant('o', networkPath(b.name)), State: s(b.state), Reason: s(b.reason) };
+}
+
+/** One address that answered Manager.Probe's scan: Address, MACAddress, Owner (`this-host` or `foreign`), Detail. */
+export function occupantDict(o: Occupant): Dict {
+  return { Address: s(o.address), MACAddress: s(o.mac), Owner: s(o.owner), Detail: s(o.detail) };
 }

@@ -10,7 +10,7 @@ import { describeError, FlatnetError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CandidateFile, DaemonApi, NetworkStatus } from '../model/status.js';
 import { blockedNetworks } from '../reconcile/status.js';
-import { blockedDict, diagnosticDict, planOpDict } from './dicts.js';
+import { blockedDict, diagnosticDict, occupantDict, planOpDict } from './dicts.js';
 import { findMethod, inSignature, INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES,
   introspectionXml, type InterfaceSpec, type ManagerView, type MethodSpec } from './api.js';
 import { argBytes, BusErrors, checkNetworkName, DEFAULT_MAX_ARG_BYTES, isUnexpected, noSuchNetwork,
@@ -266,7 +266,8 @@ class Exporter implements Host {
         case 'Probe': {
           const name = this.knownNetwork(args[0]);
           if (api.probe === undefined) throw new DBusError(BusErrors.UnknownMethod, 'this daemon does not scan the LAN');
-          return toJson(await api.probe(name, args[1] === true));
+          const r = await api.probe(name, args[1] === true);
+          return [r.scanned, r.occupants.map(occupantDict), r.errors];
         }
         case 'Reload': return api.reload();
         case 'Reconcile': return api.reconcile();

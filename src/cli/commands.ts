@@ -11,7 +11,7 @@ import { describeError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { CommandOptions } from './args.js';
 import type { CniConflist } from '../emit/cni.js';
 import { connectClient, unwrap, WRITE_TIMEOUT_MS, type Client } from './client.js';
-import { diagnosticsFromBus, planFromBus } from './decode.js';
+import { diagnosticsFromBus, planFromBus, probeFromBus } from './decode.js';
 import { dockerCommand, pascalKeys, plural, type Style } from './format.js';
 import { managerInfo, monitorText, networkView, renderDiagnostic, renderList, renderManagerStatus,
   renderNetworkStatus, type MonitorEvent, type NetworkView } from './views.js';
@@ -182,16 +182,20 @@ const PROBE_TIMEOUT_MS = 600_000;
 
 export async function probe(io: Io, args: string[], force: boolean): Promise<number> {
   return withClient(async (c) => {
-    const text = String(await c.manager('Probe', 'sb', [args[0] ?? '', force], PROBE_TIMEOUT_MS));
-    if (io.json) { io.out(toJson(pascalKeys(JSON.parse(text)), 2)); return EXIT.ok; }
-    const r = JSON.parse(text) as { network?: string; scanned?: number; occupants?: { address: string; mac: string; owner: string; detail: string }[]; errors?: string[] };
-    const rows = r.occupants ?? [];
+    const r = probeFromBus(await c.call(MANAGER_PATH, MANAGER_IFACE, 'Probe', 'sb', [args[0] ?? '', force], PROBE_TIMEOUT_MS));
+    const name = args[0] ?? '';
+    if (io.json) {
+      io.out(toJson({ Network: name, Scanned: r.scanned,
+        Occupants: r.occupants.map((o) => ({ Address: o.address, MACAddress: o.mac, Owner: o.owner, Detail: o.detail })), Errors: r.errors }, 2));
+      return EXIT.ok;
+    }
+    const rows = r.occupants;
     const lines = rows.map((o) => `${o.address.padEnd(15)}  ${o.mac}  ${(o.owner === 'foreign' ? 'FOREIGN' : 'this host').padEnd(9)}  ${o.detail}`);
     const foreign = rows.filter((o) => o.owner === 'foreign').length;
     io.out([
       ...(lines.length > 0 ? [`${'ADDRESS'.padEnd(15)}  ${'MAC'.padEnd(17)}  ${'OWNER'.padEnd(9)}  DETAIL`, ...lines, ''] : []),
-      `${r.network ?? args[0] ?? ''}: ${plural(r.scanned ?? 0, 'address', 'addresses')} scanned, ${rows.length} answered, ${foreign} foreign.`,
-      ...(r.errors ?? []).map((e) => `could not probe: ${e}`),
+      `${name}: ${plural(r.scanned, 'address', 'addresses')} scanned, ${rows.length} answered, ${foreign} foreign.`,
+      ...r.errors.map((e) => `could not probe: ${e}`),
     ].join('\n'));
     return EXIT.ok;
   });

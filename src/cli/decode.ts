@@ -80,3 +80,18 @@ export function planFromBus(body: readonly unknown[]): PlanReply {
   });
   return { operations, blocked };
 }
+
+export interface ProbeReply {
+  scanned: number;
+  occupants: { address: string; mac: string; owner: string; detail: string }[];
+  errors: string[];
+}
+
+/** The reply of Manager.Probe: (u scanned, aa{sv} occupants, as errors). */
+export function probeFromBus(body: readonly unknown[]): ProbeReply {
+  const occupants = list(body[1]).map((x) => {
+    const d = dict(x);
+    return { address: str(d['Address']), mac: str(d['MACAddress']), owner: str(d['Owner']), detail: str(d['Detail']) };
+  });
+  return { scanned: num(plain(body[0])), occupants, errors: strs(body[2]) };
+}

@@ -1,6 +1,7 @@
 // What the daemon publishes about itself and each network (D-Bus, flatnetctl,
 // sd_notify STATUS=). Derived from desired, observed and the last errors.
 
+import type { ScanReport } from '../lan/scanner.js';
 import type { Diagnostic } from '../errors.js';
 import type { Op } from '../plan/ops.js';
 
@@ -151,7 +152,7 @@ export interface DaemonApi {
   /** The container engines followed (none: an empty list); optional for stand-ins. */
   engines?(): EngineSummary[];
   /** Scan the network's IPRange= and gateways on the LAN (ARP); `force` for more than a /22. Absent: not offered. */
-  probe?(name: string, force: boolean): Promise<unknown>;
+  probe?(name: string, force: boolean): Promise<ScanReport>;
   /** Called after every change of the manager state, the network set or any network's status. */
   onChange(listener: (change: DaemonChange) => void): () => void;
 }

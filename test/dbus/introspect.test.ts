@@ -73,7 +73,7 @@ test('busctl (a parser none of us wrote) reads every member with its signature',
   assert.equal(rows.get('PlanFiles'), 'method a{ss} aa{sv}aa{sv}aa{sv}');
   assert.equal(rows.get('Runs'), 'property t');
   assert.equal(rows.get('Engines'), 'property aa{sv}');
-  assert.equal(rows.get('Probe'), 'method sb s');
+  assert.equal(rows.get('Probe'), 'method sb uaa{sv}as');
   assert.equal(rows.size, 24);
   const flags = r.stdout.split('\n').filter((l) => l.startsWith('.Version') || l.startsWith('.State'));
   assert.match(flags.find((l) => l.startsWith('.Version')) ?? '', /\bconst$/);
