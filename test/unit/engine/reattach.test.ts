@@ -267,7 +267,8 @@ test('Create=yes: a missing engine network is created with exactly what docker-a
     const creates = engine.calls.filter((c) => c.path.endsWith('/networks/create'));
     assert.equal(creates.length, 1);
     assert.deepEqual((creates[0]?.body as Record<string, unknown>)['Options'], { parent: 'lan0.201', macvlan_mode: 'bridge' });
-    assert.ok(log.lines.some((l) => l.includes('lan201: created the Docker network (Create=yes): docker network create -d macvlan')));
+    // The engine has the network as soon as it answered the POST; the journal line follows the answer.
+    await until('logged', () => log.lines.some((l) => l.includes('lan201: created the Docker network (Create=yes): docker network create -d macvlan')));
     // lan200 exists with another parent: reported, not touched.
     assert.deepEqual(posts(engine).filter((p) => !p.includes('/create')), []);
     assert.match(follower.network('lan200').diagnostics[0]?.message ?? '', /has parent=lan0\.200, the drop-in lan0\.202/);
