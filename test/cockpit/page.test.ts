@@ -14,8 +14,8 @@ import { createLab, exec, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, type DemoBus } from '../support/private-bus.js';
 import { waitUntil } from '../support/wait.js';
-import { findChromium, launchChromium, type Browser, type Page } from './lib/cdp.js';
-import { cockpitMissing, startCockpit, type CockpitWs } from './lib/cockpit-ws.js';
+import { findChromium, launchChromium, type Browser, type Page } from '../support/cdp.js';
+import { cockpitMissing, startCockpit, type CockpitWs } from '../support/cockpit-ws.js';
 
 const PACKAGE = fileURLToPath(new URL('../../../cockpit/flatnet', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../etc/flatnet.d/10-lan.conf', import.meta.url));

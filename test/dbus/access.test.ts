@@ -4,7 +4,7 @@
 // permissive policy that lets anyone send anything.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUS_NAME, busctl, busctlJson, dbusSend, MANAGER, startBus, startDaemon, type Daemon, type Policy, type TestBus } from './harness.js';
+import { BUS_NAME, busctl, busctlJson, dbusSend, MANAGER, startBus, startDaemon, type Daemon, type Policy, type TestBus } from '../support/dbus-harness.js';
 
 const NET = '/org/flatnet/flatnet1/network';
 const M = 'org.flatnet.flatnet1.Manager';

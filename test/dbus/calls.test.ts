@@ -3,7 +3,7 @@
 // input changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUS_NAME, busctl, busctlJson, dbusSend, MANAGER, daemonOnBus, type Daemon, type TestBus } from './harness.js';
+import { BUS_NAME, busctl, busctlJson, dbusSend, MANAGER, daemonOnBus, type Daemon, type TestBus } from '../support/dbus-harness.js';
 
 let bus: TestBus;
 let daemon: Daemon;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUS_NAME, busctlJson, CTL, daemonOnBus, flatnetctl, MANAGER, run, startBus, startProcess, type Daemon, type TestBus } from './harness.js';
+import { BUS_NAME, busctlJson, CTL, daemonOnBus, flatnetctl, MANAGER, run, startBus, startProcess, type Daemon, type TestBus } from '../support/dbus-harness.js';
 
 const NOT_RUNNING = 'flatnetd is not running (org.flatnet.flatnet1 not on the system bus)';
 

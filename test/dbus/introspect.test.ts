@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalInterface, childNodes, interfacesOf, parseXml, publishedInterface } from '../fixtures/bus/introspection.js';
-import { BUS_NAME, busctl, busctlJson, daemonOnBus, MANAGER, type Daemon, type TestBus } from './harness.js';
+import { BUS_NAME, busctl, busctlJson, daemonOnBus, MANAGER, type Daemon, type TestBus } from '../support/dbus-harness.js';
 
 let bus: TestBus;
 let daemon: Daemon;
@@ -147,7 +147,7 @@ test('GetAll and GetManagedObjects give every published property of every networ
 test('the state lists are the same in the code, the introspection XML and flatnetd(8)', async () => {
   const { NETWORK_STATES, MANAGER_STATES } = await import('../../src/model/status.js');
   const { readFileSync } = await import('node:fs');
-  const { REPO } = await import('./harness.js');
+  const { REPO } = await import('../support/dbus-harness.js');
   const xml = (file: string): string[] => {
     const text = readFileSync(`${REPO}dbus/${file}`, 'utf8');
     const m = /<!--\s*([a-z-]+(?:\s*\|\s*[a-z-]+)+)/.exec(text.slice(0, text.indexOf('<property name="State"')).split('<property').pop() ?? '');

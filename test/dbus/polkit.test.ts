@@ -14,7 +14,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUS_NAME, busctlJson, dbusSend, MANAGER, REPO, run, startBus, startDaemon, startProcess, waitForName,
-  type Daemon, type Proc, type TestBus } from './harness.js';
+  type Daemon, type Proc, type TestBus } from '../support/dbus-harness.js';
 
 const POLKITD = '/usr/lib/polkit-1/polkitd';
 const NET = '/org/flatnet/flatnet1/network';

@@ -3,7 +3,7 @@
 // networks come and go; and the daemon learns at once when the bus goes away.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUS_NAME, busctl, MANAGER, startBus, startDaemon, startMonitor, type BusMessage, type Daemon, type TestBus } from './harness.js';
+import { BUS_NAME, busctl, MANAGER, startBus, startDaemon, startMonitor, type BusMessage, type Daemon, type TestBus } from '../support/dbus-harness.js';
 
 let bus: TestBus;
 let daemon: Daemon;

@@ -6,7 +6,7 @@
 // the caller's terminal, or a journal, as it came).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUS_NAME, busctl, dbusSend, MANAGER, daemonOnBus, run, type TestBus } from './harness.js';
+import { BUS_NAME, busctl, dbusSend, MANAGER, daemonOnBus, run, type TestBus } from '../support/dbus-harness.js';
 
 let bus: TestBus;
 daemonOnBus((b) => { bus = b; });

@@ -19,7 +19,7 @@ import { createLab, exec, LAN, type Lab } from '../support/lab.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, type DemoBus } from '../support/private-bus.js';
-import { startProcess, type Proc } from '../dbus/harness.js';
+import { startProcess, type Proc } from '../support/dbus-harness.js';
 import { waitUntil } from '../support/wait.js';
 import { readmeDropIn } from '../support/dropins.js';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNetns, requireRoot, run } from './lib/netns.js';
+import { createNetns, requireRoot, run } from '../support/netns.js';
 
 const CTL = fileURLToPath(new URL('../../src/cli/flatnetctl.js', import.meta.url));
 

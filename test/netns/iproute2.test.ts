@@ -13,7 +13,7 @@ import type { DesiredLink, DesiredRoute } from '../../src/model/desired.js';
 import type { Op } from '../../src/plan/ops.js';
 import {
   check, createNetns, lanSwitch, requireKernel, requireRoot, run, waitFor, type HasAfter, type LanSwitch, type Netns,
-} from './lib/netns.js';
+} from '../support/netns.js';
 
 const NIC_MAC = '02:00:00:00:00:09';
 const SHIM_MAC = '02:aa:bb:cc:dd:01';
@@ -344,7 +344,7 @@ test('dummy: an internal network\'s parent', async (t) => {
 
 test('harness: a namespace made through createNetns is deleted when its process gets SIGTERM or SIGINT', async (t) => {
   if (!requireRoot(t)) return;
-  const script = fileURLToPath(new URL('./lib/hold-netns.js', import.meta.url));
+  const script = fileURLToPath(new URL('../support/hold-netns.js', import.meta.url));
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     const child = spawn(process.execPath, [script, `hold-${sig}`], { stdio: ['ignore', 'pipe', 'inherit'] });
     t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });

@@ -13,7 +13,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { waitUntil } from '../support/wait.js';
-import { addrs4, foreignHost, README_LAN, type ForeignHost } from './lan-lib.js';
+import { addrs4, foreignHost, README_LAN, type ForeignHost } from '../support/lan-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 const FOREIGN_MAC = '02:fe:00:00:00:01';

@@ -2,7 +2,7 @@
 // answers ARP for every address of the range, one that answers late, and a
 // flood of gratuitous ARPs claiming the shim's address while flatnetd runs.
 // The hosts speak real ARP (a local route, a packet socket in
-// test/netns/lib/arp-host.py); flatnetd's side is arping, unmocked.
+// test/support/arp-host.py); flatnetd's side is arping, unmocked.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,10 +16,10 @@ import { createLab, LAN, nsRun, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { waitUntil } from '../support/wait.js';
-import { addrs4, foreignHost, README_LAN, type ForeignHost } from './lan-lib.js';
+import { addrs4, foreignHost, README_LAN, type ForeignHost } from '../support/lan-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
-const ARP_HOST = fileURLToPath(new URL('../../../test/netns/lib/arp-host.py', import.meta.url));
+const ARP_HOST = fileURLToPath(new URL('../../../test/support/arp-host.py', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** CPU seconds (user + system) a process has used so far. */

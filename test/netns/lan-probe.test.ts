@@ -13,7 +13,7 @@ import { createLab, exec, LAN, nsRun, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { waitUntil } from '../support/wait.js';
-import { foreignHost, README_LAN, type ForeignHost } from './lan-lib.js';
+import { foreignHost, README_LAN, type ForeignHost } from '../support/lan-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -13,7 +13,7 @@ import { createLab, exec, nsRun, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { waitUntil } from '../support/wait.js';
-import { README_LAN } from './lan-lib.js';
+import { README_LAN } from '../support/lan-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasRadvd = spawnSync('radvd', ['--version']).error === undefined; // radvd --version exits 1

@@ -13,7 +13,7 @@ import { createLab, exec, LAN, type Lab } from '../support/lab.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { startDemoBus, flatnetctl, type DemoBus } from '../support/private-bus.js';
 import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js';
-import { addrs4, README_LAN } from './lan-lib.js';
+import { addrs4, README_LAN } from '../support/lan-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 const NET_PATH = '/org/flatnet/flatnet1/network/_310_2dlan';

@@ -10,7 +10,7 @@ import { IpRoute2Kernel } from '../../src/kernel/iproute2.js';
 import type { DesiredLink } from '../../src/model/desired.js';
 import type { Observed } from '../../src/model/observed.js';
 import type { Op } from '../../src/plan/ops.js';
-import { createNetns, lanSwitch, requireRoot, run, type HasAfter, type Netns } from './lib/netns.js';
+import { createNetns, lanSwitch, requireRoot, run, type HasAfter, type Netns } from '../support/netns.js';
 
 const base = { networks: ['lan'], reason: 'test' };
 

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ROOT, have, isRoot, run } from './lib/tools.js';
+import { ROOT, have, isRoot, run } from '../support/tools.js';
 
 function sh(script: string): { code: number | null; out: string } {
   const r = run('sh', ['-ec', script]);

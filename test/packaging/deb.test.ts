@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { NODE_FLAGS } from '../../src/node-flags.js';
-import { ROOT, have, run } from './lib/tools.js';
+import { ROOT, have, run } from '../support/tools.js';
 import { nodeRuntime, SUPPORTED_MAJORS } from '../support/node-runtimes.js';
 import { openNotifySocket } from '../support/notify-socket.js';
 

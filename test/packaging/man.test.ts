@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, have, run } from './lib/tools.js';
+import { ROOT, have, run } from '../support/tools.js';
 
 const PAGES = ['flatnetd.8', 'flatnet.d.5', 'flatnetctl.1'];
 const missing = ['pandoc', 'man', 'groff'].filter((x) => !have(x));

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ROOT, have, run } from './lib/tools.js';
+import { ROOT, have, run } from '../support/tools.js';
 
 const FIX = join(ROOT, 'test/fixtures/nix');
 const NEED_NIX = 'needs nix-instantiate (apt package nix-bin)';

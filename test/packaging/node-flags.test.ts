@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_FLAGS } from '../../src/node-flags.js';
-import { ROOT } from './lib/tools.js';
+import { ROOT } from '../support/tools.js';
 
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, have, parseUnit, run, scalar, words, type UnitEntry } from './lib/tools.js';
+import { ROOT, have, parseUnit, run, scalar, words, type UnitEntry } from '../support/tools.js';
 
 const UNIT = join(ROOT, 'systemd/flatnetd.service');
 const ENGINES = ['docker', 'podman', 'podman-restart', 'containerd', 'kubelet'] as const;

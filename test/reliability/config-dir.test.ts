@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import {
   MANAGER_PATH, client, converge, createLab, daemon, isRoot, prefix, startBus, type Client, type Lab, type PrivateBus, type WantShim, teardown,
-} from './lib/rig.js';
+} from '../support/reliability-rig.js';
 
 const shim = (name: string, shimName: string, host: number): string =>
   `[Network]\nName=${name}\nParent=enp3s0\nSubnet=192.168.88.0/24\n[Shim]\nName=${shimName}\nAddress=192.168.88.${host}/32\n`;

@@ -14,7 +14,7 @@ import type { DaemonProcess } from '../support/daemon-process.js';
 import { viaNodeSocket } from '../../src/bus/connect.js';
 import {
   MANAGER_IFACE, MANAGER_PATH, REPO, client, createLab, daemon, isRoot, prefix, startBus, type Client, type Lab, type PrivateBus, teardown,
-} from './lib/rig.js';
+} from '../support/reliability-rig.js';
 
 const WARNINGS = 3000;
 

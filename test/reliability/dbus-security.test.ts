@@ -18,11 +18,11 @@ import type { DaemonProcess } from '../support/daemon-process.js';
 import { MANAGER, NETWORK } from '../../src/bus/api.js';
 import {
   BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, client, converge, createLab, daemon, isRoot, prefix, procStats, sleep, startBus, track, view, type Client, type Lab, type Policy, type PrivateBus, type WantShim, teardown, LAN_WANT,
-} from './lib/rig.js';
-import type { FuzzReport } from './lib/dbus-fuzz-client.js';
+} from '../support/reliability-rig.js';
+import type { FuzzReport } from '../support/dbus-fuzz-client.js';
 import { LAN_DROPIN } from '../support/dropins.js';
 
-const FUZZ_CLIENT = fileURLToPath(new URL('./lib/dbus-fuzz-client.js', import.meta.url));
+const FUZZ_CLIENT = fileURLToPath(new URL('../support/dbus-fuzz-client.js', import.meta.url));
 const NET_PATH = '/org/flatnet/flatnet1/network/lan';
 const PROPS = 'org.freedesktop.DBus.Properties';
 const LAN = LAN_DROPIN;

@@ -16,7 +16,7 @@ import type { DaemonProcess } from '../support/daemon-process.js';
 import { LAN_DROPIN } from '../support/dropins.js';
 import {
   childrenOf, client, cmdline, converge, createLab, daemon, isRoot, prefix, procStats, sleep, startBus, view, type Client, type Lab, type PrivateBus, type WantShim, teardown,
-} from './lib/rig.js';
+} from '../support/reliability-rig.js';
 
 const HEAL_MS = 2000;
 const CONVERGE_MS = 5000;

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonProcess } from '../support/daemon-process.js';
-import { converge, createLab, daemon, isRoot, killAllIn, LAN_WANT, prefix, sleep, type Lab, type WantShim } from './lib/rig.js';
+import { converge, createLab, daemon, isRoot, killAllIn, LAN_WANT, prefix, sleep, type Lab, type WantShim } from '../support/reliability-rig.js';
 import { LAN_DROPIN } from '../support/dropins.js';
 
 const GOOD = LAN_DROPIN;

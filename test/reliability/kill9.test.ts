@@ -10,8 +10,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG_A, CONFIG_B, multiHost, renamedShims, type MultiHost, type Net } from './lib/multi.js';
-import { childrenOf, converge, daemon, differences, exitOf, isRoot, killAllIn, prefix, sleep, view, type KernelView } from './lib/rig.js';
+import { CONFIG_A, CONFIG_B, multiHost, renamedShims, type MultiHost, type Net } from '../support/multi-daemon.js';
+import { childrenOf, converge, daemon, differences, exitOf, isRoot, killAllIn, prefix, sleep, view, type KernelView } from '../support/reliability-rig.js';
 import { rng } from '../fake/prng.js';
 
 const CONVERGE_MS = 5000;

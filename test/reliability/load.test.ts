@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { DaemonProcess } from '../support/daemon-process.js';
 import {
   addNic, client, converge, createLab, daemon, isRoot, killAllIn, prefix, procStats, sleep, startBus, type Client, type Lab, type PrivateBus, type WantShim, teardown,
-} from './lib/rig.js';
+} from '../support/reliability-rig.js';
 
 const lanText = (host: number): string => `[Network]
 Name=lan

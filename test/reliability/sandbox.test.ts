@@ -23,7 +23,7 @@ import { openNotifySocket, type NotifySocket } from '../support/notify-socket.js
 import {
   MANAGER_IFACE, MANAGER_PATH, childrenOf, client, cmdline, converge, createLab, exitOf, isRoot, killAllIn, prefix, sleep, startBus, track, view,
   type Client, type Lab, type PrivateBus, type WantShim, LAN_WANT,
-} from './lib/rig.js';
+} from '../support/reliability-rig.js';
 import { LAN_DROPIN } from '../support/dropins.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;

@@ -1,7 +1,7 @@
 // Extra hosts on the lab's LAN switch for the LAN tests: a "foreign host" is a
 // namespace with a veth into the lab's bridge, an address and a known MAC.
 
-import { exec, LAN, nsRun, type Lab } from '../support/lab.js';
+import { exec, LAN, nsRun, type Lab } from './lab.js';
 
 /** The README's flat LAN as network `10-lan`: shim docker-link with 192.168.88.192 on enp3s0. */
 export const README_LAN = `[Network]

@@ -6,10 +6,10 @@
 // It prints one JSON line: what came back, by error name, and anything wrong.
 
 import { DBusError, Message, Variant, sessionBus } from 'dbus-next';
-import { INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES, inSignature, type InterfaceSpec } from '../../../src/bus/api.js';
-import { BUS_NAME, MANAGER_PATH, networkPath } from '../../../src/bus/index.js';
-import { argBytes } from '../../../src/bus/errors.js';
-import { rng, type Rng } from '../../fake/prng.js';
+import { INTROSPECTABLE, MANAGER, NETWORK, OBJECT_MANAGER, PEER, PROPERTIES, inSignature, type InterfaceSpec } from '../../src/bus/api.js';
+import { BUS_NAME, MANAGER_PATH, networkPath } from '../../src/bus/index.js';
+import { argBytes } from '../../src/bus/errors.js';
+import { rng, type Rng } from '../fake/prng.js';
 
 export interface FuzzReport {
   calls: number;

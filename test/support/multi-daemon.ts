@@ -5,7 +5,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addNic, createLab, exec, view, type Lab, type WantShim } from './rig.js';
+import { addNic, createLab, exec, view, type Lab, type WantShim } from './reliability-rig.js';
 
 export const NICS = ['enp3s0', 'enp4s0', 'enp5s0'] as const;
 

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Message, sessionBus, type MessageBus } from 'dbus-next';
-import { createLab, exec, nsRun, type Lab } from '../../support/lab.js';
-import { startDaemon, type DaemonProcess, type StartOptions } from '../../support/daemon-process.js';
+import { createLab, exec, nsRun, type Lab } from './lab.js';
+import { startDaemon, type DaemonProcess, type StartOptions } from './daemon-process.js';
 
 export { exec, nsRun, type Lab };
-export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 export const isRoot = process.getuid?.() === 0;
 
 /** What the README's drop-in (test/support/dropins.ts LAN_DROPIN) must leave in the NAS. */

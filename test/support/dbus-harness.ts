@@ -13,7 +13,7 @@ import { after, before } from 'node:test';
 import { Message, sessionBus } from 'dbus-next';
 
 /** Repository root, from dist/test/dbus/. */
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 export const STUB = `${REPO}dist/test/fixtures/bus/stub-daemon.js`;
 export const CTL = `${REPO}dist/src/cli/flatnetctl.js`;
 export const BUS_NAME = 'org.flatnet.flatnet1';

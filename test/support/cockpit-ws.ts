@@ -5,8 +5,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { exec } from '../../support/lab.js';
-import { waitUntil } from '../../support/wait.js';
+import { exec } from './lab.js';
+import { waitUntil } from './wait.js';
 
 export const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
 export const COCKPIT_BRIDGE = '/usr/bin/cockpit-bridge';
