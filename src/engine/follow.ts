@@ -39,6 +39,11 @@ export interface FollowDeps {
   pending?: (socket: string) => PendingStore;
 }
 
+/** The loop has made the parent and the shim: configured, degraded, or
+ *  probing (only the shim's own address waits for the LAN's answer, which the
+ *  containers' interfaces do not need). */
+const restored = (state: string): boolean => state === 'configured' || state === 'degraded' || state === 'probing';
+
 export class EngineFollower implements EngineView {
   private readonly d: FollowDeps;
   private readonly sessions: EngineSession[] = [];
@@ -89,7 +94,7 @@ export class EngineFollower implements EngineView {
   /** A parent the loop has restored, whose containers may be re-attached. */
   private liveParent(name: string): { name: string; ifIndex: number } | null {
     const s = this.d.host.network(name);
-    if (s === undefined || s.parentIfIndex <= 0 || (s.state !== 'configured' && s.state !== 'degraded')) return null;
+    if (s === undefined || s.parentIfIndex <= 0 || !restored(s.state)) return null;
     return this.d.host.reattachWanted(name) ? { name: s.parent, ifIndex: s.parentIfIndex } : null;
   }
 
@@ -100,7 +105,7 @@ export class EngineFollower implements EngineView {
     const s = this.d.host.network(name);
     // Once the loop has done its part (the parent and the shim restored, or as far as
     // they can be: degraded), not while it waits for the parent or the network is down.
-    if (s === undefined || s.parentIfIndex <= 0 || (s.state !== 'configured' && s.state !== 'degraded')) return;
+    if (s === undefined || s.parentIfIndex <= 0 || !restored(s.state)) return;
     const before = this.parentIndex.get(name);
     this.parentIndex.set(name, s.parentIfIndex);
     if (before === s.parentIfIndex) return;
