@@ -22,6 +22,8 @@ export interface RoundInput extends NetworksInForce {
    *  addresses not yet probed free, or held by another host, taken out.
    *  The kernel checks still see every address; absent = networks. */
   vetted?: readonly NetworkConfig[];
+  /** checkKernel(networks, observed), when the caller needed it first (the loop asks the LAN only for networks the checks allow). */
+  checked?: KernelVerdicts;
 }
 
 /** What the kernel refused earlier in a run, and what the loop decided about it. */
@@ -79,15 +81,21 @@ function kernelChecks(networks: readonly NetworkConfig[], k: KernelIndex, observ
   return out;
 }
 
-/** The networks the kernel checks keep as they are (their links untouched). */
-export function refusedByChecks(networks: readonly NetworkConfig[], observed: Observed): Set<string> {
-  return new Set(kernelChecks(networks, indexKernel(observed), observed).keys());
+/** The kernel checks of one round: the observed kernel indexed, and the networks they refuse, with why. */
+export interface KernelVerdicts {
+  index: KernelIndex;
+  /** The networks the checks keep as they are (their links untouched). */
+  refused: Map<string, Diagnostic[]>;
+}
+
+export function checkKernel(networks: readonly NetworkConfig[], observed: Observed): KernelVerdicts {
+  const index = indexKernel(observed);
+  return { index, refused: kernelChecks(networks, index, observed) };
 }
 
 export function planRound(input: RoundInput): Round {
   const { observed } = input;
-  const k = indexKernel(observed);
-  const checks = kernelChecks(input.networks, k, observed);
+  const { index: k, refused: checks } = input.checked ?? checkKernel(input.networks, observed);
   const rolledBack = new Set(input.refused?.rolledBack ?? []);
   const built = buildDesired({
     networks: (input.vetted ?? input.networks).filter((n) => !rolledBack.has(n.name)),

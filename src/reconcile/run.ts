@@ -11,7 +11,7 @@ import type { NetworksInForce } from '../plan/desired.js';
 import type { Observed } from '../model/observed.js';
 import { aliasNetworks } from '../model/ownership.js';
 import { describeOp, opLink, type Op } from '../plan/ops.js';
-import { planRound, refusedByChecks, type Verdict } from '../plan/round.js';
+import { checkKernel, planRound, type Verdict } from '../plan/round.js';
 import type { Logger } from '../log.js';
 
 /** What a run makes true (plan/desired.ts). */
@@ -88,12 +88,13 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
   let lanProbing = new Map<string, string[]>();
   for (;;) {
     rounds++;
+    const checked = checkKernel(input.networks, observed);
     let vetted: NetworkConfig[] | undefined;
     if (opts.vet !== undefined) {
       // The LAN's word on the shims' addresses (src/lan/guard.ts): an address
       // not yet probed free, or held by another host, is left out of the round.
       // Nothing is asked for a network the kernel checks keep as it is.
-      const skip = new Set([...input.down, ...input.frozen, ...refusedFrozen, ...rolledBack, ...refusedByChecks(input.networks, observed)]);
+      const skip = new Set([...input.down, ...input.frozen, ...refusedFrozen, ...rolledBack, ...checked.refused.keys()]);
       const answer = await opts.vet(input.networks.filter((n) => !skip.has(n.name)), observed);
       const byName = new Map(answer.networks.map((n) => [n.name, n] as const));
       vetted = input.networks.map((n) => byName.get(n.name) ?? n);
@@ -101,7 +102,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
       lanProbing = answer.probing;
     }
     const round = planRound({
-      ...input, observed, refused: { frozen: [...refusedFrozen], rolledBack: [...rolledBack] }, ...(vetted === undefined ? {} : { vetted }),
+      ...input, observed, checked, refused: { frozen: [...refusedFrozen], rolledBack: [...rolledBack] }, ...(vetted === undefined ? {} : { vetted }),
     });
     desired = round.desired;
     const { plan } = round;
