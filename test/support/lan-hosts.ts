@@ -1,7 +1,13 @@
 // Extra hosts on the lab's LAN switch for the LAN tests: a "foreign host" is a
 // namespace with a veth into the lab's bridge, an address and a known MAC.
 
-import { exec, LAN, nsRun, type Lab } from './lab.js';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLab, exec, LAN, nsRun, type Lab } from './lab.js';
+import { startDaemon, type DaemonProcess } from './daemon-process.js';
+import { startDemoBus, type DemoBus } from './private-bus.js';
+import { openNotifySocket, type NotifySocket } from './notify-socket.js';
 
 /** The README's flat LAN as network `10-lan`: shim docker-link with 192.168.88.192 on enp3s0. */
 export const README_LAN = `[Network]
@@ -37,4 +43,36 @@ export async function addrs4(ns: string, dev: string): Promise<string[]> {
   if (r.code !== 0 || r.stdout.trim() === '') return [];
   const a = JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number; family: string }[] }[];
   return a.flatMap((x) => x.addr_info.filter((i) => i.family === 'inet').map((i) => `${i.local}/${i.prefixlen}`));
+}
+
+/** A lab with `10-lan.conf` in a drop-in directory the private bus's policy may read, that bus, a notify socket, and the daemon once start() is called. */
+export interface BusLab { lab: Lab; bus: DemoBus; notify: NotifySocket; daemon: DaemonProcess | undefined; start(): DaemonProcess; destroy(): Promise<void> }
+
+export async function busLab(tag: string, clients: number, conf = README_LAN): Promise<BusLab> {
+  const dir = mkdtempSync(join(tmpdir(), 'fnt-lan-'));
+  chmodSync(dir, 0o755);
+  const dropins = join(dir, 'd');
+  mkdirSync(dropins);
+  writeFileSync(join(dropins, '10-lan.conf'), conf);
+  const parts: { lab?: Lab; bus?: DemoBus; notify?: NotifySocket; daemon?: DaemonProcess } = {};
+  const destroy = async (): Promise<void> => {
+    await parts.daemon?.stop('SIGKILL');
+    parts.bus?.stop();
+    parts.notify?.close();
+    await parts.lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const lab = parts.lab = await createLab(`fnt-${process.pid}-${tag}`, clients);
+    const bus = parts.bus = await startDemoBus(dir);
+    const notify = parts.notify = await openNotifySocket();
+    return {
+      lab, bus, notify, destroy,
+      get daemon() { return parts.daemon; },
+      start: () => (parts.daemon = startDaemon({ netns: lab.nas, configDirs: [dropins], notifySocket: notify.path, extraArgs: [], env: bus.env })),
+    };
+  } catch (e) {
+    await destroy(); // nothing of a half-made lab is left behind
+    throw e;
+  }
 }
