@@ -13,10 +13,10 @@
 // a missed target is reported, not fatal, unless --strict.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IncorrectError } from './lib/check.js';
 import { daemonBuilt, DAEMON_JS, type BenchNode } from './lib/daemon.js';
@@ -140,17 +140,30 @@ async function benchNodes(specs: string[], work: string): Promise<BenchNode[]> {
     const spec = noCache ? nodeSpec.slice(0, -':no-cache'.length) : nodeSpec;
     const node = /^\d+$/.test(spec) ? (await nodeRuntime(Number(spec))).node : spec;
     const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
-    const other = entry === undefined ? {} : { entry, entryLabel: entryCommit(entry) };
+    const other = entry === undefined ? {} : { entry, entryLabel: entryCommit(entry), flags: await flagsOf(entry) };
     if (noCache) {
       out.push({ version: `${version} (no cache)`, node, cacheDir: null, ...other });
       continue;
     }
     const cacheDir = join(work, `cache-${i}-${version}`);
     mkdirSync(cacheDir, { recursive: true });
-    execFileSync(node, [...NODE_FLAGS, entry ?? DAEMON_JS, '--version'], { env: { ...process.env, CACHE_DIRECTORY: cacheDir }, stdio: 'ignore' });
+    execFileSync(node, [...(other.flags ?? NODE_FLAGS), entry ?? DAEMON_JS, '--version'], { env: { ...process.env, CACHE_DIRECTORY: cacheDir }, stdio: 'ignore' });
     out.push({ version, node, cacheDir, ...other });
   }
   return out;
+}
+
+/**
+ * Node's flags for another build's entry, as its launchers gave them: its own
+ * node-flags.js (dist/src/ and dist/bundle/ sit side by side), else this tree's.
+ */
+async function flagsOf(entry: string): Promise<readonly string[]> {
+  for (const f of [join(dirname(entry), 'node-flags.js'), join(dirname(entry), '../src/node-flags.js')]) {
+    if (!existsSync(f)) continue;
+    const m = (await import(pathToFileURL(f).href)) as { NODE_FLAGS?: unknown };
+    if (Array.isArray(m.NODE_FLAGS) && m.NODE_FLAGS.every((x) => typeof x === 'string')) return m.NODE_FLAGS as string[];
+  }
+  return NODE_FLAGS;
 }
 
 /** The commit checked out where `entry` lives (a scratch worktree of an older commit), else its path. */

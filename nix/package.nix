@@ -11,6 +11,7 @@
 , pkg-config
 , pandoc
 , makeWrapper
+, esbuild
 , iproute2
 , iputils
 , coreutils
@@ -42,7 +43,12 @@ buildNpmPackage {
   # native/notify (Node-API) is built by node-gyp, which needs python, against
   # this derivation's own nodejs (npmConfigHook sets npm_config_nodedir to it):
   # the addon and the node that runs it come from the same build.
-  nativeBuildInputs = [ python3 pkg-config pandoc makeWrapper ];
+  nativeBuildInputs = [ python3 pkg-config pandoc makeWrapper esbuild ];
+
+  # `npm run build` bundles the daemon (scripts/bundle.mjs) with nixpkgs'
+  # esbuild: the one npm fetched for package-lock.json is a prebuilt binary for
+  # other systems' loaders.
+  env.ESBUILD = "${esbuild}/bin/esbuild";
 
   # npmConfigHook installs with --ignore-scripts; the package's own install
   # script is the addon's build.
@@ -51,7 +57,7 @@ buildNpmPackage {
     test -f native/notify/build/Release/flatnetd_notify.node
   '';
 
-  # `npm run build` (tsc) fills dist/; the default install step would pack the
+  # `npm run build` (tsc, then the bundle) fills dist/; the default install step would pack the
   # package with npm, which leaves dist/ out (.gitignore), so install by hand.
   dontNpmInstall = true;
 
@@ -62,14 +68,14 @@ buildNpmPackage {
     lib=$out/lib/flatnetd
     mkdir -p $lib/dist $out/bin
     cp -r package.json node_modules $lib/
-    cp -r dist/src $lib/dist/
+    cp -r dist/src dist/bundle $lib/dist/
     install -Dm755 native/notify/build/Release/flatnetd_notify.node \
       $lib/native/notify/build/Release/flatnetd_notify.node
 
     # The daemon runs `ip` and `arping` (iputils: ARP probes before a shim's address is used) from PATH.
-    # Node flags as in src/node-flags.ts.
+    # Node flags as in src/node-flags.ts (none).
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetd \
-      --add-flags "--max-semi-space-size=1 $lib/dist/src/flatnetd.js" \
+      --add-flags $lib/dist/bundle/flatnetd.js \
       --prefix PATH : ${lib.makeBinPath [ iproute2 iputils ]}
     makeWrapper ${nodejs}/bin/node $out/bin/flatnetctl \
       --add-flags $lib/dist/src/cli/flatnetctl.js \

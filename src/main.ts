@@ -2,34 +2,33 @@
 // Composition root: the only place that reads process.* and builds the
 // adapters (kernel, config loader, notifier, bus) the daemon is given.
 
-import { checkOwnFdLimit } from './fd-limit.js';
-import type { DaemonOptions } from './args.js';
-import type { Logger } from './log.js';
+import { readFile } from 'node:fs/promises';
+import { USAGE, UsageError, parseDaemonArgs, type DaemonOptions } from './args.js';
+import { describeError } from './errors.js';
+import { bootThenOffLoop } from './config/load-off-loop.js';
+import { IpRoute2Kernel } from './kernel/iproute2.js';
+import { takeInstanceLock, unitFromCgroup } from './instance-lock.js';
+import { createLogger, guardStream, type Logger } from './log.js';
+import { systemdNotifier } from './notify.js';
+import { Daemon } from './reconcile/daemon.js';
+import { debounce } from './watch/debounce.js';
+import { packageVersion } from './version.js';
+import { ArpingArp } from './lan/arping.js';
+import { BoundedArp } from './lan/bounded.js';
+import { AddressGuard } from './lan/guard.js';
+import { RaPolicy } from './lan/ra.js';
+import { runScan } from './lan/scanner.js';
+import { ProcSysIpv6Conf } from './lan/proc-sys.js';
+import { setFlagsFromString } from 'node:v8';
+import { YOUNG_GENERATION_CAP } from './node-flags.js';
 import type { BusAttachment } from './bus-attach.js';
 import type { ScanPlan } from './lan/scan.js';
 
-// Before the rest is loaded (below, not as static imports, which Node fetches
-// many at a time before any code runs): too few file descriptors is one line.
-const fdProblem = checkOwnFdLimit();
-if (fdProblem !== null) {
-  process.stderr.write(`flatnetd: ${fdProblem}\n`);
-  process.exit(1);
-}
-
-// Only what the first reconcile and READY=1 need: every module is resolved,
-// read and compiled before the first link is looked at. The bus, the drop-in
-// watch, the engines and the test hook below are loaded when they are used.
-const [
-  { readFile }, { USAGE, UsageError, parseDaemonArgs }, { describeError }, { bootThenOffLoop }, { IpRoute2Kernel },
-  { takeInstanceLock, unitFromCgroup }, { createLogger, guardStream },
-  { systemdNotifier }, { Daemon }, { debounce }, { packageVersion },
-  { ArpingArp }, { BoundedArp }, { AddressGuard }, { RaPolicy }, { runScan }, { ProcSysIpv6Conf },
-] = await Promise.all([
-  import('node:fs/promises'), import('./args.js'), import('./errors.js'), import('./config/load-off-loop.js'), import('./kernel/iproute2.js'),
-  import('./instance-lock.js'), import('./log.js'),
-  import('./notify.js'), import('./reconcile/daemon.js'), import('./watch/debounce.js'), import('./version.js'),
-  import('./lan/arping.js'), import('./lan/bounded.js'), import('./lan/guard.js'), import('./lan/ra.js'), import('./lan/scanner.js'), import('./lan/proc-sys.js'),
-]);
+// Only what the first reconcile and READY=1 need is imported above (the entry,
+// flatnetd.ts, checked the file descriptors before loading this): the bus,
+// the drop-in watch, the engines and the test hook below are loaded when they
+// are used, and the shipped bundle (scripts/bundle.mjs) keeps them in chunks
+// of their own.
 
 /** The reliability tier's kill-after-k-ops hook (src/kernel/fault.ts), loaded only when its variable is set. */
 async function faultHook(env: NodeJS.ProcessEnv): Promise<typeof import('./kernel/fault.js') | null> {
@@ -182,6 +181,12 @@ async function run(opts: DaemonOptions): Promise<void> {
       log.error(`engine: cannot follow the container engines: ${describeError(e)}; going on without them`);
     }
   }
+  // Up, and what it runs on is loaded (a flag set earlier would have cost the
+  // built-in modules loaded after it their code cache): from here the young
+  // generation stays the size it is.
+  await watching;
+  setFlagsFromString(YOUNG_GENERATION_CAP);
+  log.debug(`V8's young generation is held at its size from here (${YOUNG_GENERATION_CAP})`);
 }
 
 try {

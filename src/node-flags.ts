@@ -1,14 +1,24 @@
 // How Node is started for flatnetd, in one place: the launchers
 // (debian/bin/flatnetd, nix/package.nix, the VM tier's) and every harness that
 // starts the daemon (test/support, bench) pass exactly these; a packaging test
-// holds them to it.
-//
-// --max-semi-space-size=1: V8's young generation otherwise grows to 16 MiB a
-// half under the allocation of each reconcile's dumps, and RSS kept climbing
-// over a thousand heals; capped at 1 MiB it levels off, at no cost in heal time (docs/benchmarks.md has both). It costs some
-// start-up (any V8 heap flag does: Node's built-in modules then compile
-// without their code cache); the memory saved for good is the better deal.
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+// holds them to it. None today: see YOUNG_GENERATION_CAP for why the one V8
+// flag the daemon needs is set from inside once it is up.
+export const NODE_FLAGS: readonly string[] = [];
+
+/**
+ * V8's young generation otherwise grows to 16 MiB a half under the
+ * allocation of each reconcile's dumps, and RSS kept climbing over a thousand
+ * heals (issue 6); held at its starting size it levels off, at no cost in
+ * heal time (docs/benchmarks.md has both). It used to be
+ * `--max-semi-space-size=1` on node's command line, but any V8 flag given
+ * there (or set before a built-in module is loaded) makes Node compile its
+ * built-in modules without their embedded code cache, which was most of the
+ * difference between the daemon's start and a bare `node` (issue 18). So the
+ * daemon starts with V8's defaults and, once it is up and has loaded what it
+ * needs, stops the young generation from growing: V8 reads the growth factor
+ * each time it would grow the space.
+ */
+export const YOUNG_GENERATION_CAP = '--semi-space-growth-factor=1';
 
 /**
  * Node's on-disk compile cache (Node >= 22.1), in the directory the unit

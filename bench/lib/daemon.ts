@@ -1,4 +1,4 @@
-// flatnetd (dist/src/flatnetd.js, as the launchers) started inside a bench namespace the way
+// flatnetd (dist/bundle/flatnetd.js, as the launchers) started inside a bench namespace the way
 // systemd starts it on a host: NOTIFY_SOCKET and WATCHDOG_USEC set (the unit
 // has WatchdogSec=1min), no bus, its log kept line by line with the time each
 // line arrived.
@@ -12,7 +12,7 @@ import type { NotifySocket } from './notify.js';
 import { sleep } from './sh.js';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 
-export const DAEMON_JS = fileURLToPath(new URL('../../src/flatnetd.js', import.meta.url));
+export const DAEMON_JS = fileURLToPath(new URL('../../bundle/flatnetd.js', import.meta.url));
 
 /** One kernel write, as describeOp (src/plan/ops.ts) words it in the info log. */
 export const WRITE_LINE_RE = /^(?:<\d>)?(?:create|set|delete|add|remove) \S/;
@@ -39,6 +39,8 @@ export interface BenchNode {
   entry?: string;
   /** What that entry is, for the tables (`b6252fe`); absent for DAEMON_JS. */
   entryLabel?: string;
+  /** Node's flags for that entry, as its own build's launchers gave them (its node-flags.js); default NODE_FLAGS. */
+  flags?: readonly string[];
 }
 
 export interface DaemonOptions {
@@ -74,7 +76,7 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   delete env['CACHE_DIRECTORY'];
   if (o.node?.cacheDir) env['CACHE_DIRECTORY'] = o.node.cacheDir;
   const args = [
-    o.node?.node ?? process.execPath, ...NODE_FLAGS, o.node?.entry ?? DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
+    o.node?.node ?? process.execPath, ...(o.node?.flags ?? NODE_FLAGS), o.node?.entry ?? DAEMON_JS, '--config-dir', o.configDir, '--no-bus',
     '--log-level', o.logLevel ?? 'info', '--parent-wait', '5',
     ...(o.debounceMs !== undefined ? ['--debounce-ms', String(o.debounceMs)] : []),
     ...(o.extraArgs ?? []),
@@ -108,10 +110,10 @@ export function startDaemon(ns: string, o: DaemonOptions): BenchDaemon {
   };
 }
 
-/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running flatnetd.js (main.js in older builds). */
+/** The daemon's command line from /proc: proves the pid we read RSS and CPU from is node running flatnetd.js (bundle/ or src/; main.js in older builds). */
 export function isDaemonPid(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('src/flatnetd.js') || a.endsWith('src/main.js'));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('/flatnetd.js') || a.endsWith('src/main.js'));
   } catch {
     return false;
   }

@@ -7,7 +7,7 @@
 //   recipe, same work baseline.sh on parents that already exist: exactly the
 //                     work flatnetd does here (it cannot create a veth; on a
 //                     real host it would also create the 802.1Q parent)
-//   flatnetd          node dist/src/main.js → READY=1 on our NOTIFY_SOCKET
+//   flatnetd          node dist/bundle/flatnetd.js → READY=1 on our NOTIFY_SOCKET
 //   flatnetd, no ARP  the same with --no-arp-probe: what asking the LAN before
 //                     assigning shim addresses (RFC 5227, issue 17) costs
 //   floor             what no Node daemon writing through iproute2 can beat:
@@ -89,10 +89,10 @@ async function recipe(ctx: Ctx, n: number, parents: 'create' | 'existing'): Prom
 }
 
 /** `ip netns exec NS node <flags> -e 0`: Node's own start and exit, as the daemon is started. */
-async function nodeStart(ctx: Ctx, node: string = process.execPath): Promise<number> {
+async function nodeStart(ctx: Ctx, node: string = process.execPath, flags: readonly string[] = NODE_FLAGS): Promise<number> {
   const ns = await createNs('cold-node');
   try {
-    const r = await run([...nsExec(ns), node, ...NODE_FLAGS, '-e', '0']);
+    const r = await run([...nsExec(ns), node, ...flags, '-e', '0']);
     if (r.code !== 0) throw new Error(`node -e 0 exited ${r.code}: ${r.stderr.trim()}`);
     return r.ms;
   } finally {
@@ -173,7 +173,7 @@ export async function coldStart(ctx: Ctx, n: number, rounds: number): Promise<Co
     }
     if (!ctx.baselineOnly) {
       floorNode.push(await nodeStart(ctx, ctx.nodes[0]?.node));
-      for (const o of others) o.bare.push(await nodeStart(ctx, o.node.node));
+      for (const o of others) o.bare.push(await nodeStart(ctx, o.node.node, o.node.flags));
       floorBatch.push(await oneBatch(ctx, n));
     }
     const last = (k: Kind): string => (samples[k].length ? `${(samples[k][samples[k].length - 1] ?? 0).toFixed(0)} ms` : '-');

@@ -125,7 +125,7 @@ test('the .deb installs the program, the unit and drop-ins, D-Bus policy, man pa
   const c = contents(d);
   const files = [
     './usr/bin/flatnetd', './usr/bin/flatnetctl',
-    './usr/lib/flatnetd/package.json', './usr/lib/flatnetd/dist/src/main.js', './usr/lib/flatnetd/dist/src/flatnetd.js', './usr/lib/flatnetd/dist/src/cli/flatnetctl.js',
+    './usr/lib/flatnetd/package.json', './usr/lib/flatnetd/dist/src/main.js', './usr/lib/flatnetd/dist/bundle/flatnetd.js', './usr/lib/flatnetd/dist/bundle/load-worker.js', './usr/lib/flatnetd/dist/src/cli/flatnetctl.js',
     './usr/lib/flatnetd/native/notify/build/Release/flatnetd_notify.node',
     './usr/lib/flatnetd/node_modules/dbus-next/package.json',
     './usr/lib/flatnetd/node_modules/ipaddr.js/package.json',
@@ -190,7 +190,7 @@ test('the extracted program starts with only its bundled modules: flatnetd --ver
   if (d === null) return;
   const x = extract(d, 'data');
   const lib = join(x, 'usr/lib/flatnetd');
-  const v = run('node', [join(lib, 'dist/src/main.js'), '--version'], { cwd: x });
+  const v = run('node', [join(lib, 'dist/bundle/flatnetd.js'), '--version'], { cwd: x });
   assert.equal(v.code, 0, v.stderr);
   assert.equal(v.stdout.trim(), `flatnetd ${version}`);
   const h = run('node', [join(lib, 'dist/src/cli/flatnetctl.js'), '--help'], { cwd: x });
@@ -205,7 +205,7 @@ test('the extracted program starts with only its bundled modules: flatnetd --ver
   assert.equal(l.code, 0, l.stderr);
   assert.equal(l.stdout.trim(), 'loaded');
   const wrapper = readFileSync(join(x, 'usr/bin/flatnetd'), 'utf8');
-  assert.ok(wrapper.includes(`exec /usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/flatnetd/dist/src/flatnetd.js "$@"`), wrapper);
+  assert.ok(wrapper.includes(`${['exec', '/usr/bin/node', ...NODE_FLAGS, '/usr/lib/flatnetd/dist/bundle/flatnetd.js'].join(' ')} "$@"`), wrapper);
 });
 
 test('the packaged notify addon loads and sends under every supported Node major, not only the one that built it', async (t) => {

@@ -299,11 +299,12 @@ interface PackageEval {
   npmDeps: { importNpmLockArgs: { package: { name: string }; packageLock: { packages: Record<string, LockModule> } } };
   preBuild: string;
   installPhase: string;
+  env: { ESBUILD: string };
 }
 
 test('nix/package.nix takes the npm modules through importNpmLock: no npmDepsHash, every module fetched by the lock\'s own integrity', (t) => {
   if (!have('nix-instantiate')) return t.skip(NEED_NIX);
-  const r = nixEval(`let r = import ${FIX}/eval-package.nix; in { hasNpmDepsHash = r ? npmDepsHash; inherit (r) npmConfigHook npmDeps preBuild installPhase; }`) as PackageEval;
+  const r = nixEval(`let r = import ${FIX}/eval-package.nix; in { hasNpmDepsHash = r ? npmDepsHash; inherit (r) npmConfigHook npmDeps preBuild installPhase env; }`) as PackageEval;
   assert.equal(r.hasNpmDepsHash, false, 'no npmDepsHash (lib.fakeHash made every first build fail)');
   assert.equal(r.npmConfigHook, 'importNpmLock.npmConfigHook');
   assert.equal(r.npmDeps.importNpmLockArgs.package.name, 'flatnetd');
@@ -323,6 +324,9 @@ test('nix/package.nix takes the npm modules through importNpmLock: no npmDepsHas
   // The addon is built in the derivation, against its own nodejs, and installed beside dist/.
   assert.match(r.preBuild, /npm run-script install/);
   assert.match(r.installPhase, /native\/notify\/build\/Release\/flatnetd_notify\.node/);
+  // The daemon ships bundled (scripts/bundle.mjs) by nixpkgs' esbuild, not the prebuilt binary npm fetched.
+  assert.equal(r.env.ESBUILD, '/nix/store/00000000000000000000000000000000-esbuild/bin/esbuild');
+  assert.match(r.installPhase, /cp -r dist\/src dist\/bundle \$lib\/dist\//);
 });
 
 test('nix/package.nix installs every file the Debian package installs (units, bus policy and interfaces, polkit action, udev, completions)', () => {

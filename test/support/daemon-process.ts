@@ -1,4 +1,4 @@
-// Starts the real flatnetd (dist/src/flatnetd.js, as the launchers do) inside a network namespace, the
+// Starts the real flatnetd (dist/bundle/flatnetd.js, as the launchers do) inside a network namespace, the
 // way systemd would start it on a host, and keeps its log for assertions.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 
-export const DAEMON_JS = fileURLToPath(new URL('../../src/flatnetd.js', import.meta.url));
+export const DAEMON_JS = fileURLToPath(new URL('../../bundle/flatnetd.js', import.meta.url));
 
 export interface DaemonProcess {
   proc: ChildProcess;

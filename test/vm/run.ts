@@ -85,7 +85,7 @@ const BOOTS: Boot[] = [
 ];
 
 function daemonMissing(): string | null {
-  if (!existsSync(join(repo, 'dist/src/main.js'))) return 'flatnetd is not built: dist/src/main.js missing (npm run build)';
+  if (!existsSync(join(repo, 'dist/bundle/flatnetd.js'))) return 'flatnetd is not built: dist/bundle/flatnetd.js missing (npm run build)';
   if (!existsSync(join(repo, 'systemd/flatnetd.service')) && debPath() === null) return 'neither systemd/flatnetd.service nor a .deb in dist/deb/';
   return null;
 }

@@ -38,7 +38,7 @@ else
       name=${src##*/}
       mkdir -p "/$dest"
       case "$src" in
-        debian/bin/flatnetd) printf '#!/bin/sh\nexec /usr/bin/node --max-semi-space-size=1 %s/dist/src/main.js "$@"\n' "$REPO" >"/$dest/$name"; chmod 755 "/$dest/$name" ;;
+        debian/bin/flatnetd) printf '#!/bin/sh\nexec /usr/bin/node %s/dist/bundle/flatnetd.js "$@"\n' "$REPO" >"/$dest/$name"; chmod 755 "/$dest/$name" ;;
         debian/bin/flatnetctl) printf '#!/bin/sh\nexec /usr/bin/node %s/dist/src/cli/flatnetctl.js "$@"\n' "$REPO" >"/$dest/$name"; chmod 755 "/$dest/$name" ;;
         *) cp "$REPO/$src" "/$dest/$name" ;;
       esac
@@ -49,7 +49,7 @@ else
     mkdir -p /etc/systemd/system/docker.service.d /etc/dbus-1/system.d
     cp "$REPO"/systemd/docker.service.d/*.conf /etc/systemd/system/docker.service.d/
     cp "$REPO/dbus/org.flatnet.flatnet1.conf" /etc/dbus-1/system.d/
-    printf '#!/bin/sh\nexec /usr/bin/node --max-semi-space-size=1 %s/dist/src/main.js "$@"\n' "$REPO" >/usr/bin/flatnetd
+    printf '#!/bin/sh\nexec /usr/bin/node %s/dist/bundle/flatnetd.js "$@"\n' "$REPO" >/usr/bin/flatnetd
     printf '#!/bin/sh\nexec /usr/bin/node %s/dist/src/cli/flatnetctl.js "$@"\n' "$REPO" >/usr/bin/flatnetctl
     chmod 755 /usr/bin/flatnetd /usr/bin/flatnetctl
     echo "installed the unit, drop-in, policy and wrappers (no debian/flatnetd.install)" >>$LOG
