@@ -52,8 +52,8 @@ const r = spawnSync(esbuild, [
   ...entries,
   '--bundle', '--splitting', '--format=esm', '--platform=node', '--target=node20',
   '--packages=external',
-  // Class and function names stay what the source says (logs and errors may show them).
-  '--keep-names',
+  // No --keep-names: it wraps every function expression in a call that sets
+  // its name, on hot paths too, and nothing here reads a function's name.
   '--sourcemap',
   `--outdir=${out}`, '--entry-names=[name]', '--chunk-names=[name]-[hash]',
   `--metafile=${join(out, 'meta.json')}`,
