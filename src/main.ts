@@ -80,7 +80,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   if (lock.warning !== null) log.warning(lock.warning);
   const { notifier, fallback } = systemdNotifier(process.env, { onError: (e) => log.warning(e) });
   if (fallback !== null) log.warning(`the notify addon did not load (${fallback}); telling systemd through systemd-notify(1) instead, which it believes only with NotifyAccess=all`);
-  const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l) });
+  const ipKernel = new IpRoute2Kernel({ ...(opts.netns !== undefined ? { netns: opts.netns } : {}), viewMinLinks: opts.viewMinLinks, onLog: (l) => log.debug(l), booting: true });
   // Every way out ends the ip processes we started (the event monitor, the
   // living dump session, the writer started ahead): an orphaned `ip monitor`
   // would outlive us in the unit's cgroup or, without systemd, forever.
@@ -170,6 +170,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   }
   const readSince = Date.now();
   await daemon.start();
+  ipKernel.started();
   startWatching(readSince);
   // The engines start after flatnetd (docker.service is ordered after the
   // network): following them is kept off the boot path, like the watch.

@@ -90,29 +90,45 @@ export function runIp(ip: string, args: readonly string[], input?: string): Prom
 /** One process kept started ahead. take() hands it over (or a new one if it
  *  died) and starts the next on the following turn of the event loop, once
  *  the caller's request has gone out: ip works on that meanwhile, on another
- *  CPU, and the caller never waits for a spawn. */
+ *  CPU, and the caller never waits for a spawn. A held Spare starts none
+ *  ahead until release(): at boot, a spawn for a later apply would only delay
+ *  READY=1 (starting a process blocks the event loop). */
 export class Spare<T> {
   readonly #make: () => T;
   readonly #usable: (t: T) => boolean;
   readonly #drop: (t: T) => void;
   #next: T | null = null;
   #closed = false;
+  #held: boolean;
 
-  constructor(make: () => T, usable: (t: T) => boolean, drop: (t: T) => void) {
+  constructor(make: () => T, usable: (t: T) => boolean, drop: (t: T) => void, opts: { held?: boolean } = {}) {
     this.#make = make;
     this.#usable = usable;
     this.#drop = drop;
+    this.#held = opts.held ?? false;
   }
 
   take(): T {
     const t = this.#next;
     this.#next = null;
-    setImmediate(() => {
-      if (!this.#closed && this.#next === null) this.#next = this.#make();
-    });
+    this.#ahead();
     if (t !== null && this.#usable(t)) return t;
     if (t !== null) this.#drop(t);
     return this.#make();
+  }
+
+  /** Starts keeping one ahead (a held Spare). */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#ahead();
+  }
+
+  #ahead(): void {
+    if (this.#held) return;
+    setImmediate(() => {
+      if (!this.#closed && !this.#held && this.#next === null) this.#next = this.#make();
+    });
   }
 
   close(): void {

@@ -30,6 +30,9 @@ export interface IpRoute2Options {
   viewMinLinks?: number;
   /** Announces a link's addresses after its MAC was changed (default: arping, announce.ts); null: never. */
   announce?: Announce | null;
+  /** The daemon's boot: start the dump session now (it comes up while the
+   *  drop-ins are read), and no spare ip ahead of need until started(). */
+  booting?: boolean;
 }
 
 const MONITOR_BACKOFF_MIN_MS = 100;
@@ -102,18 +105,26 @@ export class IpRoute2Kernel implements Kernel {
     this.#log = opts.onLog ?? (() => undefined);
     this.#session = opts.session === false ? null : new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
     this.#cache = this.#session === null ? null : new ObservedCache(opts.viewMinLinks);
+    const held = { held: opts.booting === true };
     this.#lookers = new Spare(() => {
       const s = new IpSession(this.#ip, this.#args(...DUMP_OPTIONS), this.#log);
       s.warm();
       return s;
-    }, () => true, (s) => s.close());
-    this.#writers = new Spare(() => startIp(this.#ip, this.#args('-batch', '-')), (w) => w.alive, (w) => w.kill());
+    }, () => true, (s) => s.close(), held);
+    this.#writers = new Spare(() => startIp(this.#ip, this.#args('-batch', '-')), (w) => w.alive, (w) => w.kill(), held);
+    if (opts.booting === true) this.#session?.warm();
     this.#announce = opts.announce !== undefined ? opts.announce
       : arpingAnnouncer({ ip: this.#ip, ...(opts.netns !== undefined ? { netns: opts.netns } : {}), log: this.#log });
   }
 
   /** Event monitors still running (subscribe()'s stoppers). */
   readonly #monitors = new Set<() => void>();
+
+  /** The boot is over (READY=1 is out): from here a spare ip is kept ahead of need. */
+  started(): void {
+    this.#lookers.release();
+    this.#writers.release();
+  }
 
   /** Ends every ip we started: the living dump session, the spares, the event
    *  monitors. Synchronous, so it can run in process.on('exit'). */

@@ -58,3 +58,19 @@ test('Spare: the next one is started after a take, handed over next time, replac
   await new Promise((r) => setImmediate(r));
   assert.equal(made, 6, 'after close no spare is started ahead');
 });
+
+test('Spare, held (the boot): nothing started ahead until release(), then one at once and after every take', async () => {
+  let made = 0;
+  const spare = new Spare(() => ++made, () => true, () => undefined, { held: true });
+  assert.equal(spare.take(), 1);
+  assert.equal(spare.take(), 2);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(made, 2, 'held: every take is made on the spot, none ahead (a spawn would delay READY=1)');
+  spare.release();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(made, 3, 'released: one started ahead');
+  assert.equal(spare.take(), 3, 'and handed over');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(made, 4);
+  spare.close();
+});
