@@ -25,7 +25,6 @@
 // outlives kill -9 and needs a liveness check (pid reuse, races between two
 // stale-lock removers) the kernel gives the socket for free.
 
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 
@@ -277,7 +276,8 @@ export async function takeInstanceLock(netns: string | undefined, me: Holder): P
 async function pastSquatter(name: string, me: Holder, squatter: Holding & { root: false }): Promise<LockResult> {
   const before = rootHeld(name, null);
   if (before !== null) return { ok: false, message: await refusal(before, null) };
-  const mine = `${name}/${randomBytes(8).toString('hex')}`;
+  // node:crypto only here, on this rare path: loading it costs every start.
+  const mine = `${name}/${(await import('node:crypto')).randomBytes(8).toString('hex')}`;
   const got = await listen(mine, me);
   if (got === 'in-use') return { ok: false, message: `cannot take the instance lock: ${printable(mine)} is in use` };
   const after = rootHeld(name, mine);

@@ -2,7 +2,6 @@
 // the parent's current addresses) → the links, addresses and routes that
 // should exist. Names only; ifindexes are for diff.ts to match.
 
-import { createHash } from 'node:crypto';
 import type { LinkBase } from '../kinds/kind.js';
 import { kindOf, parentKinds, shimKinds } from '../kinds/registry.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
@@ -11,6 +10,7 @@ import type { Observed } from '../model/observed.js';
 import { aliasNetworks, ownerAlias } from '../model/ownership.js';
 import { canonical, familyOf, kernelPrefixRoute, networkOf } from './cidr.js';
 import { followedPrefixes } from './subnets.js';
+import { sha256 } from './sha256.js';
 import { indexKernel } from '../model/observed-index.js';
 import { chooseMacs } from './mac.js';
 import { memo } from './memo.js';
@@ -82,7 +82,7 @@ export function stableMac(machineId: string, network: string): string {
 const macs = new Map<string, string>();
 
 function hashMac(machineId: string, network: string): string {
-  const h = createHash('sha256').update(`flatnet-shim-mac\0${machineId.trim()}\0${network}`).digest();
+  const h = sha256(`flatnet-shim-mac\0${machineId.trim()}\0${network}`);
   const bytes = [...h.subarray(0, 6)];
   bytes[0] = ((bytes[0] ?? 0) | 0x02) & 0xfe;
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
