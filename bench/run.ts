@@ -225,7 +225,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (!o.baselineOnly && !daemonBuilt()) {
-    process.stderr.write(`bench: ${DAEMON_JS} not found: build first (npx tsc -p .), or --baseline-only\n`);
+    process.stderr.write(`bench: ${DAEMON_JS} not found: build first (npm run build), or --baseline-only\n`);
     return 2;
   }
   const started = Date.now();

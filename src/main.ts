@@ -19,7 +19,6 @@ import { AddressGuard } from './lan/guard.js';
 import { RaPolicy } from './lan/ra.js';
 import { runScan } from './lan/scanner.js';
 import { ProcSysIpv6Conf } from './lan/proc-sys.js';
-import { setFlagsFromString } from 'node:v8';
 import { YOUNG_GENERATION_CAP } from './node-flags.js';
 import type { BusAttachment } from './bus-attach.js';
 import type { ScanPlan } from './lan/scan.js';
@@ -186,7 +185,7 @@ async function run(opts: DaemonOptions): Promise<void> {
   // built-in modules loaded after it their code cache): from here the young
   // generation stays the size it is.
   await watching;
-  setFlagsFromString(YOUNG_GENERATION_CAP);
+  (await import('node:v8')).setFlagsFromString(YOUNG_GENERATION_CAP);
   log.debug(`V8's young generation is held at its size from here (${YOUNG_GENERATION_CAP})`);
 }
 

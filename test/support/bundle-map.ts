@@ -3,11 +3,34 @@
 // files a start loads before any dynamic import (the entry, main's chunk and
 // what they import statically).
 
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BUNDLE_DIR = fileURLToPath(new URL('../../bundle/', import.meta.url));
+const SRC_DIR = fileURLToPath(new URL('../../src/', import.meta.url));
+
+let staleChecked: string | null | undefined;
+
+/**
+ * Why the bundle is not what dist/src says (missing, or older than a module
+ * tsc wrote since), or null: the daemon the tests and the bench start is the
+ * bundle, and `tsc` alone does not remake it (`npm run build` does both).
+ */
+export function staleBundle(): string | null {
+  if (staleChecked !== undefined) return staleChecked;
+  let made: number;
+  try {
+    made = statSync(join(BUNDLE_DIR, 'meta.json')).mtimeMs;
+  } catch {
+    return (staleChecked = `${BUNDLE_DIR} has no bundle: run npm run build (tsc, then scripts/bundle.mjs)`);
+  }
+  const newer = (readdirSync(SRC_DIR, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.js') && !f.startsWith('cli/') && statSync(join(SRC_DIR, f)).mtimeMs > made);
+  staleChecked = newer.length === 0 ? null
+    : `${BUNDLE_DIR} is older than ${newer.length} module(s) tsc wrote since (${newer.slice(0, 3).join(', ')}…): run npm run build, which bundles too`;
+  return staleChecked;
+}
 
 interface MetaOutput {
   imports: { path: string; kind: string; external?: boolean }[];

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { NODE_FLAGS } from '../../src/node-flags.js';
+import { staleBundle } from './bundle-map.js';
 
 export const DAEMON_JS = fileURLToPath(new URL('../../bundle/flatnetd.js', import.meta.url));
 
@@ -31,6 +32,8 @@ export interface StartOptions {
 }
 
 export function startDaemon(o: StartOptions): DaemonProcess {
+  const stale = staleBundle();
+  if (stale !== null) throw new Error(stale);
   const args = ['netns', 'exec', o.netns, o.node ?? process.execPath, ...NODE_FLAGS, DAEMON_JS, `--log-level=${o.logLevel ?? 'debug'}`, '--parent-wait=2',
     ...o.configDirs.flatMap((d) => ['--config-dir', d]), ...(o.extraArgs ?? ['--no-bus'])];
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
