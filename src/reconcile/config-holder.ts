@@ -5,6 +5,7 @@
 import type { Diagnostic } from '../errors.js';
 import type { ConfigSet } from '../config/load.js';
 import type { NetworkConfig } from '../model/config.js';
+import { compareNames } from '../model/name-order.js';
 import type { RunInput } from './run.js';
 
 export interface ConfigEntry {
@@ -126,7 +127,7 @@ export class ConfigHolder {
         || (d.code === 'unreadable' && d.file !== undefined && inv.file.startsWith(`${d.file}/`)));
       out.push({ name, file: inv.file, net, errors });
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    return out.sort((a, b) => compareNames(a.name, b.name));
   }
 
   entry(name: string): ConfigEntry | undefined {
