@@ -48,12 +48,15 @@ function isStrictV6(text: string): boolean {
 }
 
 export function parseAddr(text: string): ParsedAddr | null {
-  let addr: Addr;
-  if (V4_RE.test(text)) addr = ipaddr.IPv4.parse(text);
-  else if (isStrictV6(text)) addr = ipaddr.IPv6.parse(text);
-  else return null;
-  const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
-  return { addr, family, text: addr.toString() };
+  if (V4_RE.test(text)) {
+    // Four decimal octets without leading zeros: the text is its own canonical
+    // form, and its octets all ipaddr.js's parser (a string of regexes) would
+    // find. A drop-in's every address comes through here, and the kernel's.
+    return { addr: new ipaddr.IPv4(text.split('.').map(Number)), family: 4, text };
+  }
+  if (!isStrictV6(text)) return null;
+  const addr = ipaddr.IPv6.parse(text);
+  return { addr, family: 6, text: addr.toString() };
 }
 
 export function maxPrefix(family: Family): number {
