@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type ipaddrModule from 'ipaddr.js';
 import { buildConfigSet } from '../../../src/config/load.js';
-import { silentLogger } from '../../../src/log.js';
+import { silentLogger, type Logger } from '../../../src/log.js';
 import { planRound } from '../../../src/plan/round.js';
 import { reconcileOnce } from '../../../src/reconcile/run.js';
 import { FakeKernel } from '../../fake/fake-kernel.js';
@@ -83,4 +83,15 @@ test('a first round parses each new address text once: one parser run, not the t
   assert.equal(ops, 400);
   // Per network: its shim address (canonical) and its IPRange= (the route's network).
   assert.equal(parses, 200);
+});
+
+test('a run whose logger writes no debug lines makes none (a line per op: 400 on a first run of 100 networks)', async () => {
+  const kernel = new FakeKernel();
+  kernel.addNic('vp1');
+  const set = buildConfigSet(benchDropIns(100, 12));
+  let made = 0;
+  const log: Logger = { ...silentLogger, debugging: false, debug: () => { made++; } };
+  const r = await reconcileOnce(kernel, { networks: set.networks, frozen: [], down: [], machineId: MACHINE_ID }, log);
+  assert.equal(r.applied.length, 400);
+  assert.equal(made, 0);
 });
