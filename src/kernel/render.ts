@@ -40,7 +40,9 @@ const V4_CIDR_RE = /^\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?$/;
 const V6_CIDR_RE = /^[0-9a-f:.]*:[0-9a-f:.]*(?:\/\d{1,3})?$/i;
 
 const utf8 = new TextEncoder();
-const byteLength = (s: string): number => utf8.encode(s).length;
+const ASCII = /^[\x00-\x7f]*$/;
+/** UTF-8 bytes; an ASCII word (every name and alias we make) is its length, with nothing encoded. */
+const byteLength = (s: string): number => (ASCII.test(s) ? s.length : utf8.encode(s).length);
 
 /** The rules of iproute2's check_ifname(), which exits ip when broken. */
 export function checkIfName(name: string): string {
