@@ -9,6 +9,10 @@ import type ipaddrModule from 'ipaddr.js';
 import { buildConfigSet } from '../../../src/config/load.js';
 import { silentLogger, type Logger } from '../../../src/log.js';
 import { planRound } from '../../../src/plan/round.js';
+import { indexesBuilt } from '../../../src/model/observed-index.js';
+import { AddressGuard } from '../../../src/lan/guard.js';
+import { RaPolicy } from '../../../src/lan/ra.js';
+import { FakeArp } from '../../fake/fake-arp.js';
 import { reconcileOnce } from '../../../src/reconcile/run.js';
 import { FakeKernel } from '../../fake/fake-kernel.js';
 import { MACHINE_ID } from '../../fake/scenarios.js';
@@ -94,4 +98,21 @@ test('a run whose logger writes no debug lines makes none (a line per op: 400 on
   const r = await reconcileOnce(kernel, { networks: set.networks, frozen: [], down: [], machineId: MACHINE_ID }, log);
   assert.equal(r.applied.length, 400);
   assert.equal(made, 0);
+});
+
+test('one kernel index per observation: the kernel checks, the LAN guard (claims, DAD, accept_ra) and the planner share it', async () => {
+  const kernel = new FakeKernel();
+  kernel.addNic('vp1');
+  const set = buildConfigSet(benchDropIns(100, 13));
+  let observations = 0;
+  const observe = kernel.observe.bind(kernel);
+  kernel.observe = async () => { observations++; return observe(); };
+  const writes: string[] = [];
+  const guard = new AddressGuard(new FakeArp(), silentLogger, new RaPolicy({ set: async (link) => { writes.push(link); } }, silentLogger));
+  guard.beginRun(true);
+  const before = indexesBuilt();
+  const r = await reconcileOnce(kernel, { networks: set.networks, frozen: [], down: [], machineId: MACHINE_ID }, silentLogger, { vet: guard.vet.bind(guard) });
+  assert.equal(r.rounds, 2);
+  assert.equal(writes.length, 100);
+  assert.equal(indexesBuilt() - before, observations);
 });
