@@ -133,6 +133,9 @@ export function containsPrefix(outer: ParsedPrefix, inner: ParsedPrefix): boolea
   return outer.family === inner.family && inner.len >= outer.len && inner.addr.match(outer.addr, outer.len);
 }
 
+/** Up to this many prefixes, firstContaining() asks each in turn. */
+const FEW = 8;
+
 /**
  * A lookup of the first prefix, in the order given, that contains an address.
  * Each lookup masks the address to every prefix length present (at most 33 or
@@ -140,6 +143,8 @@ export function containsPrefix(outer: ParsedPrefix, inner: ParsedPrefix): boolea
  * and Address= lines stays linear.
  */
 export function firstContaining<T>(items: readonly T[], prefixOf: (item: T) => ParsedPrefix): (a: ParsedAddr) => T | undefined {
+  // A drop-in's usual one or two IPRange=: asking each is cheaper than an index.
+  if (items.length <= FEW) return (a) => items.find((item) => containsAddr(prefixOf(item), a));
   const first = new Map<string, { index: number; item: T }>();
   const lengths: Record<Family, Set<number>> = { 4: new Set(), 6: new Set() };
   items.forEach((item, index) => {
