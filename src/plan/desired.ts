@@ -2,7 +2,7 @@
 // the parent's current addresses) → the links, addresses and routes that
 // should exist. Names only; ifindexes are for diff.ts to match.
 
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { LinkBase } from '../kinds/kind.js';
 import { kindOf, parentKinds, shimKinds } from '../kinds/registry.js';
 import { effectiveParentName, type NetworkConfig } from '../model/config.js';
@@ -81,8 +81,14 @@ export function stableMac(machineId: string, network: string): string {
 
 const macs = new Map<string, string>();
 
+/** SHA-256 of a text: crypto.hash (Node >= 20.12) makes no Hash object,
+ *  and a first run hashes once per shim; earlier Node 20 has only createHash. */
+const sha256: (text: string) => Uint8Array = typeof crypto.hash === 'function'
+  ? (text) => crypto.hash('sha256', text, 'buffer')
+  : (text) => crypto.createHash('sha256').update(text).digest();
+
 function hashMac(machineId: string, network: string): string {
-  const h = createHash('sha256').update(`flatnet-shim-mac\0${machineId.trim()}\0${network}`).digest();
+  const h = sha256(`flatnet-shim-mac\0${machineId.trim()}\0${network}`);
   const bytes = [...h.subarray(0, 6)];
   bytes[0] = ((bytes[0] ?? 0) | 0x02) & 0xfe;
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
