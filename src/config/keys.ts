@@ -127,7 +127,8 @@ const BY_SECTION = new Map<string, Map<string, { spec: KeySpec; id: string }>>()
 for (const spec of KEYS) {
   let keys = BY_SECTION.get(spec.section);
   if (keys === undefined) BY_SECTION.set(spec.section, (keys = new Map()));
-  keys.set(spec.key, { spec, id: `${spec.section}.${spec.key}` });
+  // The first row of a key wins, as a search of the table in order found it.
+  if (!keys.has(spec.key)) keys.set(spec.key, { spec, id: `${spec.section}.${spec.key}` });
 }
 
 export function findKey(section: string, key: string): KeySpec | undefined {
