@@ -54,3 +54,13 @@ test('canonical(), networkOf() and prefixLength() read the texts ipaddr.parse re
   assert.equal(networkOf('192.168.88.9/24'), '192.168.88.0/24');
   assert.equal(networkOf('FD00::1:2/112'), 'fd00::1:0/112');
 });
+
+test('dotted quads read directly give what ipaddr.js gives: canonical text and network', () => {
+  fc.assert(fc.property(v4, fc.boolean(), (p, bare) => {
+    const t = bare ? (p.split('/')[0] ?? p) : p;
+    assert.equal(canonical(t), oldCanonical(t), t);
+    const [a, len] = ipaddr.parseCIDR(canonical(t));
+    const mask = ipaddr.IPv4.networkAddressFromCIDR(`${a.toString()}/${len}`).toString();
+    assert.equal(networkOf(t), `${mask}/${len}`, t);
+  }), { numRuns: 3000, seed: SEED });
+});
