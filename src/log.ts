@@ -6,6 +6,9 @@ export type Level = 'debug' | 'info' | 'notice' | 'warning' | 'error';
 const PRIORITY: Record<Level, number> = { debug: 7, info: 6, notice: 5, warning: 4, error: 3 };
 
 export interface Logger {
+  /** false when debug() writes nothing: a caller with a line per op or per
+   *  link (hundreds on a first run) need not make them. Absent = it may. */
+  readonly debugging?: boolean;
   debug(msg: string): void;
   info(msg: string): void;
   notice(msg: string): void;
@@ -28,7 +31,10 @@ export function createLogger(opts: LoggerOptions): Logger {
     if (p > min) return;
     for (const line of msg.split('\n')) opts.write(opts.journal ? `<${p}>${line}` : line);
   };
-  return { debug: emit('debug'), info: emit('info'), notice: emit('notice'), warning: emit('warning'), error: emit('error') };
+  return {
+    debugging: PRIORITY.debug <= min,
+    debug: emit('debug'), info: emit('info'), notice: emit('notice'), warning: emit('warning'), error: emit('error'),
+  };
 }
 
 export const silentLogger: Logger = createLogger({ journal: false, level: 'error', write: () => undefined });

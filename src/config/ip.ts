@@ -48,12 +48,15 @@ function isStrictV6(text: string): boolean {
 }
 
 export function parseAddr(text: string): ParsedAddr | null {
-  let addr: Addr;
-  if (V4_RE.test(text)) addr = ipaddr.IPv4.parse(text);
-  else if (isStrictV6(text)) addr = ipaddr.IPv6.parse(text);
-  else return null;
-  const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
-  return { addr, family, text: addr.toString() };
+  if (V4_RE.test(text)) {
+    // Four decimal octets without leading zeros: the text is its own canonical
+    // form, and its octets all ipaddr.js's parser (a string of regexes) would
+    // find. A drop-in's every address comes through here, and the kernel's.
+    return { addr: new ipaddr.IPv4(text.split('.').map(Number)), family: 4, text };
+  }
+  if (!isStrictV6(text)) return null;
+  const addr = ipaddr.IPv6.parse(text);
+  return { addr, family: 6, text: addr.toString() };
 }
 
 export function maxPrefix(family: Family): number {
@@ -130,6 +133,9 @@ export function containsPrefix(outer: ParsedPrefix, inner: ParsedPrefix): boolea
   return outer.family === inner.family && inner.len >= outer.len && inner.addr.match(outer.addr, outer.len);
 }
 
+/** Up to this many prefixes, firstContaining() asks each in turn. */
+const FEW = 8;
+
 /**
  * A lookup of the first prefix, in the order given, that contains an address.
  * Each lookup masks the address to every prefix length present (at most 33 or
@@ -137,6 +143,8 @@ export function containsPrefix(outer: ParsedPrefix, inner: ParsedPrefix): boolea
  * and Address= lines stays linear.
  */
 export function firstContaining<T>(items: readonly T[], prefixOf: (item: T) => ParsedPrefix): (a: ParsedAddr) => T | undefined {
+  // A drop-in's usual one or two IPRange=: asking each is cheaper than an index.
+  if (items.length <= FEW) return (a) => items.find((item) => containsAddr(prefixOf(item), a));
   const first = new Map<string, { index: number; item: T }>();
   const lengths: Record<Family, Set<number>> = { 4: new Set(), 6: new Set() };
   items.forEach((item, index) => {

@@ -21,7 +21,10 @@ export interface KeySpec {
 /** IFNAMSIZ - 1: the longest interface name the kernel takes, in bytes. */
 export const IFNAMSIZ_MAX = 15;
 
-export const byteLength = (s: string): number => new TextEncoder().encode(s).length;
+const utf8 = new TextEncoder();
+const ASCII = /^[\x00-\x7f]*$/;
+/** UTF-8 bytes of `s`; an ASCII name (nearly every one) is its length, with nothing encoded. */
+export const byteLength = (s: string): number => (ASCII.test(s) ? s.length : utf8.encode(s).length);
 
 export const ok = (value: KeyValue): ParseResult => ({ ok: true, value });
 export const bad = (message: string): ParseResult => ({ ok: false, message });

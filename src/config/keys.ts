@@ -122,8 +122,17 @@ export const KEYS: readonly KeySpec[] = [
   { section: 'Engine', key: 'Create', list: false, parse: parseBool },
 ];
 
+/** KEYS by section, then key, each with its `Section.Key` id: every line of every drop-in is looked up. */
+const BY_SECTION = new Map<string, Map<string, { spec: KeySpec; id: string }>>();
+for (const spec of KEYS) {
+  let keys = BY_SECTION.get(spec.section);
+  if (keys === undefined) BY_SECTION.set(spec.section, (keys = new Map()));
+  // The first row of a key wins, as a search of the table in order found it.
+  if (!keys.has(spec.key)) keys.set(spec.key, { spec, id: `${spec.section}.${spec.key}` });
+}
+
 export function findKey(section: string, key: string): KeySpec | undefined {
-  return KEYS.find((k) => k.section === section && k.key === key);
+  return BY_SECTION.get(section)?.get(key)?.spec;
 }
 
 export interface Assignment {
@@ -194,13 +203,13 @@ export function collectKeys(path: string, sections: readonly UnitSection[]): { c
     if (!collected.sections.has(sec.name)) collected.sections.set(sec.name, sec.line);
     for (const e of sec.entries) {
       const place: Place = { file: path, line: e.line, key: e.key, value: e.value };
-      const spec = findKey(sec.name, e.key);
-      if (spec === undefined) {
+      const known = BY_SECTION.get(sec.name)?.get(e.key);
+      if (known === undefined) {
         const hint = hinted++ < MAX_HINTS ? keyHint(sec.name, e.key) : '';
         diagnostics.push({ severity: 'warning', code: 'unknown-key', ...place, message: `unknown key in [${sec.name}], ignored${hint}` });
         continue;
       }
-      const id = `${spec.section}.${spec.key}`;
+      const { spec, id } = known;
       collected.assigned.add(id);
       // An empty assignment resets: a list to empty, a scalar to its default.
       if (e.value === '') {

@@ -140,9 +140,19 @@ function shimIps(n: NetworkConfig): Map<string, string> {
   return m;
 }
 
+type Conflict = { place: Place; message: string };
+
 /** Exported for the test that checks validateSet() against every pair. */
-export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Place; message: string }[] {
-  const out: { place: Place; message: string }[] = [];
+export function conflictsWith(n: NetworkConfig, m: NetworkConfig): Conflict[] {
+  const out = ownConflicts(n, m);
+  if (n.name === m.name) return out;
+  for (const c of parentConflicts(n, m)) out.push(c);
+  return out;
+}
+
+/** What two networks claim alike: a name, a link, a MAC, a shim address, a routed prefix. */
+function ownConflicts(n: NetworkConfig, m: NetworkConfig): Conflict[] {
+  const out: Conflict[] = [];
   if (n.name === m.name) {
     out.push({ place: placeOf(n, 'Network.Name'), message: `network "${n.name}" is already defined by ${m.file}` });
     return out;
@@ -188,6 +198,12 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
       });
     }
   }
+  return out;
+}
+
+/** What two networks on one effective parent cannot both have: driver, modes, the VLAN link's MTU, promiscuity. */
+function parentConflicts(n: NetworkConfig, m: NetworkConfig): Conflict[] {
+  const out: Conflict[] = [];
   if (n.parent === null || m.parent === null) return out;
   const ep = effectiveParentName(n);
   if (ep !== effectiveParentName(m)) return out;
@@ -208,19 +224,64 @@ export function conflictsWith(n: NetworkConfig, m: NetworkConfig): { place: Plac
   return out;
 }
 
-/** Everything conflictsWith() compares: two networks with no key in common
- *  cannot conflict. The links a network names (claims) include its parent and
- *  VLAN link, so a shared effective parent is a shared key too; shim
- *  addresses and routed prefixes are keys of their own. */
-function conflictKeys(n: NetworkConfig): string[] {
-  const keys = [`name ${n.name}`, ...claims(n).map((c) => `link ${c.name}`)];
+/**
+ * What ownConflicts() compares: two networks with no key in common cannot
+ * conflict there. `stored` are the keys a kept network is found by, `sought`
+ * the keys a later one looks up. A link two networks share (a parent, a VLAN
+ * link) is no conflict in itself, only when one of them takes that name for a
+ * link of its own (a shim, a dummy): shared claims are found by exclusive
+ * ones, never by each other. Sharing an effective parent is parentConflicts()'
+ * business (validateSet's groups). Shim addresses and routed prefixes are keys
+ * of their own.
+ */
+function conflictKeys(n: NetworkConfig): { stored: string[]; sought: string[] } {
+  const stored: string[] = [];
+  const sought: string[] = [];
+  const both = (k: string): void => {
+    stored.push(k);
+    sought.push(k);
+  };
+  both(`name ${n.name}`);
+  for (const c of claims(n)) {
+    if (c.exclusive) {
+      stored.push(`link ${c.name}`);
+      sought.push(`link ${c.name}`, `shared ${c.name}`);
+    } else {
+      stored.push(`shared ${c.name}`);
+      sought.push(`link ${c.name}`);
+    }
+  }
   const mac = n.shim?.mac ?? null;
-  if (mac !== null) keys.push(`mac ${mac}`);
+  if (mac !== null) both(`mac ${mac}`);
   // Bare (an IP has no space and no '/', a prefix no space): no new string
   // per address, which a drop-in with 40,000 Address= lines felt.
-  for (const ip of shimIps(n).keys()) keys.push(ip);
-  for (const r of routedPrefixes(n)) keys.push(r.prefix);
-  return keys;
+  for (const ip of shimIps(n).keys()) both(ip);
+  for (const r of routedPrefixes(n)) both(r.prefix);
+  return { stored, sought };
+}
+
+/**
+ * What parentConflicts() reads of a kept network `m` besides its file: its
+ * driver, its promiscuity and what each kind says its conflicts() reads. Two
+ * networks on one parent with the same profile conflict with a later one
+ * alike, so it is compared with one of them, and with the others only when
+ * that one conflicts (their messages name each file). A kind with conflicts()
+ * that does not say what they read puts every network in a group of its own.
+ */
+function parentProfile(m: NetworkConfig, index: number): string {
+  const parts = [m.driver, String(m.promiscuous)];
+  for (const k of [driverKind(m.driver), ...parentKinds()]) {
+    if (k.conflicts === undefined) continue;
+    if (k.conflictProfile === undefined) return `#${index}`;
+    parts.push(k.conflictProfile(m));
+  }
+  return parts.join(' ');
+}
+
+function add<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }
 
 export function validateSet(networks: readonly NetworkConfig[]): ValidatedSet {
@@ -228,30 +289,41 @@ export function validateSet(networks: readonly NetworkConfig[]): ValidatedSet {
   const valid: NetworkConfig[] = [];
   const rejected: Rejected[] = [];
   const diagnostics: Diagnostic[] = [];
-  // Only networks sharing a name, a link name (parents too) or a MAC can conflict
-  // (conflictsWith compares nothing else), so each is checked against those
-  // alone, in file order: comparing every pair grows with the square of the drop-ins.
+  // Each network is checked in file order against the kept ones it shares a
+  // key with (ownConflicts compares nothing else) and, on its effective
+  // parent, against one kept network per profile: comparing every pair grows
+  // with the square of the drop-ins, and a hundred networks on one NIC all
+  // share it.
   const byKey = new Map<string, number[]>();
+  const byParent = new Map<string, Map<string, number[]>>();
   for (const n of sorted) {
     const keys = conflictKeys(n);
-    const seen = new Set<number>();
-    for (const k of keys) for (const i of byKey.get(k) ?? []) seen.add(i);
-    const others = [...seen].sort((a, b) => a - b).map((i) => valid[i] as NetworkConfig);
-    const problems: Diagnostic[] = others.flatMap((m) =>
-      conflictsWith(n, m).map(({ place, message }) => ({
+    const own = new Set<number>();
+    for (const k of keys.sought) for (const i of byKey.get(k) ?? []) own.add(i);
+    const others = new Set(own);
+    const groups = n.parent === null ? undefined : byParent.get(effectiveParentName(n));
+    for (const members of groups?.values() ?? []) {
+      const first = valid[members[0] ?? -1];
+      if (first !== undefined && parentConflicts(n, first).length > 0) for (const i of members) others.add(i);
+    }
+    const problems: Diagnostic[] = [...others].sort((a, b) => a - b).flatMap((i) => {
+      const m = valid[i] as NetworkConfig;
+      return (own.has(i) ? conflictsWith(n, m) : parentConflicts(n, m)).map(({ place, message }) => ({
         severity: 'error' as const,
         code: 'duplicate' as const,
         ...place,
         message: `${message}; this network is rejected, ${baseName(m.file)} keeps working`,
         network: n.name,
-      })),
-    );
+      }));
+    });
     if (problems.length === 0) {
       const index = valid.push(n) - 1;
-      for (const k of keys) {
-        const list = byKey.get(k);
-        if (list === undefined) byKey.set(k, [index]);
-        else list.push(index);
+      for (const k of keys.stored) add(byKey, k, index);
+      if (n.parent !== null) {
+        const ep = effectiveParentName(n);
+        let g = byParent.get(ep);
+        if (g === undefined) byParent.set(ep, (g = new Map()));
+        add(g, parentProfile(n, index), index);
       }
     } else {
       rejected.push({ network: n, diagnostics: problems });

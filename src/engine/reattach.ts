@@ -26,6 +26,7 @@
 // children share the parent's MAC; passthru puts nothing on the list).
 
 import type { EngineContainer, EngineNetwork, ReconnectSpec } from './types.js';
+import { compareNames } from '../model/name-order.js';
 
 export interface EndpointRecord {
   spec: ReconnectSpec;
@@ -77,7 +78,7 @@ export function recordEndpoints(net: EngineNetwork, containers: readonly EngineC
 export function deadEndpoints(records: ReadonlyMap<string, EndpointRecord>, parentNewAtMs: number): ReconnectSpec[] {
   const out: ReconnectSpec[] = [];
   for (const r of records.values()) if (r.running && r.madeAtMs < parentNewAtMs) out.push(r.spec);
-  return out.sort((a, b) => a.containerName.localeCompare(b.containerName));
+  return out.sort((a, b) => compareNames(a.containerName, b.containerName));
 }
 
 /** What an engine error on one reconnect step means for it. */
@@ -126,5 +127,5 @@ export function unicastMacs(dump: unknown): Set<string> {
 export function missingFromParent(records: ReadonlyMap<string, EndpointRecord>, macs: ReadonlySet<string>): ReconnectSpec[] {
   const out: ReconnectSpec[] = [];
   for (const r of records.values()) if (r.running && r.spec.mac !== '' && !macs.has(r.spec.mac.toLowerCase())) out.push(r.spec);
-  return out.sort((a, b) => a.containerName.localeCompare(b.containerName));
+  return out.sort((a, b) => compareNames(a.containerName, b.containerName));
 }

@@ -284,15 +284,24 @@ const TOUCH_LINK_RE = /^(Deleted\s+)?(\d+):\s+([^\s@:]+)(?:@[^\s:]*)?:\s+</;
 const TOUCH_ADDR_RE = /^(?:Deleted\s+)?(\d+):\s+\S+\s+inet6?\s/;
 const TOUCH_DEV_RE = /(?:^|\s)dev\s+(\S+)/g;
 
+const TOUCH_LABEL_RE = /^\[([A-Z]+)\]/;
+
+// Called for every line the monitor prints (a first run of 100 shims makes
+// about a thousand): one trim, and the devices found with exec() on the one
+// global regexp rather than matchAll's copy of it and its iterator.
 export function monitorTouch(line: string): MonitorTouch {
-  const text = line.trim().replace(/^\[[A-Z]+\]/, '');
+  const trimmed = line.trim();
+  const label = TOUCH_LABEL_RE.exec(trimmed);
+  const text = label === null ? trimmed : trimmed.slice(label[0].length);
   const link = TOUCH_LINK_RE.exec(text);
   if (link) return { what: 'link', ifindex: Number(link[2]), name: link[3] ?? '', deleted: link[1] !== undefined };
   const addr = TOUCH_ADDR_RE.exec(text);
   if (addr) return { what: 'address', ifindex: Number(addr[1]) };
-  const label = /^\[([A-Z]+)\]/.exec(line.trim());
   if (label !== null && label[1] !== 'ROUTE') return { what: 'unknown' };
   // A route without a device (blackhole, multipath) is not observed at all
   // (parseRoutes keeps unicast routes with a dev): nothing to look at again.
-  return { what: 'route', devs: [...text.matchAll(TOUCH_DEV_RE)].map((m) => m[1] ?? '').filter((d) => d !== '') };
+  const devs: string[] = [];
+  TOUCH_DEV_RE.lastIndex = 0;
+  for (let m = TOUCH_DEV_RE.exec(text); m !== null; m = TOUCH_DEV_RE.exec(text)) if (m[1] !== undefined && m[1] !== '') devs.push(m[1]);
+  return { what: 'route', devs };
 }

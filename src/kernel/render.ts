@@ -16,7 +16,7 @@
 import { kindOf } from '../kinds/registry.js';
 import type { DesiredLink } from '../model/desired.js';
 import { LINK_GROUP, ROUTE_PROTO } from '../model/ownership.js';
-import { dispatchOp, type LinkChanges, type Op } from '../plan/ops.js';
+import { dispatchOp, type LinkChanges, type Op, type OpHandlers } from '../plan/ops.js';
 
 export type KindArgs = (link: DesiredLink) => string[];
 
@@ -40,7 +40,9 @@ const V4_CIDR_RE = /^\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?$/;
 const V6_CIDR_RE = /^[0-9a-f:.]*:[0-9a-f:.]*(?:\/\d{1,3})?$/i;
 
 const utf8 = new TextEncoder();
-const byteLength = (s: string): number => utf8.encode(s).length;
+const ASCII = /^[\x00-\x7f]*$/;
+/** UTF-8 bytes; an ASCII word (every name and alias we make) is its length, with nothing encoded. */
+const byteLength = (s: string): number => (ASCII.test(s) ? s.length : utf8.encode(s).length);
 
 /** The rules of iproute2's check_ifname(), which exits ip when broken. */
 export function checkIfName(name: string): string {
@@ -101,7 +103,24 @@ function routeWords(verb: 'add' | 'del', dst: string, dev: string, metric: numbe
 
 /** The lines of one op. Throws RenderError naming what cannot be written. */
 export function renderOp(op: Op, kindArgs: KindArgs = defaultKindArgs): string[] {
-  return dispatchOp<string[]>(op, {
+  return dispatchOp(op, handlersFor(kindArgs));
+}
+
+/** One table of handlers per kindArgs (in practice one), not a new one of
+ *  seven closures per op: a first run renders hundreds of ops. */
+const tables = new WeakMap<KindArgs, OpHandlers<string[]>>();
+
+function handlersFor(kindArgs: KindArgs): OpHandlers<string[]> {
+  let t = tables.get(kindArgs);
+  if (t === undefined) {
+    t = handlers(kindArgs);
+    tables.set(kindArgs, t);
+  }
+  return t;
+}
+
+function handlers(kindArgs: KindArgs): OpHandlers<string[]> {
+  return {
     'link-add': ({ link }) => {
       const words = ['link', 'add', checkIfName(link.name)];
       if (link.parent !== null) words.push('link', checkIfName(link.parent));
@@ -124,7 +143,7 @@ export function renderOp(op: Op, kindArgs: KindArgs = defaultKindArgs): string[]
     'addr-del': ({ dev, cidr: c }) => [`address del ${cidr(c)} dev ${checkIfName(dev)}`],
     'route-add': ({ route }) => [routeWords('add', route.dst, route.dev, route.metric)],
     'route-del': ({ route }) => [routeWords('del', route.dst, route.dev, route.metric)],
-  });
+  };
 }
 
 /** All ops as one batch, stopping at the first op that cannot be written. */

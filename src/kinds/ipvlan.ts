@@ -46,6 +46,7 @@ export const ipvlan: ShimKind<DesiredIpvlan> = {
       message: `${m.file} already uses ipvlan mode ${m.mode} on ${ep} and the kernel keeps one ipvlan mode per parent`,
     }];
   },
+  conflictProfile: (m) => m.mode,
   desired: (n, base) => (n.driver !== 'ipvlan' || base.parent === null
     ? null
     : withKind(base, { kind: 'ipvlan', parent: base.parent, mode: oneOf(IPVLAN_MODES, n.mode, IPVLAN_DEFAULT_MODE), ipvlanFlag: n.ipvlanFlag })),

@@ -99,6 +99,9 @@ export interface ParentKind<L extends LinkCommon> extends KindCommon<L> {
   claim?(n: NetworkConfig): KindClaim | null;
   /** Two networks on the same effective parent `ep` that this kind cannot serve both. */
   conflicts?(n: NetworkConfig, m: NetworkConfig, ep: string): KindConflict[];
+  /** What of `m` conflicts() reads, besides its file: two networks with the same text
+   *  conflict with any later one alike, so a set compares one of them (validate.ts). */
+  conflictProfile?(m: NetworkConfig): string;
 }
 
 /** A kind a network's Driver= names: its shim and its containers' links. */
@@ -111,6 +114,8 @@ export interface ShimKind<L extends LinkCommon> extends KindCommon<L> {
   checkShim?(d: DropinView, driverKnown: boolean): void;
   /** Two networks of this driver on the same effective parent `ep` that the kernel cannot both have. */
   conflicts?(n: NetworkConfig, m: NetworkConfig, ep: string): KindConflict[];
+  /** What of `m` conflicts() reads, besides its file (see ParentKind). */
+  conflictProfile?(m: NetworkConfig): string;
   engine: {
     /** `-o` options of `docker network create -d <driver>` beyond parent=. */
     docker(n: NetworkConfig): string[];

@@ -36,6 +36,7 @@ export const macvlan: ShimKind<DesiredMacvlan> = {
       ? { id: 'Network.Mode', key: 'Mode', value: n.mode, message: `passthru needs ${ep} to itself, but ${m.file} also uses it` }
       : { id: 'Network.Parent', message: `${m.file} uses ${ep} in passthru mode, which allows no other child` }];
   },
+  conflictProfile: (m) => (m.mode === 'passthru' ? 'passthru' : ''),
   desired: (n, base) => (n.driver !== 'macvlan' || base.parent === null
     ? null
     : withKind(base, { kind: 'macvlan', parent: base.parent, mode: oneOf(MACVLAN_MODES, n.mode, MACVLAN_DEFAULT_MODE) })),

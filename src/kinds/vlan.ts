@@ -35,6 +35,7 @@ export const vlan: ParentKind<DesiredVlan> = {
     if (n.vlan === null || m.vlan === null || n.mtu === null || m.mtu === null || n.mtu === m.mtu) return [];
     return [{ id: 'Network.MTU', message: `${m.file} sets MTU=${m.mtu} on the same VLAN link ${ep}` }];
   },
+  conflictProfile: (m) => (m.vlan === null || m.mtu === null ? '' : String(m.mtu)),
   desired: (n, base) => (n.vlan === null || base.parent === null ? null : withKind(base, { kind: 'vlan', parent: base.parent, vlanId: n.vlan })),
   createArgs: (link) => ['type', 'vlan', 'id', String(link.vlanId)],
   recreateReason(want, have, parentIndex, nameOf) {

@@ -45,7 +45,7 @@ export class RaPolicy {
       try {
         await this.conf.set(w.shim, 'accept_ra', w.value);
         this.written.set(w.ifindex, w.value);
-        this.log.debug(`${w.network}: ${w.shim} ${w.value === '0' ? 'accepts no router advertisements' : 'accepts router advertisements (IPv6AcceptRA=yes)'}`);
+        if (this.log.debugging !== false) this.log.debug(`${w.network}: ${w.shim} ${w.value === '0' ? 'accepts no router advertisements' : 'accepts router advertisements (IPv6AcceptRA=yes)'}`);
       } catch (e) {
         // Not retried until the shim is re-made or the drop-in changes: a
         // sandbox without the write is reported once, not at every event.

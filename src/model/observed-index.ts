@@ -25,10 +25,19 @@ export const MAIN_TABLE = 254;
  *  the planner, desired state, kernel checks and status all look links up by
  *  name, which at 1,500 links and 500 networks was a walk per network each. */
 const indexes = new WeakMap<Observed, KernelIndex>();
+let built = 0;
+
+/** Indexes built so far in this process: one per observation a round plans
+ *  with, however many parts of the round (kernel checks, the LAN guard,
+ *  planner, status) look links up (test/unit/plan/round-cost.test.ts). */
+export function indexesBuilt(): number {
+  return built;
+}
 
 export function indexKernel(observed: Observed): KernelIndex {
   let k = indexes.get(observed);
   if (k === undefined) {
+    built++;
     k = buildIndex(observed);
     indexes.set(observed, k);
   }

@@ -24,20 +24,37 @@ function parse(cidr: string): Parsed | null {
   return memo(parsed, cidr, parseUncached);
 }
 
+const V4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+/** Four decimal octets without leading zeros: how the kernel prints an IPv4
+ *  address and the config keeps one. Its octets are read directly; any other
+ *  text goes to ipaddr.js's parser (a string of regexes), which also reads
+ *  the odd forms it accepts (`1.2.3`, `010.1.1.1`). */
+const V4_RE = new RegExp(`^${V4_OCTET}(?:\\.${V4_OCTET}){3}$`);
+
 function parseUncached(cidr: string): Parsed | null {
   const slash = cidr.indexOf('/');
   const addrText = slash < 0 ? cidr : cidr.slice(0, slash);
-  if (!ipaddr.isValid(addrText)) return null;
-  const addr = ipaddr.parse(addrText);
-  const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
+  // One run of one family's parser (ipaddr.isValid and then ipaddr.parse ran
+  // three); ipaddr.parse, too, takes a text with a colon for IPv6, else IPv4.
+  const family: Family = addrText.includes(':') ? 6 : 4;
+  let bytes: number[];
+  if (family === 4 && V4_RE.test(addrText)) bytes = addrText.split('.').map(Number);
+  else {
+    try {
+      bytes = (family === 6 ? ipaddr.IPv6.parse(addrText) : ipaddr.IPv4.parse(addrText)).toByteArray();
+    } catch {
+      return null;
+    }
+  }
   const max = family === 4 ? 32 : 128;
   const len = slash < 0 ? max : Number(cidr.slice(slash + 1));
   if (!Number.isInteger(len) || len < 0 || len > max) return null;
-  return { bytes: addr.toByteArray(), family, len };
+  return { bytes, family, len };
 }
 
 function text(bytes: readonly number[], len: number): string {
-  return `${ipaddr.fromByteArray([...bytes]).toString()}/${len}`;
+  // An IPv4 address's text is its octets (ipaddr.js's IPv4 toString).
+  return `${bytes.length === 4 ? bytes.join('.') : ipaddr.fromByteArray([...bytes]).toString()}/${len}`;
 }
 
 export function familyOf(cidr: string): Family {
@@ -70,12 +87,17 @@ export function prefixLength(cidr: string): number {
   return parse(cidr)?.len ?? (familyOf(cidr) === 4 ? 32 : 128);
 }
 
-/** Is the whole of `inner` inside `outer`? */
+/** Is the whole of `inner` inside `outer`? On the bytes: no text is made
+ *  (isLinkLocal6 asks it of every observed address, every round). */
 export function contains(outer: string, inner: string): boolean {
   const o = parse(outer);
   const i = parse(inner);
   if (o === null || i === null || o.family !== i.family || i.len < o.len) return false;
-  return networkOf(`${text(i.bytes, i.len).split('/')[0] ?? ''}/${o.len}`) === networkOf(outer);
+  for (let k = 0; k * 8 < o.len; k++) {
+    const mask = (0xff << (8 - Math.min(8, o.len - k * 8))) & 0xff;
+    if (((o.bytes[k] ?? 0) & mask) !== ((i.bytes[k] ?? 0) & mask)) return false;
+  }
+  return true;
 }
 
 /** fe80::/10: the kernel makes these itself on every IPv6 link; never ours to remove. */

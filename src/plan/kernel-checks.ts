@@ -6,8 +6,9 @@
 import type { Diagnostic } from '../errors.js';
 import type { NetworkConfig } from '../model/config.js';
 import type { ObservedLink } from '../model/observed.js';
-import { parsePrefixText } from '../config/ip.js';
 import { placeOf } from '../config/place.js';
+import { canonical } from './cidr.js';
+import { memo } from './memo.js';
 
 /** An address the host has on the network's parent (or its VLAN link), as observed. */
 export interface HostAddress {
@@ -16,10 +17,16 @@ export interface HostAddress {
   cidr: string;
 }
 
-const ipOf = (cidr: string): string | null => {
-  const r = parsePrefixText(cidr, true);
-  return r.ok ? r.prefix.text : null;
-};
+/** `FD00::1/64` → `fd00::1`, remembered: every round asks about every shim
+ *  address and the parent's addresses again, once per network on that parent. */
+const ips = new Map<string, string>();
+const ipOf = (cidr: string): string => memo(ips, cidr, ipUncached);
+
+function ipUncached(cidr: string): string {
+  const c = canonical(cidr);
+  const slash = c.indexOf('/');
+  return slash < 0 ? c : c.slice(0, slash);
+}
 
 /**
  * @param parent the observed link named by Parent= (the lower device, before any VLAN); undefined when absent
@@ -31,14 +38,14 @@ export function checkAgainstKernel(net: NetworkConfig, parent: ObservedLink | un
   // The kernel takes a shim address that is the host's own: then the host's
   // IP answers ARP from two MACs (the shim's and the NIC's) and the LAN flaps
   // between them. Only the kernel knows the host's address, so only here.
-  for (const a of net.shim?.addresses ?? []) {
+  for (const a of hostAddresses.length === 0 ? [] : net.shim?.addresses ?? []) {
     const ip = ipOf(a);
-    const own = hostAddresses.find((h) => ip !== null && ipOf(h.cidr) === ip);
+    const own = hostAddresses.find((h) => ipOf(h.cidr) === ip);
     if (own === undefined) continue;
     out.push({
       severity: 'error', code: 'conflict', network: net.name,
       ...placeOf(net, 'Shim.Address', 'Address', a),
-      message: `${ip ?? a} is ${own.link}'s own address (${own.cidr}); a shim needs an address of its own, or the host's IP answers from two MACs`,
+      message: `${ip} is ${own.link}'s own address (${own.cidr}); a shim needs an address of its own, or the host's IP answers from two MACs`,
     });
   }
   if (net.mtu !== null && net.mtu > parent.mtu) {

@@ -5,6 +5,7 @@
 import type { Diagnostic } from '../errors.js';
 import type { ConfigSet } from '../config/load.js';
 import type { NetworkConfig } from '../model/config.js';
+import { compareNames } from '../model/name-order.js';
 import type { RunInput } from './run.js';
 
 export interface ConfigEntry {
@@ -42,7 +43,8 @@ export class ConfigHolder {
   private set: ConfigSet = { networks: [], invalid: [], diagnostics: [] };
   /** By drop-in name (dropInName), never by the network's Name=. */
   private readonly lastGood = new Map<string, NetworkConfig>();
-  private readonly configured = new Map<string, string>();
+  /** The config each network was last configured with (compared by fingerprint() only when it is another object). */
+  private readonly configured = new Map<string, NetworkConfig>();
   /** Config directories listed at least once in this run of the daemon. */
   private readonly listedDirs = new Set<string>();
   /** entries(), built once per update(): the status pass asks for one entry per network. */
@@ -126,7 +128,7 @@ export class ConfigHolder {
         || (d.code === 'unreadable' && d.file !== undefined && inv.file.startsWith(`${d.file}/`)));
       out.push({ name, file: inv.file, net, errors });
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    return out.sort((a, b) => compareNames(a.name, b.name));
   }
 
   entry(name: string): ConfigEntry | undefined {
@@ -149,7 +151,7 @@ export class ConfigHolder {
 
   markConfigured(name: string): void {
     const n = this.entry(name)?.net;
-    if (n) this.configured.set(name, fingerprint(n));
+    if (n) this.configured.set(name, n);
   }
 
   forgetConfigured(name: string): void {
@@ -159,6 +161,10 @@ export class ConfigHolder {
   /** The network was configured before with exactly the config in use now. */
   unchangedSinceConfigured(name: string): boolean {
     const n = this.entry(name)?.net;
-    return n !== null && n !== undefined && this.configured.get(name) === fingerprint(n);
+    if (n === null || n === undefined) return false;
+    // The same object on every run until the drop-ins are read again: the
+    // text of a config is made only then, not for every network at every start.
+    const was = this.configured.get(name);
+    return was !== undefined && (was === n || fingerprint(was) === fingerprint(n));
   }
 }

@@ -29,6 +29,7 @@ import { candidateDiagnostics, checkCandidates, dryRun } from './dry-run.js';
 import type { AddressGuard } from '../lan/guard.js';
 import { planScan, type ScanPlan } from '../lan/scan.js';
 import type { ScanReport } from '../lan/scanner.js';
+import { monotonicMs } from '../clock.js';
 
 export interface DaemonDeps {
   kernel: Kernel;
@@ -153,7 +154,7 @@ export class Daemon implements DaemonApi {
     this.counters.runs++;
     const input = this.config.runInput([...this.downSet], this.d.machineId);
     const writesBefore = this.d.kernel.writes;
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const guard = this.d.guard;
     // A held address is asked about again only in a run someone asked for, never for a kernel event.
     guard?.beginRun(fresh);
@@ -161,7 +162,7 @@ export class Daemon implements DaemonApi {
     const result = await reconcileOnce(this.d.kernel, input, this.d.log, { fresh, ...vet });
     const writes = this.d.kernel.writes - writesBefore;
     this.counters.writes += writes;
-    const ms = performance.now() - t0;
+    const ms = monotonicMs() - t0;
     this.d.log.debug(`reconcile run ${this.counters.runs}: ${writes} write${writes === 1 ? '' : 's'}, ${result.rounds} round${result.rounds === 1 ? '' : 's'}, ${ms.toFixed(1)} ms`);
     this.lastObserved = result.observed;
     this.publish(result);
@@ -264,9 +265,9 @@ export class Daemon implements DaemonApi {
   private async loadConfig(): Promise<void> {
     // Kernel events keep being healed with the config in force meanwhile
     // (main.ts loads reloads off the loop); the new one replaces it whole.
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const set = await this.d.loadConfig();
-    this.d.log.debug(`drop-ins read in ${(performance.now() - t0).toFixed(0)} ms: ${set.networks.length} valid, ${set.invalid.length} rejected`);
+    this.d.log.debug(`drop-ins read in ${(monotonicMs() - t0).toFixed(0)} ms: ${set.networks.length} valid, ${set.invalid.length} rejected`);
     // Updated first: the holder adds what it decided (a vanished directory held).
     this.config.update(set);
     // A problem is logged when it is new, not again on every reload: the

@@ -121,7 +121,7 @@ export async function reconcileOnce(kernel: Kernel, input: RunInput, log: Logger
     const done = plan.ops.slice(0, result.applied);
     for (const op of done) {
       applied.push(op);
-      log.debug(describeOp(op)); // one summary line per network is logged by the daemon
+      if (log.debugging !== false) log.debug(describeOp(op)); // one summary line per network is logged by the daemon
       for (const n of op.networks) outcomeFor(outcomes, n).applied.push(op);
     }
     if (result.failed !== undefined) {

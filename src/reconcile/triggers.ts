@@ -6,6 +6,7 @@
 
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { monotonicMs } from '../clock.js';
 
 /** What the scheduler needs to know about a run that happened. */
 export interface RunReport {
@@ -61,7 +62,7 @@ export class Triggers {
 
   constructor(deps: TriggerDeps) {
     this.d = deps;
-    this.now = deps.now ?? (() => performance.now());
+    this.now = deps.now ?? monotonicMs;
     this.wallNow = deps.wallNow ?? (() => Date.now());
   }
 
