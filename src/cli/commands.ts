@@ -5,7 +5,7 @@ import type { Message } from 'dbus-next';
 import { BUS_NAME, MANAGER_IFACE, MANAGER_PATH, NETWORK_IFACE, OBJECT_MANAGER_IFACE, PROPERTIES_IFACE,
   networkNameFromPath } from '../bus/path.js';
 import { toJson } from '../bus/json.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import type { CommandOptions } from './args.js';
@@ -109,11 +109,35 @@ export async function change(member: 'Up' | 'Down' | 'Reload' | 'Reconcile', arg
   });
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false; // readFile says why
+  }
+}
+
 /** `plan`: what a reconcile would change now; `plan PATH…`: what it would change with these drop-ins installed. */
 export async function plan(io: Io, paths: readonly string[] = []): Promise<number> {
   const candidates = new Map<string, string>();
   for (const p of paths) {
     const path = resolve(p);
+    // A directory stands for its drop-ins, read as the daemon reads a config directory (as check does).
+    if (await isDirectory(path)) {
+      const { discoverDropIns } = await import('../config/discover.js');
+      const found = await discoverDropIns([path]);
+      const unreadable = found.diagnostics.filter((d) => d.severity === 'error');
+      if (unreadable.length > 0) {
+        io.err(unreadable.map((d) => renderDiagnostic(io.style, d)).join('\n'));
+        return EXIT.failure;
+      }
+      if (found.files.length === 0) {
+        io.err(`${path}: a directory with no drop-in in it (flatnetctl plan takes drop-in files, or directories of *.conf)`);
+        return EXIT.failure;
+      }
+      for (const f of found.files) candidates.set(f.path, f.text);
+      continue;
+    }
     try {
       candidates.set(path, await readFile(path, 'utf8'));
     } catch (e) {

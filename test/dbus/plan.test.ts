@@ -96,6 +96,25 @@ describe('Plan and PlanFiles of the real flatnetd', { skip: isRoot ? false : 'ne
     assert.equal(await state(), 's "failed"', 'the running daemon still has the MTU=9000 drop-in');
   });
 
+  test('plan DIR: a directory stands for its drop-ins (the same ops as naming the file); one with none is refused by name', async () => {
+    const at = mkdtempSync(join(dir, 'candidate-dir-'));
+    writeFileSync(join(at, '10-lan.conf'), EXAMPLE);
+    writeFileSync(join(at, 'README'), 'not a drop-in');
+    const r = await ctl(['plan', at]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(ops(r.out), [
+      'create docker-link (macvlan bridge on enp3s0) for macvlan1: missing',
+      'set docker-link up true for macvlan1: new',
+      'add address 192.168.88.192/32 to docker-link for macvlan1: new link',
+      'add route 192.168.88.192/27 dev docker-link for macvlan1: missing',
+    ], r.out);
+    const empty = mkdtempSync(join(dir, 'empty-dir-'));
+    const e = await ctl(['plan', empty]);
+    assert.equal(e.code, 1);
+    assert.equal(e.err.trim(), `${empty}: a directory with no drop-in in it (flatnetctl plan takes drop-in files, or directories of *.conf)`);
+    assert.doesNotMatch(e.err, /EISDIR/);
+  });
+
   test('plan PATH on a running network: an Adress= typo shows the address removal and the line, exit 1; an edit shows exactly its ops', async () => {
     writeFileSync(join(cfg, '10-lan.conf'), EXAMPLE);
     assert.equal((await ctl(['reload'])).code, 0);

@@ -62,19 +62,24 @@ function everyPair(networks: readonly NetworkConfig[]): { valid: string[]; rejec
   return { valid: valid.map((n) => n.file), rejected, messages };
 }
 
+/** validateSet's verdict equals comparing every pair's, messages included; how many that rejects. */
+function sameAsEveryPair(nets: NetworkConfig[]): number {
+  const got = validateSet(nets);
+  const want = everyPair(nets);
+  assert.deepEqual({
+    valid: got.valid.map((n) => n.file),
+    rejected: got.rejected.map((r) => r.network.file),
+    messages: got.diagnostics.map((d) => `${d.file ?? ''}:${d.line ?? ''}: ${d.message}`),
+  }, want);
+  return want.rejected.length;
+}
+
 test('validateSet keeps and rejects exactly what comparing every pair does, with the same messages', () => {
   let rejections = 0;
   fc.assert(fc.property(fc.array(dropIn, { minLength: 2, maxLength: 12 }), (ds) => {
     // Each file on its own first: only per-file-valid networks reach the set check.
     const nets = ds.flatMap((d, i) => buildConfigSet([{ path: `/etc/flatnet.d/${String(i).padStart(2, '0')}.conf`, text: text(d) }]).networks);
-    const got = validateSet(nets);
-    const want = everyPair(nets);
-    rejections += want.rejected.length;
-    assert.deepEqual({
-      valid: got.valid.map((n) => n.file),
-      rejected: got.rejected.map((r) => r.network.file),
-      messages: got.diagnostics.map((d) => `${d.file ?? ''}:${d.line ?? ''}: ${d.message}`),
-    }, want);
+    rejections += sameAsEveryPair(nets);
   }), { numRuns: 500, seed: 20261123 });
   assert.ok(rejections > 100, `the sets collided ${rejections} times: the check is not idle`);
 });
@@ -98,14 +103,7 @@ test('on a shared parent, validateSet rejects with exactly the messages comparin
       path: `/etc/flatnet.d/${String(i).padStart(2, '0')}.conf`,
       text: text({ ...d, name: `n${i}`, shim: null, mac: null, address: null, range: null }),
     }]).networks);
-    const got = validateSet(nets);
-    const want = everyPair(nets);
-    rejections += want.rejected.length;
-    assert.deepEqual({
-      valid: got.valid.map((n) => n.file),
-      rejected: got.rejected.map((r) => r.network.file),
-      messages: got.diagnostics.map((d) => `${d.file ?? ''}:${d.line ?? ''}: ${d.message}`),
-    }, want);
+    rejections += sameAsEveryPair(nets);
   }), { numRuns: 500, seed: 20261207 });
   assert.ok(rejections > 100, `the sets collided ${rejections} times: the check is not idle`);
 });
