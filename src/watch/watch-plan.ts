@@ -69,8 +69,15 @@ export function watchPlan(configDirs: readonly string[]): WatchPlan {
   return { dirs, paths: [...paths] };
 }
 
-/** Kernel file times are coarse (a jiffy): a write just after `since` may carry a time a little before it. */
-const CLOCK_SLACK_MS = 100;
+/**
+ * Kernel file times come from the coarse clock, which lags the fine one by
+ * up to one tick (HZ >= 100: at most 10 ms): a write just after `since` may
+ * carry a time a little before it. Twice that, and no more: a wider window
+ * takes a drop-in written just before the start (a test's, or an activation
+ * script's, then `systemctl start`) for an edit during it, and reloads right
+ * after READY=1; once the start got faster that happened (100 ms here before).
+ */
+export const CLOCK_SLACK_MS = 20;
 
 /**
  * A config directory, a drop-in in it, or a link or target on the way to one

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changedSince, watchConfigDirs } from '../../../src/watch/config-watch.js';
+import { CLOCK_SLACK_MS } from '../../../src/watch/watch-plan.js';
 import { silentLogger as nullLogger } from '../../../src/log.js';
 
 function dropInDir(t: { after: (fn: () => void) => void }): string {
@@ -15,7 +16,7 @@ function dropInDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-/** Past the check's clock slack (100 ms): what was written before this is older than the read. */
+/** Well past the check's clock slack: what was written before this is older than the read. */
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 250));
 
 test('changedSince: nothing newer than the read, an edited file, a new file (the directory changes)', async (t) => {
@@ -32,6 +33,17 @@ test('changedSince: nothing newer than the read, an edited file, a new file (the
   const readAgain = Date.now();
   writeFileSync(join(dir, '20-new.conf'), '[Network]\n');
   assert.equal(changedSince([dir], readAgain), dir, 'an entry added changes the directory');
+});
+
+test('changedSince: a drop-in written shortly before the read (past the clock slack) is no change; one written at it is', async (t) => {
+  const dir = dropInDir(t);
+  writeFileSync(join(dir, '10-lan.conf'), '[Network]\n');
+  // A start that reads the drop-ins 50 ms after the file was written (node alone takes longer to start).
+  assert.ok(CLOCK_SLACK_MS * 2 <= 50);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(changedSince([dir], Date.now()), null, 'written before the start: not an edit during it (no reload right after READY=1)');
+  writeFileSync(join(dir, '10-lan.conf'), '[Network]\nParent=eth0\n');
+  assert.equal(changedSince([dir], Date.now()), join(dir, '10-lan.conf'), 'written at the read: the coarse file clock may put it a tick before');
 });
 
 test('an edit after the drop-ins were read but before the watch was up is reported once the watch is up', async (t) => {
