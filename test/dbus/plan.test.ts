@@ -23,6 +23,14 @@ const NET_IFACE = 'org.flatnet.flatnet1.Network';
 
 interface Ran { code: number; out: string; err: string }
 
+/** What makes the README's network from nothing: the ops a plan lists for it. */
+const MAKE_MACVLAN1 = [
+  'create docker-link (macvlan bridge on enp3s0) for macvlan1: missing',
+  'set docker-link up true for macvlan1: new',
+  'add address 192.168.88.192/32 to docker-link for macvlan1: new link',
+  'add route 192.168.88.192/27 dev docker-link for macvlan1: missing',
+];
+
 describe('Plan and PlanFiles of the real flatnetd', { skip: isRoot ? false : 'needs root for network namespaces' }, () => {
   let lab: Lab, bus: DemoBus, daemon: DaemonProcess, dir: string, cfg: string;
   const busctl = async (args: string[]): Promise<string> => {
@@ -86,12 +94,7 @@ describe('Plan and PlanFiles of the real flatnetd', { skip: isRoot ? false : 'ne
     const r = await planFiles({ '10-lan.conf': EXAMPLE });
     assert.equal(r.code, 0, r.err);
     assert.equal(r.err, '');
-    assert.deepEqual(ops(r.out), [
-      'create docker-link (macvlan bridge on enp3s0) for macvlan1: missing',
-      'set docker-link up true for macvlan1: new',
-      'add address 192.168.88.192/32 to docker-link for macvlan1: new link',
-      'add route 192.168.88.192/27 dev docker-link for macvlan1: missing',
-    ], r.out);
+    assert.deepEqual(ops(r.out), MAKE_MACVLAN1, r.out);
     assert.match(r.out, /4 operations planned, none applied \(the drop-ins are not installed\)\./);
     assert.equal(await state(), 's "failed"', 'the running daemon still has the MTU=9000 drop-in');
   });
@@ -102,12 +105,7 @@ describe('Plan and PlanFiles of the real flatnetd', { skip: isRoot ? false : 'ne
     writeFileSync(join(at, 'README'), 'not a drop-in');
     const r = await ctl(['plan', at]);
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(ops(r.out), [
-      'create docker-link (macvlan bridge on enp3s0) for macvlan1: missing',
-      'set docker-link up true for macvlan1: new',
-      'add address 192.168.88.192/32 to docker-link for macvlan1: new link',
-      'add route 192.168.88.192/27 dev docker-link for macvlan1: missing',
-    ], r.out);
+    assert.deepEqual(ops(r.out), MAKE_MACVLAN1, r.out);
     const empty = mkdtempSync(join(dir, 'empty-dir-'));
     const e = await ctl(['plan', empty]);
     assert.equal(e.code, 1);
